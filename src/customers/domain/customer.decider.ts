@@ -1,0 +1,192 @@
+import { DomainError } from './domain-error';
+import {
+  ComplaintFiled,
+  ComplaintResolved,
+  ConsentPurpose,
+  ContactDetailsChanged,
+  CustomerEvent,
+  CustomerRegistered,
+  ProductBrowsed,
+  PurchaseCommitted,
+  PurchaseCompleted,
+  PurchaseRefunded,
+  SurveyAnswered,
+} from './customer-events';
+
+/** How far in the future a client-supplied `occurredAt` may lie (clock skew allowance). */
+export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
+
+export type Touchpoint =
+  | { type: 'browse'; data: ProductBrowsed['data'] }
+  | { type: 'commit'; data: PurchaseCommitted['data'] }
+  | { type: 'purchase'; data: PurchaseCompleted['data'] }
+  | { type: 'refund'; data: PurchaseRefunded['data'] }
+  | { type: 'survey'; data: SurveyAnswered['data'] }
+  | { type: 'complaint'; data: ComplaintFiled['data'] }
+  | { type: 'complaint-resolved'; data: ComplaintResolved['data'] };
+
+export type TouchpointType = Touchpoint['type'];
+export const TOUCHPOINT_TYPES: readonly TouchpointType[] = [
+  'browse',
+  'commit',
+  'purchase',
+  'refund',
+  'survey',
+  'complaint',
+  'complaint-resolved',
+];
+
+type CommandBody =
+  | { kind: 'RegisterCustomer'; data: CustomerRegistered['data'] }
+  | { kind: 'ChangeContactDetails'; data: ContactDetailsChanged['data'] }
+  | { kind: 'RecordConsent'; purpose: ConsentPurpose; granted: boolean; legalBasis?: string }
+  | { kind: 'RecordTouchpoint'; touchpoint: Touchpoint }
+  | { kind: 'EraseCustomer'; requestId: string; reason: string };
+
+/** An imperative request about one customer, with the instant the client says it happened. */
+export type CustomerCommand = CommandBody & { occurredAt: Date };
+
+export interface CustomerState {
+  readonly registered: boolean;
+  readonly erased: boolean;
+  readonly filedComplaints: ReadonlySet<string>;
+  readonly openComplaints: ReadonlySet<string>;
+}
+
+export const initialCustomerState: CustomerState = {
+  registered: false,
+  erased: false,
+  filedComplaints: new Set(),
+  openComplaints: new Set(),
+};
+
+/** Decides which events a command produces given the customer's history, or throws a DomainError. */
+export function decide(command: CustomerCommand, state: CustomerState, now: Date): CustomerEvent[] {
+  if (command.occurredAt.getTime() > now.getTime() + MAX_FUTURE_SKEW_MS) {
+    throw new DomainError(
+      'invalid',
+      'occurred-in-future',
+      'occurredAt is more than 5 minutes in the future',
+      'occurredAt',
+    );
+  }
+  if (state.erased) {
+    throw new DomainError('gone', 'customer-erased', 'this customer was erased and accepts no new data');
+  }
+  switch (command.kind) {
+    case 'RegisterCustomer':
+      if (state.registered) {
+        throw new DomainError(
+          'conflict',
+          'already-registered',
+          'this customer is already registered',
+          'customerId',
+        );
+      }
+      return [{ type: 'CustomerRegistered', data: command.data }];
+    case 'ChangeContactDetails':
+      if (!state.registered) {
+        throw new DomainError(
+          'not-found',
+          'customer-not-registered',
+          'this customer is not registered',
+          'customerId',
+        );
+      }
+      return [{ type: 'ContactDetailsChanged', data: command.data }];
+    case 'RecordConsent': {
+      const data = { purpose: command.purpose, legalBasis: command.legalBasis };
+      return [command.granted ? { type: 'ConsentGranted', data } : { type: 'ConsentWithdrawn', data }];
+    }
+    case 'RecordTouchpoint':
+      return [touchpointEvent(command.touchpoint, state)];
+    case 'EraseCustomer':
+      return [{ type: 'CustomerErased', data: { requestId: command.requestId, reason: command.reason } }];
+    default:
+      return assertNever(command);
+  }
+}
+
+function touchpointEvent(touchpoint: Touchpoint, state: CustomerState): CustomerEvent {
+  switch (touchpoint.type) {
+    case 'browse':
+      return { type: 'ProductBrowsed', data: touchpoint.data };
+    case 'commit':
+      return { type: 'PurchaseCommitted', data: touchpoint.data };
+    case 'purchase':
+      return { type: 'PurchaseCompleted', data: touchpoint.data };
+    case 'refund':
+      return { type: 'PurchaseRefunded', data: touchpoint.data };
+    case 'survey':
+      return { type: 'SurveyAnswered', data: touchpoint.data };
+    case 'complaint':
+      if (state.filedComplaints.has(touchpoint.data.complaintId)) {
+        throw new DomainError(
+          'conflict',
+          'complaint-already-filed',
+          `complaint ${touchpoint.data.complaintId} was already filed`,
+          'data.complaintId',
+        );
+      }
+      return { type: 'ComplaintFiled', data: touchpoint.data };
+    case 'complaint-resolved': {
+      const { complaintId } = touchpoint.data;
+      if (!state.filedComplaints.has(complaintId)) {
+        throw new DomainError(
+          'not-found',
+          'complaint-not-filed',
+          `no complaint ${complaintId} was filed for this customer`,
+          'data.complaintId',
+        );
+      }
+      if (!state.openComplaints.has(complaintId)) {
+        throw new DomainError(
+          'conflict',
+          'complaint-already-resolved',
+          `complaint ${complaintId} is already resolved`,
+          'data.complaintId',
+        );
+      }
+      return { type: 'ComplaintResolved', data: touchpoint.data };
+    }
+    default:
+      return assertNever(touchpoint);
+  }
+}
+
+/** Folds one stored event into the state the decider needs; personal data is never looked at. */
+export function evolve(state: CustomerState, event: Pick<CustomerEvent, 'type' | 'data'>): CustomerState {
+  const known = event as CustomerEvent;
+  switch (known.type) {
+    case 'CustomerRegistered':
+      return { ...state, registered: true };
+    case 'ComplaintFiled':
+      return {
+        ...state,
+        filedComplaints: new Set(state.filedComplaints).add(known.data.complaintId),
+        openComplaints: new Set(state.openComplaints).add(known.data.complaintId),
+      };
+    case 'ComplaintResolved': {
+      const openComplaints = new Set(state.openComplaints);
+      openComplaints.delete(known.data.complaintId);
+      return { ...state, openComplaints };
+    }
+    case 'CustomerErased':
+      return { ...state, erased: true };
+    case 'ContactDetailsChanged':
+    case 'ConsentGranted':
+    case 'ConsentWithdrawn':
+    case 'ProductBrowsed':
+    case 'PurchaseCommitted':
+    case 'PurchaseCompleted':
+    case 'PurchaseRefunded':
+    case 'SurveyAnswered':
+      return state;
+    default:
+      return assertNever(known);
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled case: ${JSON.stringify(value)}`);
+}

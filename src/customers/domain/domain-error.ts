@@ -1,0 +1,20 @@
+/** What kind of rule a command broke; the HTTP layer maps it to 404, 409, 410 or 422. */
+export type DomainErrorKind = 'not-found' | 'conflict' | 'gone' | 'invalid';
+
+/** A command that the customer's history does not allow; `field` names the offending input. */
+export class DomainError extends Error {
+  constructor(
+    readonly kind: DomainErrorKind,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+
+  /** The same error with its field placed under a path, e.g. `touchpoints[3].`. */
+  under(pathPrefix: string): DomainError {
+    return new DomainError(this.kind, this.code, this.message, pathPrefix + (this.field ?? ''));
+  }
+}

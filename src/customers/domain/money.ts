@@ -1,0 +1,54 @@
+/** Money as integer minor units of an ISO 4217 currency: never summed as floats. */
+export interface Money {
+  readonly amountMinor: number;
+  readonly currency: string;
+}
+
+const knownCurrencies = new Set(Intl.supportedValuesOf('currency'));
+const minorDigitsCache = new Map<string, number>();
+
+export function isCurrencyCode(code: unknown): code is string {
+  return typeof code === 'string' && /^[A-Z]{3}$/.test(code) && knownCurrencies.has(code);
+}
+
+/** Minor digits of a currency as ICU knows them (EUR 2, JPY 0, BHD 3). */
+export function minorDigits(currency: string): number {
+  let digits = minorDigitsCache.get(currency);
+  if (digits === undefined) {
+    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
+      .maximumFractionDigits as number;
+    minorDigitsCache.set(currency, digits);
+  }
+  return digits;
+}
+
+/**
+ * Converts a decimal amount to minor units without float arithmetic, or returns undefined when the
+ * amount has more decimals than the currency allows or does not fit a safe integer.
+ */
+export function toMinorUnits(amount: number, currency: string): number | undefined {
+  if (!Number.isFinite(amount) || !isCurrencyCode(currency)) return undefined;
+  const text = String(Math.abs(amount));
+  if (text.includes('e')) return undefined;
+  const [whole = '0', fraction = ''] = text.split('.');
+  const digits = minorDigits(currency);
+  if (fraction.length > digits) return undefined;
+  const minor = Number(whole + fraction.padEnd(digits, '0'));
+  if (!Number.isSafeInteger(minor)) return undefined;
+  return amount < 0 ? -minor : minor;
+}
+
+export function money(amount: number, currency: string): Money {
+  const amountMinor = toMinorUnits(amount, currency);
+  if (amountMinor === undefined) throw new RangeError(`${amount} is not a valid ${currency} amount`);
+  return { amountMinor, currency };
+}
+
+/** The decimal amount for answers: exact, since minor units are integers. */
+export function toDecimal(value: Money): number {
+  return value.amountMinor / 10 ** minorDigits(value.currency);
+}
+
+export function formatMoney(value: Money): string {
+  return `${value.currency} ${toDecimal(value).toFixed(minorDigits(value.currency))}`;
+}

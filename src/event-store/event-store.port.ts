@@ -1,0 +1,155 @@
+/** Injection token of the EventStore port; adapters are bound to it in EventStoreModule. */
+export const EVENT_STORE = Symbol('EVENT_STORE');
+
+/** An event as handed to the store: data and metadata are JSON values, already free of plaintext PII. */
+export interface NewEvent {
+  readonly eventId: string;
+  readonly type: string;
+  readonly schemaVersion: number;
+  readonly data: Record<string, unknown>;
+  readonly metadata: Record<string, unknown>;
+}
+
+/** An event as the store holds it, with its place in the stream and in the global log. */
+export interface RecordedEvent extends NewEvent {
+  readonly streamId: string;
+  readonly streamRevision: number;
+  readonly position: number;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+/**
+ * What the writer believes about the stream: its last revision (0-based), that it does not exist yet,
+ * that it exists, or nothing at all.
+ */
+export type ExpectedRevision = number | 'no_stream' | 'stream_exists' | 'any';
+
+export interface AppendRequest {
+  readonly streamId: string;
+  readonly expectedRevision: ExpectedRevision;
+  readonly events: readonly NewEvent[];
+}
+
+export interface AppendedEvent {
+  readonly eventId: string;
+  readonly streamRevision: number;
+  readonly position: number;
+  /** True when an event with this id was already in the stream: nothing was appended for it. */
+  readonly duplicate: boolean;
+}
+
+export interface AppendResult {
+  readonly streamId: string;
+  /** The stream's last revision after the append. */
+  readonly streamRevision: number;
+  readonly events: readonly AppendedEvent[];
+}
+
+/** Where an event id was already used. */
+export interface EventLocation {
+  readonly eventId: string;
+  readonly streamId: string;
+  readonly type: string;
+  readonly streamRevision: number;
+  readonly position: number;
+}
+
+export interface ReadStreamOptions {
+  readonly direction?: 'forwards' | 'backwards';
+  /** First revision to read (inclusive); from the start (forwards) or the end (backwards) when absent. */
+  readonly fromRevision?: number;
+  readonly maxCount?: number;
+}
+
+export interface ReadAllOptions {
+  /** Read events with a position strictly greater than this; 0 reads from the start. */
+  readonly afterPosition?: number;
+  readonly maxCount?: number;
+}
+
+export type SubscriptionMessage =
+  | { readonly kind: 'event'; readonly event: RecordedEvent }
+  | { readonly kind: 'caught-up'; readonly position: number };
+
+export interface SubscribeOptions {
+  readonly afterPosition?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Free-form stream metadata (retention settings, for example). */
+export type StreamMetadata = Record<string, unknown>;
+
+/**
+ * The append-only event log: one stream per aggregate, a global order over all streams, exact idempotency
+ * by event id and optimistic concurrency by stream revision. Every adapter passes test/contract/event-store.contract.ts.
+ */
+export interface EventStore {
+  /**
+   * Appends to one or more streams atomically: all requests are stored or none is. Events whose id is already
+   * in the same stream are reported as duplicates and not appended again (then the expected revision is not
+   * checked for them). Throws WrongExpectedRevisionError or EventIdConflictError.
+   */
+  append(requests: readonly AppendRequest[]): Promise<AppendResult[]>;
+
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+
+  /** The global log in position order. */
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+
+  /** Catch-up then live: every event after the position, a caught-up marker once, then new events as they come. */
+  subscribeToAll(options?: SubscribeOptions): AsyncIterable<SubscriptionMessage>;
+
+  /** Where the given event ids are stored, for those that are. */
+  findEvents(eventIds: readonly string[]): Promise<Map<string, EventLocation>>;
+
+  /** The last revision of a stream, or -1 when it has no events. */
+  streamRevision(streamId: string): Promise<number>;
+
+  /** The position of the last event in the log, 0 when empty. */
+  lastPosition(): Promise<number>;
+
+  getStreamMetadata(streamId: string): Promise<StreamMetadata | undefined>;
+  setStreamMetadata(streamId: string, metadata: StreamMetadata): Promise<void>;
+
+  close(): Promise<void>;
+}
+
+export class WrongExpectedRevisionError extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly expected: ExpectedRevision,
+    readonly actual: number,
+  ) {
+    super(
+      `stream ${streamId}: expected revision ${String(expected)}, found ${actual < 0 ? 'no stream' : `revision ${actual}`}`,
+    );
+    this.name = 'WrongExpectedRevisionError';
+  }
+}
+
+export class EventIdConflictError extends Error {
+  constructor(
+    readonly eventId: string,
+    readonly existing: EventLocation,
+  ) {
+    super(
+      `event id ${eventId} is already used by ${existing.type} at revision ${existing.streamRevision} of ${existing.streamId}`,
+    );
+    this.name = 'EventIdConflictError';
+  }
+}
+
+/** Whether a stream whose last revision is `actual` (-1 for none) satisfies the expectation. */
+export function revisionMatches(expected: ExpectedRevision, actual: number): boolean {
+  switch (expected) {
+    case 'any':
+      return true;
+    case 'no_stream':
+      return actual === -1;
+    case 'stream_exists':
+      return actual >= 0;
+    default:
+      return expected === actual;
+  }
+}

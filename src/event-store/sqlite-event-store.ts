@@ -1,0 +1,458 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  AppendedEvent,
+  AppendRequest,
+  AppendResult,
+  EventIdConflictError,
+  EventLocation,
+  EventStore,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  revisionMatches,
+  StreamMetadata,
+  SubscribeOptions,
+  SubscriptionMessage,
+  WrongExpectedRevisionError,
+} from './event-store.port';
+import { canonicalEvent, canonicalJson, chainHash, GENESIS_HASH } from './hash-chain';
+
+export interface SqliteEventStoreOptions {
+  /** Path of the database file, or ':memory:'. */
+  readonly file: string;
+  /** How often a live subscription looks for events appended by other processes. */
+  readonly pollIntervalMs?: number;
+}
+
+interface StreamRow {
+  stream_key: number;
+  revision: number;
+  last_hash: Buffer;
+}
+
+interface EventRow {
+  position: number;
+  stream_id: string;
+  stream_revision: number;
+  event_id: Buffer;
+  type: string;
+  schema_version: number;
+  data: string;
+  metadata: string;
+  prev_hash: Buffer;
+  hash: Buffer;
+}
+
+type Outcome = { results: AppendResult[] } | { error: unknown };
+
+interface PendingAppend {
+  readonly requests: readonly AppendRequest[];
+  readonly resolve: (results: AppendResult[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS streams (
+  stream_key INTEGER PRIMARY KEY,
+  stream_id TEXT NOT NULL UNIQUE,
+  revision INTEGER NOT NULL,
+  last_hash BLOB NOT NULL,
+  metadata TEXT
+);
+CREATE TABLE IF NOT EXISTS events (
+  position INTEGER PRIMARY KEY AUTOINCREMENT,
+  stream_key INTEGER NOT NULL,
+  stream_revision INTEGER NOT NULL,
+  event_id BLOB NOT NULL,
+  type TEXT NOT NULL,
+  schema_version INTEGER NOT NULL,
+  data TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  prev_hash BLOB NOT NULL,
+  hash BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream_key, stream_revision);
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_event_id ON events (event_id);
+`;
+
+const EVENT_COLUMNS = `e.position, s.stream_id, e.stream_revision, e.event_id, e.type, e.schema_version,
+  e.data, e.metadata, e.prev_hash, e.hash`;
+
+const PAGE_SIZE = 1000;
+
+/**
+ * The embedded event store: one SQLite file in WAL mode with synchronous=FULL, so an acknowledged append
+ * survives a crash. Appends issued in the same turn of the event loop share one transaction and one fsync
+ * (group commit); each append call stays atomic on its own through a savepoint.
+ */
+export function createSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
+  return new SqliteEventStore(options);
+}
+
+class SqliteEventStore implements EventStore {
+  private readonly db: Database.Database;
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  private queue: PendingAppend[] = [];
+  private flushScheduled = false;
+  private readonly appendWaiters = new Set<() => void>();
+  private readonly pollIntervalMs: number;
+  private closed = false;
+  /** One transaction per group commit; a request that fails is reported to its caller alone. */
+  private readonly commitGroup: Database.Transaction<(group: PendingAppend[], outcomes: Outcome[]) => void>;
+  /** Nested in the group's transaction, so it runs in a savepoint: a failing request leaves no trace. */
+  private readonly appendAtomically: Database.Transaction<
+    (requests: readonly AppendRequest[]) => AppendResult[]
+  >;
+  private readonly insertInSavepoint: Database.Transaction<
+    (streamId: string, stream: StreamRow | undefined, events: readonly NewEvent[]) => AppendResult
+  >;
+
+  constructor(options: SqliteEventStoreOptions) {
+    if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
+    this.pollIntervalMs = options.pollIntervalMs ?? 200;
+    this.db = new Database(options.file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 10000');
+    this.db.exec(SCHEMA);
+    this.statements = prepareStatements(this.db);
+    this.commitGroup = this.db.transaction((group: PendingAppend[], outcomes: Outcome[]) => {
+      for (const pending of group) {
+        try {
+          outcomes.push({ results: this.appendAtomically(pending.requests) });
+        } catch (error) {
+          if (!(error instanceof WrongExpectedRevisionError || error instanceof EventIdConflictError))
+            throw error;
+          outcomes.push({ error });
+        }
+      }
+    });
+    this.appendAtomically = this.db.transaction((requests: readonly AppendRequest[]) =>
+      requests.map((request) => this.appendOne(request)),
+    );
+    this.insertInSavepoint = this.db.transaction(
+      (streamId: string, stream: StreamRow | undefined, events: readonly NewEvent[]) =>
+        this.insertEvents(streamId, stream, events),
+    );
+  }
+
+  append(requests: readonly AppendRequest[]): Promise<AppendResult[]> {
+    if (this.closed) return Promise.reject(new Error('the event store is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ requests, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commits every append queued since the last flush in one transaction: one fsync for all of them. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const group = this.queue;
+    this.queue = [];
+    if (group.length === 0) return;
+    const outcomes: Outcome[] = [];
+    try {
+      this.commitGroup.immediate(group, outcomes);
+    } catch (error) {
+      for (const pending of group) pending.reject(error);
+      return;
+    }
+    group.forEach((pending, index) => {
+      const outcome = outcomes[index]!;
+      if ('results' in outcome) pending.resolve(outcome.results);
+      else pending.reject(outcome.error);
+    });
+    this.wakeSubscribers();
+  }
+
+  private appendOne(request: AppendRequest): AppendResult {
+    const stream = this.statements.stream.get(request.streamId);
+    const actual = stream ? stream.revision : -1;
+    if (!revisionMatches(request.expectedRevision, actual)) {
+      const retried = this.alreadyAppended(request, actual);
+      if (retried) return retried;
+      throw new WrongExpectedRevisionError(request.streamId, request.expectedRevision, actual);
+    }
+    try {
+      return this.insertInSavepoint(request.streamId, stream, request.events);
+    } catch (error) {
+      if (!isUniqueEventIdViolation(error)) throw error;
+      return this.appendSkippingDuplicates(request);
+    }
+  }
+
+  /** A retry of a request whose events are all stored in this stream already: the original result. */
+  private alreadyAppended(request: AppendRequest, actual: number): AppendResult | undefined {
+    const locations = this.locate(request);
+    if (request.events.length === 0 || locations.some((location) => location === undefined)) return undefined;
+    return {
+      streamId: request.streamId,
+      streamRevision: actual,
+      events: locations.map((location) => ({ ...toAppended(location!), duplicate: true })),
+    };
+  }
+
+  private appendSkippingDuplicates(request: AppendRequest): AppendResult {
+    const locations = this.locate(request);
+    const fresh = request.events.filter((_, index) => locations[index] === undefined);
+    if (new Set(fresh.map((event) => event.eventId.toLowerCase())).size !== fresh.length) {
+      throw new Error(`stream ${request.streamId}: the same event id appears twice in one append`);
+    }
+    const inserted =
+      fresh.length > 0
+        ? this.insertEvents(request.streamId, this.statements.stream.get(request.streamId), fresh)
+        : undefined;
+    let next = 0;
+    const events = locations.map((location) =>
+      location ? { ...toAppended(location), duplicate: true } : inserted!.events[next++]!,
+    );
+    return {
+      streamId: request.streamId,
+      streamRevision:
+        inserted?.streamRevision ?? this.statements.stream.get(request.streamId)?.revision ?? -1,
+      events,
+    };
+  }
+
+  /** Where each event of the request is already stored, checking that a reused id means the same event. */
+  private locate(request: AppendRequest): (EventLocation | undefined)[] {
+    return request.events.map((event) => {
+      const row = this.statements.eventById.get(uuidToBytes(event.eventId));
+      if (!row) return undefined;
+      const location = toLocation(row);
+      if (location.streamId !== request.streamId || location.type !== event.type) {
+        throw new EventIdConflictError(event.eventId, location);
+      }
+      return location;
+    });
+  }
+
+  private insertEvents(
+    streamId: string,
+    stream: StreamRow | undefined,
+    events: readonly NewEvent[],
+  ): AppendResult {
+    const streamKey = stream
+      ? stream.stream_key
+      : Number(this.statements.insertStream.run(streamId, Buffer.from(GENESIS_HASH, 'hex')).lastInsertRowid);
+    let revision = stream ? stream.revision : -1;
+    let prevHash = stream ? stream.last_hash.toString('hex') : GENESIS_HASH;
+    let prevHashBytes = stream ? stream.last_hash : Buffer.from(GENESIS_HASH, 'hex');
+    const appended: AppendedEvent[] = [];
+    for (const event of events) {
+      revision++;
+      const dataJson = canonicalJson(event.data);
+      const metadataJson = canonicalJson(event.metadata);
+      const hash = chainHash(prevHash, canonicalEvent(event, streamId, revision, dataJson, metadataJson));
+      const hashBytes = Buffer.from(hash, 'hex');
+      const { lastInsertRowid } = this.statements.insertEvent.run(
+        streamKey,
+        revision,
+        uuidToBytes(event.eventId),
+        event.type,
+        event.schemaVersion,
+        dataJson,
+        metadataJson,
+        prevHashBytes,
+        hashBytes,
+      );
+      appended.push({
+        eventId: event.eventId.toLowerCase(),
+        streamRevision: revision,
+        position: Number(lastInsertRowid),
+        duplicate: false,
+      });
+      prevHash = hash;
+      prevHashBytes = hashBytes;
+    }
+    if (events.length > 0) this.statements.advanceStream.run(revision, prevHashBytes, streamKey);
+    return { streamId, streamRevision: revision, events: appended };
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const maxCount = options.maxCount ?? Number.MAX_SAFE_INTEGER;
+    const rows =
+      options.direction === 'backwards'
+        ? this.statements.readBackwards.all(
+            streamId,
+            options.fromRevision ?? Number.MAX_SAFE_INTEGER,
+            maxCount,
+          )
+        : this.statements.readForwards.all(streamId, options.fromRevision ?? 0, maxCount);
+    return rows.map(toRecorded);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    return this.readAllSync(options.afterPosition ?? 0, options.maxCount ?? PAGE_SIZE);
+  }
+
+  private readAllSync(afterPosition: number, maxCount: number): RecordedEvent[] {
+    return this.statements.readAll.all(afterPosition, maxCount).map(toRecorded);
+  }
+
+  async *subscribeToAll(options: SubscribeOptions = {}): AsyncIterable<SubscriptionMessage> {
+    let position = options.afterPosition ?? 0;
+    let caughtUp = false;
+    while (!options.signal?.aborted && !this.closed) {
+      const page = this.readAllSync(position, PAGE_SIZE);
+      for (const event of page) {
+        yield { kind: 'event', event };
+        position = event.position;
+        if (options.signal?.aborted) return;
+      }
+      if (page.length < PAGE_SIZE) {
+        if (!caughtUp) {
+          caughtUp = true;
+          yield { kind: 'caught-up', position };
+        }
+        await this.nextAppend(options.signal);
+      }
+    }
+  }
+
+  /** Resolves on the next local commit, after the poll interval (commits by other processes), or on abort. */
+  private nextAppend(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.appendWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, this.pollIntervalMs);
+      signal?.addEventListener('abort', done);
+      this.appendWaiters.add(done);
+    });
+  }
+
+  private wakeSubscribers(): void {
+    for (const wake of [...this.appendWaiters]) wake();
+  }
+
+  async findEvents(eventIds: readonly string[]): Promise<Map<string, EventLocation>> {
+    const found = new Map<string, EventLocation>();
+    for (const eventId of eventIds) {
+      const row = this.statements.eventById.get(uuidToBytes(eventId));
+      if (row) found.set(eventId.toLowerCase(), toLocation(row));
+    }
+    return found;
+  }
+
+  async streamRevision(streamId: string): Promise<number> {
+    return this.statements.stream.get(streamId)?.revision ?? -1;
+  }
+
+  async lastPosition(): Promise<number> {
+    return this.statements.lastPosition.get()?.position ?? 0;
+  }
+
+  async getStreamMetadata(streamId: string): Promise<StreamMetadata | undefined> {
+    const row = this.statements.metadata.get(streamId);
+    return row?.metadata ? (JSON.parse(row.metadata) as StreamMetadata) : undefined;
+  }
+
+  async setStreamMetadata(streamId: string, metadata: StreamMetadata): Promise<void> {
+    this.statements.setMetadata.run(streamId, Buffer.from(GENESIS_HASH, 'hex'), JSON.stringify(metadata));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.wakeSubscribers();
+    this.db.close();
+  }
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    stream: db.prepare<[string], StreamRow>(
+      'SELECT stream_key, revision, last_hash FROM streams WHERE stream_id = ?',
+    ),
+    insertStream: db.prepare<[string, Buffer]>(
+      'INSERT INTO streams (stream_id, revision, last_hash) VALUES (?, -1, ?)',
+    ),
+    advanceStream: db.prepare<[number, Buffer, number]>(
+      'UPDATE streams SET revision = ?, last_hash = ? WHERE stream_key = ?',
+    ),
+    insertEvent: db.prepare<[number, number, Buffer, string, number, string, string, Buffer, Buffer]>(
+      `INSERT INTO events (stream_key, stream_revision, event_id, type, schema_version, data, metadata, prev_hash, hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    eventById: db.prepare<[Buffer], EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events e JOIN streams s USING (stream_key) WHERE e.event_id = ?`,
+    ),
+    readForwards: db.prepare<[string, number, number], EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM streams s JOIN events e USING (stream_key)
+       WHERE s.stream_id = ? AND e.stream_revision >= ? ORDER BY e.stream_revision LIMIT ?`,
+    ),
+    readBackwards: db.prepare<[string, number, number], EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM streams s JOIN events e USING (stream_key)
+       WHERE s.stream_id = ? AND e.stream_revision <= ? ORDER BY e.stream_revision DESC LIMIT ?`,
+    ),
+    readAll: db.prepare<[number, number], EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events e JOIN streams s USING (stream_key)
+       WHERE e.position > ? ORDER BY e.position LIMIT ?`,
+    ),
+    lastPosition: db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events'),
+    metadata: db.prepare<[string], { metadata: string | null }>(
+      'SELECT metadata FROM streams WHERE stream_id = ?',
+    ),
+    setMetadata: db.prepare<[string, Buffer, string]>(
+      `INSERT INTO streams (stream_id, revision, last_hash, metadata) VALUES (?, -1, ?, ?)
+       ON CONFLICT (stream_id) DO UPDATE SET metadata = excluded.metadata`,
+    ),
+  };
+}
+
+function isUniqueEventIdViolation(error: unknown): boolean {
+  return (
+    error instanceof Database.SqliteError &&
+    error.code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+    error.message.includes('events.event_id')
+  );
+}
+
+function uuidToBytes(uuid: string): Buffer {
+  return Buffer.from(uuid.replace(/-/g, ''), 'hex');
+}
+
+function bytesToUuid(bytes: Buffer): string {
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    eventId: bytesToUuid(row.event_id),
+    type: row.type,
+    schemaVersion: row.schema_version,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    streamId: row.stream_id,
+    streamRevision: row.stream_revision,
+    position: row.position,
+    prevHash: row.prev_hash.toString('hex'),
+    hash: row.hash.toString('hex'),
+  };
+}
+
+function toLocation(row: EventRow): EventLocation {
+  return {
+    eventId: bytesToUuid(row.event_id),
+    streamId: row.stream_id,
+    type: row.type,
+    streamRevision: row.stream_revision,
+    position: row.position,
+  };
+}
+
+function toAppended(location: EventLocation): Omit<AppendedEvent, 'duplicate'> {
+  return { eventId: location.eventId, streamRevision: location.streamRevision, position: location.position };
+}
