@@ -36,7 +36,7 @@ export const TOUCHPOINT_TYPES: readonly TouchpointType[] = [
   'complaint-resolved',
 ];
 
-type CommandBody =
+export type CustomerCommandBody =
   | { kind: 'RegisterCustomer'; data: CustomerRegistered['data'] }
   | { kind: 'ChangeContactDetails'; data: ContactDetailsChanged['data'] }
   | { kind: 'RecordConsent'; purpose: ConsentPurpose; granted: boolean; legalBasis?: string }
@@ -44,7 +44,7 @@ type CommandBody =
   | { kind: 'EraseCustomer'; requestId: string; reason: string };
 
 /** An imperative request about one customer, with the instant the client says it happened. */
-export type CustomerCommand = CommandBody & { occurredAt: Date };
+export type CustomerCommand = CustomerCommandBody & { occurredAt: Date };
 
 export interface CustomerState {
   readonly registered: boolean;

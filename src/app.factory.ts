@@ -1,0 +1,32 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Logger } from 'pino';
+import { v7 as uuidv7 } from 'uuid';
+import { AppModule } from './app.module';
+import { LedgerConfig } from './config/ledger-config';
+import { DtoValidationPipe } from './http/dto-validation.pipe';
+import { setUpOpenApi } from './http/openapi';
+import { ProblemDetailsFilter } from './http/problem-details';
+import { PinoNestLogger } from './logging/logger';
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** The HTTP application on Fastify, ready to listen or to be driven with inject() in tests. */
+export async function createApp(config: LedgerConfig, logger: Logger): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: () => uuidv7(),
+    logger: false,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger: new PinoNestLogger(logger),
+    bufferLogs: false,
+  });
+  app.useGlobalPipes(new DtoValidationPipe());
+  app.useGlobalFilters(new ProblemDetailsFilter(logger));
+  app.enableShutdownHooks();
+  setUpOpenApi(app);
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return app;
+}

@@ -1,0 +1,100 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsBase64, IsIn, IsInt, IsOptional, IsString, Max, Min, validateSync } from 'class-validator';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { IsCurrencyCode } from '../http/validators';
+
+export const LEDGER_CONFIG = Symbol('LEDGER_CONFIG');
+
+/** The environment as the service reads it; validated once at start. */
+class EnvironmentVariables {
+  @IsOptional()
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsInt({ message: 'PORT must be an integer from 1 to 65535' })
+  @Min(1, { message: 'PORT must be an integer from 1 to 65535' })
+  @Max(65535, { message: 'PORT must be an integer from 1 to 65535' })
+  PORT?: number;
+
+  @IsOptional()
+  @IsString()
+  DATA_DIR?: string;
+
+  @IsOptional()
+  @IsCurrencyCode({ message: 'LEDGER_CURRENCY must be an ISO 4217 currency code such as EUR' })
+  LEDGER_CURRENCY?: string;
+
+  @IsOptional()
+  @IsBase64(undefined, { message: 'LEDGER_MASTER_KEY must be base64 of 32 random bytes' })
+  LEDGER_MASTER_KEY?: string;
+
+  @IsOptional()
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+  })
+  LOG_LEVEL?: string;
+
+  @IsOptional()
+  @IsString()
+  EVENTSTORE_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  MONGO_URL?: string;
+}
+
+export interface LedgerConfig {
+  readonly port: number;
+  readonly dataDir: string;
+  readonly ledgerCurrency: string;
+  readonly masterKey: Buffer;
+  /** True when no LEDGER_MASTER_KEY was given and a key file under dataDir is used instead. */
+  readonly masterKeyGenerated: boolean;
+  readonly logLevel: string;
+}
+
+export class ConfigurationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** Reads and validates the environment, with one clear message per bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
+  const variables = plainToInstance(EnvironmentVariables, { ...env }, { excludeExtraneousValues: false });
+  const problems = validateSync(variables).flatMap((error) => Object.values(error.constraints ?? {}));
+  if (variables.EVENTSTORE_URL) {
+    problems.push('EVENTSTORE_URL is set, but this build has only the embedded SQLite event store; unset it');
+  }
+  if (variables.MONGO_URL) {
+    problems.push('MONGO_URL is set, but this build has only the embedded SQLite read store; unset it');
+  }
+  let masterKey: Buffer | undefined;
+  if (variables.LEDGER_MASTER_KEY) {
+    masterKey = Buffer.from(variables.LEDGER_MASTER_KEY, 'base64');
+    if (masterKey.length !== 32)
+      problems.push(`LEDGER_MASTER_KEY must decode to 32 bytes, not ${masterKey.length}`);
+  }
+  if (problems.length > 0) throw new ConfigurationError(problems);
+
+  const dataDir = resolve(variables.DATA_DIR ?? './data');
+  return {
+    port: variables.PORT ?? 3000,
+    dataDir,
+    ledgerCurrency: variables.LEDGER_CURRENCY ?? 'EUR',
+    masterKey: masterKey ?? localMasterKey(dataDir),
+    masterKeyGenerated: masterKey === undefined,
+    logLevel: variables.LOG_LEVEL ?? 'info',
+  };
+}
+
+/** The embedded default's master key: generated once and kept beside the data, readable by the owner only. */
+function localMasterKey(dataDir: string): Buffer {
+  const file = join(dataDir, 'master.key');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+  }
+  return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+}

@@ -1,0 +1,74 @@
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { CustomerIdPipe } from '../http/customer-id.pipe';
+import { Recording } from '../http/recording-context.decorator';
+import { schemaOf } from '../http/openapi';
+import { ChangeContactDetails } from './change-contact-details/change-contact-details.command';
+import { ChangeContactDetailsDto } from './change-contact-details/change-contact-details.dto';
+import { RecordedOutcome, RecordingContext } from './customer-ledger';
+import {
+  ReadCustomerEvents,
+  ReadCustomerEventsParams,
+} from './read-customer-events/read-customer-events.query';
+import { RecordConsent } from './record-consent/record-consent.command';
+import { RecordConsentDto } from './record-consent/record-consent.dto';
+import { RegisterCustomer } from './register-customer/register-customer.command';
+import { RegisterCustomerDto } from './register-customer/register-customer.dto';
+
+@ApiTags('customers')
+@Controller('v1/customers')
+export class CustomersController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Register a customer (201; 200 with duplicate: true for a retried eventId)' })
+  @ApiBody({ schema: schemaOf(RegisterCustomerDto) })
+  async register(
+    @Body() body: RegisterCustomerDto,
+    @Recording() context: RecordingContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RecordedOutcome> {
+    return created(reply, await this.commands.execute(new RegisterCustomer(body, context)));
+  }
+
+  @Patch(':id/contact-details')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Change name, e-mail or phone, with a reason' })
+  @ApiBody({ schema: schemaOf(ChangeContactDetailsDto) })
+  changeContactDetails(
+    @Param('id', CustomerIdPipe) customerId: string,
+    @Body() body: ChangeContactDetailsDto,
+    @Recording() context: RecordingContext,
+  ): Promise<RecordedOutcome> {
+    return this.commands.execute(new ChangeContactDetails(customerId, body, context));
+  }
+
+  @Post(':id/consents')
+  @ApiOperation({ summary: 'Grant or withdraw consent for a purpose' })
+  @ApiBody({ schema: schemaOf(RecordConsentDto) })
+  async recordConsent(
+    @Param('id', CustomerIdPipe) customerId: string,
+    @Body() body: RecordConsentDto,
+    @Recording() context: RecordingContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RecordedOutcome> {
+    return created(reply, await this.commands.execute(new RecordConsent(customerId, body, context)));
+  }
+
+  @Get(':id/events')
+  @ApiOperation({ summary: 'The raw event stream of a customer, oldest first, personal data decrypted' })
+  readEvents(@Param('id', CustomerIdPipe) customerId: string, @Query() params: ReadCustomerEventsParams) {
+    return this.queries.execute(new ReadCustomerEvents(customerId, params));
+  }
+}
+
+/** 201 for a new fact, 200 when the request was a retry of one already recorded. */
+export function created<T extends { duplicate: boolean }>(reply: FastifyReply, outcome: T): T {
+  void reply.status(outcome.duplicate ? 200 : 201);
+  return outcome;
+}

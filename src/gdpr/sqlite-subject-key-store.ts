@@ -1,0 +1,72 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { SubjectKey, SubjectKeyStore, WrappedKey } from './subject-key-store.port';
+
+interface KeyRow {
+  subject_id: string;
+  master_key_id: string | null;
+  wrapped_key: Buffer | null;
+}
+
+/**
+ * Data keys in a SQLite file of their own, with secure_delete on so that a destroyed key's bytes are
+ * overwritten in the file rather than left in free pages.
+ */
+export function createSqliteSubjectKeyStore(file: string): SubjectKeyStore {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('secure_delete = ON');
+  db.pragma('busy_timeout = 10000');
+  db.exec(`CREATE TABLE IF NOT EXISTS subject_keys (
+    subject_id TEXT PRIMARY KEY,
+    master_key_id TEXT,
+    wrapped_key BLOB,
+    erased_at TEXT
+  )`);
+  const select = db.prepare<[string], KeyRow>(
+    'SELECT subject_id, master_key_id, wrapped_key FROM subject_keys WHERE subject_id = ?',
+  );
+  const insert = db.prepare<[string, string, Buffer]>(
+    'INSERT INTO subject_keys (subject_id, master_key_id, wrapped_key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+  );
+  const findAll = (subjectIds: readonly string[]) => {
+    const found = new Map<string, SubjectKey>();
+    for (const subjectId of subjectIds) {
+      const row = select.get(subjectId);
+      if (row) found.set(subjectId, toSubjectKey(row));
+    }
+    return found;
+  };
+  const getOrCreate = db.transaction(
+    (subjectIds: readonly string[], createKey: (subjectId: string) => WrappedKey) => {
+      for (const subjectId of subjectIds) {
+        if (!select.get(subjectId)) {
+          const key = createKey(subjectId);
+          insert.run(subjectId, key.masterKeyId, key.wrapped);
+        }
+      }
+      return findAll(subjectIds);
+    },
+  );
+
+  return {
+    async find(subjectIds) {
+      return findAll(subjectIds);
+    },
+    async getOrCreate(subjectIds, createKey) {
+      return getOrCreate.immediate(subjectIds, createKey);
+    },
+    async close() {
+      db.close();
+    },
+  };
+}
+
+function toSubjectKey(row: KeyRow): SubjectKey {
+  return row.wrapped_key && row.master_key_id
+    ? { masterKeyId: row.master_key_id, wrapped: row.wrapped_key }
+    : 'erased';
+}

@@ -1,0 +1,54 @@
+import { ClassConstructor, plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+
+export interface FieldProblem {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** A request whose body, path or query is invalid; lists every invalid field. */
+export class RequestValidationError extends Error {
+  constructor(readonly problems: FieldProblem[]) {
+    super(problems.map((problem) => `${problem.field}: ${problem.message}`).join('; '));
+    this.name = 'RequestValidationError';
+  }
+}
+
+export const VALIDATOR_OPTIONS = {
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  forbidUnknownValues: true,
+  validationError: { target: false, value: false },
+} as const;
+
+/**
+ * Turns a plain JSON value into a validated instance of `type`, or returns the problems found, each with
+ * its field path under `path` (e.g. `touchpoints[2].data.`).
+ */
+export function validateAs<T extends object>(
+  type: ClassConstructor<T>,
+  plain: unknown,
+  path = '',
+): { value: T; problems: FieldProblem[] } {
+  if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
+    return {
+      value: undefined as unknown as T,
+      problems: [{ field: path.replace(/\.$/, '') || 'body', message: 'must be a JSON object' }],
+    };
+  }
+  const value = plainToInstance(type, plain, { enableImplicitConversion: false });
+  return { value, problems: flatten(validateSync(value, VALIDATOR_OPTIONS), path) };
+}
+
+export function flatten(errors: ValidationError[], path = ''): FieldProblem[] {
+  return errors.flatMap((error) => {
+    const field = /^\d+$/.test(error.property)
+      ? `${path.replace(/\.$/, '')}[${error.property}]`
+      : path + error.property;
+    const own = Object.values(error.constraints ?? {}).map((message) => ({
+      field,
+      message: message.replace(/^property \S+ should not exist$/, 'is not a known field'),
+    }));
+    return [...own, ...flatten(error.children ?? [], `${field}.`)];
+  });
+}
