@@ -6,7 +6,7 @@ import { AppModule } from './app.module';
 import { LedgerConfig } from './config/ledger-config';
 import { DtoValidationPipe } from './http/dto-validation.pipe';
 import { setUpOpenApi } from './http/openapi';
-import { ProblemDetailsFilter } from './http/problem-details';
+import { ProblemDetailsFilter, sendProblem } from './http/problem-details';
 import { PinoNestLogger } from './logging/logger';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -22,6 +22,20 @@ export async function createApp(config: LedgerConfig, logger: Logger): Promise<N
     logger: new PinoNestLogger(logger),
     bufferLogs: false,
   });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', async (request, reply) => {
+      const contentType = request.headers['content-type'] ?? '';
+      if (hasBody(request.headers) && !/^application\/(.+\+)?json\b/i.test(contentType)) {
+        return sendProblem(reply, {
+          type: 'about:blank',
+          title: 'Unsupported media type: send application/json',
+          status: 415,
+          errors: [{ field: 'content-type', message: `${contentType || 'none'} is not application/json` }],
+        });
+      }
+    });
   app.useGlobalPipes(new DtoValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter(logger));
   app.enableShutdownHooks();
@@ -29,4 +43,8 @@ export async function createApp(config: LedgerConfig, logger: Logger): Promise<N
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;
+}
+
+function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
+  return Number(headers['content-length'] ?? 0) > 0 || headers['transfer-encoding'] !== undefined;
 }

@@ -24,7 +24,6 @@ const STATUS_OF: Record<DomainErrorKind, number> = {
 const BODY_ERRORS: Record<number, string> = {
   400: 'Malformed request body',
   413: 'Request body larger than 1 MiB',
-  415: 'Unsupported media type: send application/json',
 };
 
 export function toProblem(error: unknown): ProblemDetails {
@@ -50,8 +49,8 @@ export function toProblem(error: unknown): ProblemDetails {
   return { type: 'about:blank', title: 'Internal server error', status: 500 };
 }
 
-export function sendProblem(reply: FastifyReply, problem: ProblemDetails): void {
-  void reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
+export function sendProblem(reply: FastifyReply, problem: ProblemDetails): FastifyReply {
+  return reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
 }
 
 /** Every error leaves the service as problem+json; unexpected ones are logged (without request bodies). */
@@ -62,6 +61,6 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const problem = toProblem(error);
     if (problem.status >= 500) this.logger.error({ err: error }, 'request failed');
-    sendProblem(host.switchToHttp().getResponse<FastifyReply>(), problem);
+    void sendProblem(host.switchToHttp().getResponse<FastifyReply>(), problem);
   }
 }

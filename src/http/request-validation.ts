@@ -18,6 +18,7 @@ export const VALIDATOR_OPTIONS = {
   whitelist: true,
   forbidNonWhitelisted: true,
   forbidUnknownValues: true,
+  stopAtFirstError: true,
   validationError: { target: false, value: false },
 } as const;
 

@@ -52,7 +52,11 @@ export function eventStoreContract(name: string, createStore: () => Promise<Even
       expect(newestThree.map((event) => event.streamRevision)).toEqual([9, 8, 7]);
       const fromFour = await store.readStream(streamId, { fromRevision: 4, maxCount: 2 });
       expect(fromFour.map((event) => event.streamRevision)).toEqual([4, 5]);
-      const backFromFour = await store.readStream(streamId, { direction: 'backwards', fromRevision: 4, maxCount: 2 });
+      const backFromFour = await store.readStream(streamId, {
+        direction: 'backwards',
+        fromRevision: 4,
+        maxCount: 2,
+      });
       expect(backFromFour.map((event) => event.streamRevision)).toEqual([4, 3]);
     });
 
@@ -67,9 +71,9 @@ export function eventStoreContract(name: string, createStore: () => Promise<Even
       const attempt = store.append([{ streamId, expectedRevision: 0, events: [aNewEvent()] }]);
       await expect(attempt).rejects.toThrow(WrongExpectedRevisionError);
       await expect(attempt).rejects.toMatchObject({ streamId, expected: 0, actual: 1 });
-      await expect(store.append([{ streamId, expectedRevision: 'no_stream', events: [aNewEvent()] }])).rejects.toThrow(
-        /expected revision no_stream, found revision 1/,
-      );
+      await expect(
+        store.append([{ streamId, expectedRevision: 'no_stream', events: [aNewEvent()] }]),
+      ).rejects.toThrow(/expected revision no_stream, found revision 1/);
       const missing = `customer-contract-${randomUUID()}`;
       await expect(
         store.append([{ streamId: missing, expectedRevision: 'stream_exists', events: [aNewEvent()] }]),
@@ -97,10 +101,16 @@ export function eventStoreContract(name: string, createStore: () => Promise<Even
     it('appends only the new events of a request that mixes retried and new ones', async () => {
       const [retried, fresh] = [aNewEvent(), aNewEvent()];
       const [first] = await store.append([{ streamId, expectedRevision: 'any', events: [retried!] }]);
-      const [second] = await store.append([{ streamId, expectedRevision: 'any', events: [retried!, fresh!] }]);
+      const [second] = await store.append([
+        { streamId, expectedRevision: 'any', events: [retried!, fresh!] },
+      ]);
 
       expect(second!.events[0]).toEqual({ ...first!.events[0], duplicate: true });
-      expect(second!.events[1]).toMatchObject({ eventId: fresh!.eventId, streamRevision: 1, duplicate: false });
+      expect(second!.events[1]).toMatchObject({
+        eventId: fresh!.eventId,
+        streamRevision: 1,
+        duplicate: false,
+      });
       expect((await store.readStream(streamId)).map((event) => event.eventId)).toEqual([
         retried!.eventId,
         fresh!.eventId,
@@ -112,11 +122,13 @@ export function eventStoreContract(name: string, createStore: () => Promise<Even
       await store.append([{ streamId, expectedRevision: 'any', events: [event] }]);
       const other = `customer-contract-${randomUUID()}`;
 
-      await expect(store.append([{ streamId: other, expectedRevision: 'any', events: [event] }])).rejects.toThrow(
-        EventIdConflictError,
-      );
       await expect(
-        store.append([{ streamId, expectedRevision: 'any', events: [{ ...event, type: 'PurchaseCompleted' }] }]),
+        store.append([{ streamId: other, expectedRevision: 'any', events: [event] }]),
+      ).rejects.toThrow(EventIdConflictError);
+      await expect(
+        store.append([
+          { streamId, expectedRevision: 'any', events: [{ ...event, type: 'PurchaseCompleted' }] },
+        ]),
       ).rejects.toThrow(EventIdConflictError);
       expect(await store.readStream(other)).toEqual([]);
     });
@@ -140,7 +152,9 @@ export function eventStoreContract(name: string, createStore: () => Promise<Even
       const outcomes = await Promise.allSettled([
         store.append([{ streamId, expectedRevision: 'no_stream', events: [aNewEvent()] }]),
         store.append([{ streamId, expectedRevision: 'no_stream', events: [aNewEvent()] }]),
-        ...others.map((id) => store.append([{ streamId: id, expectedRevision: 'no_stream', events: [aNewEvent()] }])),
+        ...others.map((id) =>
+          store.append([{ streamId: id, expectedRevision: 'no_stream', events: [aNewEvent()] }]),
+        ),
       ]);
 
       expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(4);
@@ -191,7 +205,10 @@ export function eventStoreContract(name: string, createStore: () => Promise<Even
       const controller = new AbortController();
       const messages: SubscriptionMessage[] = [];
       const consumed = (async () => {
-        for await (const message of store.subscribeToAll({ afterPosition: start, signal: controller.signal })) {
+        for await (const message of store.subscribeToAll({
+          afterPosition: start,
+          signal: controller.signal,
+        })) {
           messages.push(message);
           if (messages.filter((m) => m.kind === 'event' && m.event.streamId === streamId).length === 4) break;
         }
@@ -209,7 +226,10 @@ export function eventStoreContract(name: string, createStore: () => Promise<Even
 
     it('ends a subscription when its signal aborts', async () => {
       const controller = new AbortController();
-      const subscription = store.subscribeToAll({ afterPosition: await store.lastPosition(), signal: controller.signal });
+      const subscription = store.subscribeToAll({
+        afterPosition: await store.lastPosition(),
+        signal: controller.signal,
+      });
       const [first] = await collect(subscription, 1);
       expect(first!.kind).toBe('caught-up');
       controller.abort();

@@ -11,7 +11,9 @@ const directory = mkdtempSync(join(tmpdir(), 'ledger-sqlite-store-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
 let counter = 0;
-eventStoreContract('SQLite', async () => createSqliteEventStore({ file: join(directory, `store-${counter++}.db`) }));
+eventStoreContract('SQLite', async () =>
+  createSqliteEventStore({ file: join(directory, `store-${counter++}.db`) }),
+);
 
 describe('SQLite event store specifics', () => {
   it('runs in WAL mode with synchronous=FULL and keeps events across reopen', async () => {
@@ -32,7 +34,9 @@ describe('SQLite event store specifics', () => {
     const store = createSqliteEventStore({ file: join(directory, 'group.db') });
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, index) =>
-        store.append([{ streamId: `customer-${index % 5}`, expectedRevision: 'any', events: someNewEvents(2) }]),
+        store.append([
+          { streamId: `customer-${index % 5}`, expectedRevision: 'any', events: someNewEvents(2) },
+        ]),
       ),
     );
     const positions = results.flatMap(([result]) => result!.events.map((event) => event.position));

@@ -8,13 +8,19 @@ export function aNewEvent(overrides: Partial<NewEvent> = {}): NewEvent {
     type: 'ProductBrowsed',
     schemaVersion: 1,
     data: { productId: 'p-1', category: 'electronics.smartphone' },
-    metadata: { occurredAt: '2026-11-01T10:00:00.000Z', recordedAt: '2026-11-01T10:00:01.000Z', actor: 'test' },
+    metadata: {
+      occurredAt: '2026-11-01T10:00:00.000Z',
+      recordedAt: '2026-11-01T10:00:01.000Z',
+      actor: 'test',
+    },
     ...overrides,
   };
 }
 
 export function someNewEvents(count: number, overrides: Partial<NewEvent> = {}): NewEvent[] {
-  return Array.from({ length: count }, (_, index) => aNewEvent({ data: { productId: `p-${index}` }, ...overrides }));
+  return Array.from({ length: count }, (_, index) =>
+    aNewEvent({ data: { productId: `p-${index}` }, ...overrides }),
+  );
 }
 
 export async function collect<T>(iterable: AsyncIterable<T>, count: number): Promise<T[]> {

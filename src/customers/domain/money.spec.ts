@@ -1,0 +1,34 @@
+import { formatMoney, isCurrencyCode, minorDigits, money, toDecimal, toMinorUnits } from './money';
+
+describe('money', () => {
+  it('converts decimals to integer minor units without float error', () => {
+    expect(toMinorUnits(120.5, 'EUR')).toBe(12050);
+    expect(toMinorUnits(0.1, 'EUR')).toBe(10);
+    expect(toMinorUnits(19.99, 'EUR')).toBe(1999);
+    expect(toMinorUnits(1234.56, 'GBP')).toBe(123456);
+    expect(toMinorUnits(500, 'JPY')).toBe(500);
+    expect(toMinorUnits(1.234, 'BHD')).toBe(1234);
+  });
+
+  it('refuses more decimals than the currency has, unknown currencies and unsafe sizes', () => {
+    expect(toMinorUnits(1.005, 'EUR')).toBeUndefined();
+    expect(toMinorUnits(10.5, 'JPY')).toBeUndefined();
+    expect(toMinorUnits(10, 'XYZ')).toBeUndefined();
+    expect(toMinorUnits(1e21, 'EUR')).toBeUndefined();
+    expect(toMinorUnits(Number.NaN, 'EUR')).toBeUndefined();
+    expect(() => money(1.001, 'EUR')).toThrow(RangeError);
+  });
+
+  it('knows ISO 4217 codes and their minor digits', () => {
+    expect(isCurrencyCode('EUR')).toBe(true);
+    expect(isCurrencyCode('eur')).toBe(false);
+    expect(isCurrencyCode('ABC')).toBe(false);
+    expect([minorDigits('EUR'), minorDigits('JPY'), minorDigits('BHD')]).toEqual([2, 0, 3]);
+  });
+
+  it('formats and converts back exactly', () => {
+    expect(toDecimal({ amountMinor: 12050, currency: 'EUR' })).toBe(120.5);
+    expect(formatMoney({ amountMinor: 12050, currency: 'EUR' })).toBe('EUR 120.50');
+    expect(formatMoney({ amountMinor: 500, currency: 'JPY' })).toBe('JPY 500');
+  });
+});

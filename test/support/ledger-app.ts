@@ -1,0 +1,69 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { createApp } from '../../src/app.factory';
+import { LedgerConfig } from '../../src/config/ledger-config';
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly headers: Record<string, unknown>;
+  readonly body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** A ledger service on a fresh data directory, driven in-process through Fastify's inject. */
+export class LedgerTestApp {
+  private constructor(
+    readonly app: NestFastifyApplication,
+    readonly config: LedgerConfig,
+  ) {}
+
+  static async start(overrides: Partial<LedgerConfig> = {}): Promise<LedgerTestApp> {
+    const config: LedgerConfig = {
+      port: 0,
+      dataDir: mkdtempSync(join(tmpdir(), 'ledger-e2e-')),
+      ledgerCurrency: 'EUR',
+      masterKey: randomBytes(32),
+      masterKeyGenerated: false,
+      logLevel: 'silent',
+      ...overrides,
+    };
+    const app = await createApp(config, pino({ level: 'silent' }));
+    return new LedgerTestApp(app, config);
+  }
+
+  async request(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse> {
+    const response = await this.app.inject({
+      method,
+      url,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      payload: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = response.body;
+    return {
+      status: response.statusCode,
+      headers: response.headers,
+      body: text ? JSON.parse(text) : undefined,
+    };
+  }
+
+  post(url: string, body: unknown, headers?: Record<string, string>) {
+    return this.request('POST', url, body, headers);
+  }
+
+  get(url: string) {
+    return this.request('GET', url);
+  }
+
+  async stop(): Promise<void> {
+    await this.app.close();
+    rmSync(this.config.dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,74 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+
+/** The real service in a child process (`node -r ts-node/register src/main.ts`), for crash tests and benchmarks. */
+export class LedgerProcess {
+  private constructor(
+    readonly child: ChildProcess,
+    readonly baseUrl: string,
+  ) {}
+
+  static async start(env: {
+    DATA_DIR: string;
+    PORT: number;
+    LEDGER_MASTER_KEY?: string;
+  }): Promise<LedgerProcess> {
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DATA_DIR: env.DATA_DIR,
+        PORT: String(env.PORT),
+        LEDGER_MASTER_KEY: env.LEDGER_MASTER_KEY ?? randomBytes(32).toString('base64'),
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const baseUrl = `http://127.0.0.1:${env.PORT}`;
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      const timer = setTimeout(() => reject(new Error(`the service did not start:\n${output}`)), 30_000);
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('ledger listening')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`the service exited with ${code}:\n${output}`));
+      });
+    });
+    child.removeAllListeners('exit');
+    return new LedgerProcess(child, baseUrl);
+  }
+
+  post(path: string, body: unknown): Promise<Response> {
+    return fetch(this.baseUrl + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  }
+
+  /** Peak resident set size of the service so far, from /proc (Linux). */
+  async peakRssBytes(): Promise<number> {
+    const { readFile } = await import('node:fs/promises');
+    const status = await readFile(`/proc/${this.child.pid}/status`, 'utf8');
+    return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+  }
+
+  kill(signal: NodeJS.Signals): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
+      this.child.once('exit', () => resolve());
+      this.child.kill(signal);
+    });
+  }
+}
