@@ -1,0 +1,271 @@
+/**
+ * npm run bench: the figures of issue #2, each against its target.
+ *
+ *  ceiling  raw better-sqlite3 insert of the same serialized rows, 1000 per transaction, WAL, synchronous=FULL,
+ *           a table with only an integer primary key
+ *  (a)      appends through the EventStore port: single events (sequential and 32 in flight), batches of 100, 1000
+ *  (b)      HTTP single-touchpoint ingest, 32 concurrent clients (autocannon), against the real service process
+ *  (c)      HTTP batch ingest, 1000 touchpoints a request
+ */
+import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { v7 as uuidv7 } from 'uuid';
+import { createSqliteEventStore } from '../src/event-store/sqlite-event-store';
+import { canonicalEvent, canonicalJson, chainHash, GENESIS_HASH } from '../src/event-store/hash-chain';
+import { NewEvent } from '../src/event-store/event-store.port';
+import { LedgerProcess } from '../test/support/ledger-process';
+import {
+  formatRate,
+  Measurement,
+  mib,
+  peakRssOfThisProcessBytes,
+  percentile,
+  rate,
+  timed,
+  withLatencies,
+} from './measure';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
+const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
+const directory = mkdtempSync(join(tmpdir(), 'ledger-bench-'));
+
+function purchaseEvent(index: number): NewEvent {
+  return {
+    eventId: uuidv7(),
+    type: 'PurchaseCompleted',
+    schemaVersion: 1,
+    data: {
+      orderId: `A-${index}`,
+      items: [
+        {
+          sku: `SKU-${index % 5000}`,
+          quantity: 1 + (index % 4),
+          unitPrice: { amountMinor: 1999, currency: 'EUR' },
+        },
+      ],
+      total: { amountMinor: 1999 * (1 + (index % 4)), currency: 'EUR' },
+    },
+    metadata: {
+      occurredAt: '2026-11-20T10:00:00.000Z',
+      recordedAt: new Date().toISOString(),
+      actor: 'bench',
+      channel: 'web',
+      correlationId: uuidv7(),
+      causationId: uuidv7(),
+    },
+  };
+}
+
+async function ceiling(): Promise<Measurement> {
+  const db = new Database(join(directory, 'ceiling.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY, stream_id TEXT, stream_revision INTEGER, event_id BLOB,
+    type TEXT, schema_version INTEGER, data TEXT, metadata TEXT, prev_hash BLOB, hash BLOB)`);
+  const insert = db.prepare('INSERT INTO events VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const hash = Buffer.from(GENESIS_HASH, 'hex');
+  const rows = Array.from({ length: EVENTS }, (_, index) => {
+    const event = purchaseEvent(index);
+    return [
+      `customer-${index % 1000}`,
+      index,
+      Buffer.from(event.eventId.replace(/-/g, ''), 'hex'),
+      event.type,
+      1,
+      canonicalJson(event.data),
+      canonicalJson(event.metadata),
+      hash,
+      hash,
+    ] as const;
+  });
+  const insertMany = db.transaction((batch: typeof rows) => {
+    for (const row of batch) insert.run(...row);
+  });
+  const { seconds } = await timed(async () => {
+    for (let start = 0; start < rows.length; start += 1000) insertMany(rows.slice(start, start + 1000));
+  });
+  db.close();
+  return { name: 'ceiling: raw better-sqlite3 insert, 1000/tx', events: EVENTS, seconds };
+}
+
+async function storePort(): Promise<Measurement[]> {
+  const results: Measurement[] = [];
+  const single = async (concurrency: number, count: number) => {
+    const store = createSqliteEventStore({ file: join(directory, `port-single-${concurrency}.db`) });
+    const { seconds, latenciesMs } = await withLatencies(count, concurrency, (index) =>
+      store.append([
+        { streamId: `customer-${index % 1000}`, expectedRevision: 'any', events: [purchaseEvent(index)] },
+      ]),
+    );
+    await store.close();
+    results.push({
+      name: `(a) port: single-event appends, ${concurrency} in flight`,
+      events: count,
+      seconds,
+      p50Ms: percentile(latenciesMs, 50),
+      p99Ms: percentile(latenciesMs, 99),
+    });
+  };
+  await single(1, Math.min(EVENTS, 5_000));
+  await single(32, Math.min(EVENTS, 50_000));
+  for (const batchSize of [100, 1000]) {
+    const store = createSqliteEventStore({ file: join(directory, `port-batch-${batchSize}.db`) });
+    const batches = Math.floor(EVENTS / batchSize);
+    const prepared = Array.from({ length: batches }, (_, b) =>
+      Array.from({ length: batchSize }, (_, i) => purchaseEvent(b * batchSize + i)),
+    );
+    const { seconds, latenciesMs } = await withLatencies(batches, 1, (b) =>
+      store.append([{ streamId: `customer-${b % 1000}`, expectedRevision: 'any', events: prepared[b]! }]),
+    );
+    await store.close();
+    results.push({
+      name: `(a) port: batches of ${batchSize}`,
+      events: batches * batchSize,
+      seconds,
+      p50Ms: percentile(latenciesMs, 50),
+      p99Ms: percentile(latenciesMs, 99),
+      extra: 'latency per batch',
+    });
+  }
+  return results;
+}
+
+function touchpointJson(customerId: string, index: number): string {
+  return JSON.stringify({
+    customerId,
+    type: 'purchase',
+    channel: 'web',
+    occurredAt: '2026-11-20T10:00:00Z',
+    data: {
+      orderId: `A-${index}`,
+      items: [{ sku: `SKU-${index % 5000}`, quantity: 2, unitPrice: { amount: 19.99, currency: 'EUR' } }],
+    },
+  });
+}
+
+async function http(): Promise<{ measurements: Measurement[]; serverPeakRss: number }> {
+  const service = await LedgerProcess.start({
+    DATA_DIR: join(directory, 'service'),
+    PORT: 30000 + Math.floor(Math.random() * 10000),
+    LEDGER_MASTER_KEY: randomBytes(32).toString('base64'),
+  });
+  let counter = 0;
+  const run = (options: autocannon.Options) =>
+    new Promise<autocannon.Result>((resolve, reject) =>
+      autocannon(options, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  const single = await run({
+    url: service.baseUrl,
+    connections: 32,
+    duration: HTTP_SECONDS,
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/touchpoints',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (request) => ({
+          ...request,
+          body: touchpointJson(`http-${counter % 20000}`, counter++),
+        }),
+      },
+    ],
+  });
+  const batchTemplate = JSON.stringify({
+    touchpoints: Array.from({ length: 1000 }, (_, i) => JSON.parse(touchpointJson(`batch-@@-${i % 100}`, i))),
+  });
+  let batchCounter = 0;
+  const batch = await run({
+    url: service.baseUrl,
+    connections: 4,
+    duration: HTTP_SECONDS,
+    timeout: 60,
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/touchpoints/batch',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (request) => ({
+          ...request,
+          body: batchTemplate.replaceAll('@@', String(batchCounter++ % 50)),
+        }),
+      },
+    ],
+  });
+  const serverPeakRss = await service.peakRssBytes();
+  await service.kill('SIGTERM');
+  const ok = (result: autocannon.Result) => result['2xx'];
+  const errors = (result: autocannon.Result) => result.non2xx + result.errors + result.timeouts;
+  return {
+    serverPeakRss,
+    measurements: [
+      {
+        name: '(b) HTTP single touchpoint, 32 clients',
+        events: ok(single),
+        seconds: single.duration,
+        p50Ms: single.latency.p50,
+        p99Ms: single.latency.p99,
+        extra: `${errors(single)} errors`,
+      },
+      {
+        name: '(c) HTTP batch of 1000, 4 clients',
+        events: ok(batch) * 1000,
+        seconds: batch.duration,
+        p50Ms: batch.latency.p50,
+        p99Ms: batch.latency.p99,
+        extra: `${ok(batch)} batches, ${errors(batch)} errors, latency per batch`,
+      },
+    ],
+  };
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `ledger benchmark: ${EVENTS.toLocaleString('en-US')} events for the store, ${HTTP_SECONDS}s per HTTP run\n`,
+  );
+  const rawCeiling = await ceiling();
+  const port = await storePort();
+  const { measurements: httpResults, serverPeakRss } = await http();
+  const all = [rawCeiling, ...port, ...httpResults];
+
+  const pad = (text: string, width: number) => text.padEnd(width);
+  console.log(
+    pad('measurement', 46) + pad('events/s', 14) + pad('p50 ms', 9) + pad('p99 ms', 9) + 'x ceiling  notes',
+  );
+  for (const m of all) {
+    console.log(
+      pad(m.name, 46) +
+        pad(formatRate(rate(m)), 14) +
+        pad(m.p50Ms?.toFixed(2) ?? '-', 9) +
+        pad(m.p99Ms?.toFixed(2) ?? '-', 9) +
+        pad((rate(m) / rate(rawCeiling)).toFixed(2), 11) +
+        (m.extra ?? ''),
+    );
+  }
+  const batch1000 = port.find((m) => m.name.includes('batches of 1000'))!;
+  const batch100 = port.find((m) => m.name.includes('batches of 100'))!;
+  const [single, batch] = httpResults as [Measurement, Measurement];
+  console.log('\ntargets (issue #2, this 2-core machine):');
+  const check = (label: string, met: boolean, figure: string) =>
+    console.log(`  [${met ? 'met' : 'MISSED'}] ${label}: ${figure}`);
+  check(
+    'store-port batch appends >= 40% of the raw ceiling',
+    rate(batch1000) / rate(rawCeiling) >= 0.4,
+    `batches of 1000 at ${((100 * rate(batch1000)) / rate(rawCeiling)).toFixed(0)}%, of 100 at ${((100 * rate(batch100)) / rate(rawCeiling)).toFixed(0)}%`,
+  );
+  check('HTTP batch ingest >= 20,000 events/s', rate(batch) >= 20_000, formatRate(rate(batch)));
+  check(
+    'HTTP single ingest >= 2,000 req/s at p99 <= 25 ms',
+    rate(single) >= 2000 && (single.p99Ms ?? Infinity) <= 25,
+    `${formatRate(rate(single))} at p99 ${single.p99Ms} ms`,
+  );
+  console.log(
+    `\npeak RSS: benchmark process ${mib(peakRssOfThisProcessBytes())}, service process ${mib(serverPeakRss)}`,
+  );
+  rmSync(directory, { recursive: true, force: true });
+}
+
+void main();
