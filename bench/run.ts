@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { createSqliteEventStore } from '../src/event-store/sqlite-event-store';
-import { canonicalEvent, canonicalJson, chainHash, GENESIS_HASH } from '../src/event-store/hash-chain';
+import { canonicalJson, GENESIS_HASH } from '../src/event-store/hash-chain';
 import { NewEvent } from '../src/event-store/event-store.port';
 import { LedgerProcess } from '../test/support/ledger-process';
 import {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import { NewEvent, RecordedEvent } from './event-store.port';
 
@@ -29,7 +29,7 @@ export function canonicalJson(value: unknown): string {
 
 /** hash = SHA-256(prevHash + canonical event without hash), hex. */
 export function chainHash(prevHash: string, canonical: string): string {
-  return createHash('sha256').update(prevHash).update(canonical).digest('hex');
+  return hash('sha256', prevHash + canonical, 'hex');
 }
 
 export interface ChainBreak {
