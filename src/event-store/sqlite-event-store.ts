@@ -418,11 +418,11 @@ function prepareStatements(db: Database.Database) {
   };
 }
 
+/** By code, not instanceof: a module registry (Jest) may hold another SqliteError class than the addon throws. */
 function isUniqueEventIdViolation(error: unknown): boolean {
   return (
-    error instanceof Database.SqliteError &&
-    error.code === 'SQLITE_CONSTRAINT_UNIQUE' &&
-    error.message.includes('events.event_id')
+    (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+    (error as Error).message.includes('events.event_id')
   );
 }
 

@@ -1,0 +1,47 @@
+import { CustomerEvent } from '../src/customers/domain/customer-events';
+
+/** A stored customer event as projections see it: the stored data (personal data still encrypted). */
+export type ProjectedEvent = CustomerEvent & {
+  readonly eventId: string;
+  readonly customerId: string;
+  readonly streamRevision: number;
+  /** Global position: strictly increasing, so a document can tell which events it has seen. */
+  readonly position: number;
+  readonly occurredAt: string;
+  readonly recordedAt: string;
+  readonly actor: string;
+  readonly channel?: string;
+};
+
+/** A field path of a document, ascending or descending, for the read store's indexes and sorts. */
+export type IndexKey = readonly [field: string, order: 1 | -1];
+
+/**
+ * A read model as a pure fold: `evolve(doc | null, event) => doc | null` over the events that `documentId`
+ * routes to one document. The same code runs live, in rebuilds, in replays and in what-if runs.
+ */
+export interface Projection<Doc extends object> {
+  readonly name: string;
+  /** Bumped when the document shape or the fold changes: the read model then needs a rebuild. */
+  readonly version: number;
+  readonly indexes: readonly (readonly IndexKey[])[];
+  /** The document an event updates, or undefined when the projection ignores it. */
+  documentId(event: ProjectedEvent): string | undefined;
+  evolve(doc: Doc | null, event: ProjectedEvent): Doc | null;
+}
+
+export const CUSTOMER_STREAM_PREFIX = 'customer-';
+
+/** Documents that fold many events remember the last position folded, so folding an event again is a no-op. */
+export interface PositionedDoc {
+  readonly position: number;
+}
+
+export function alreadyFolded(doc: PositionedDoc | null, event: ProjectedEvent): boolean {
+  return doc !== null && event.position <= doc.position;
+}
+
+/** Days between two ISO instants. */
+export function daysBetween(from: string, to: string): number {
+  return (Date.parse(to) - Date.parse(from)) / 86_400_000;
+}

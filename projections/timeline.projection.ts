@@ -1,0 +1,129 @@
+import { formatMoney, Money } from '../src/customers/domain/money';
+import { LineItem } from '../src/customers/domain/customer-events';
+import { ProjectedEvent, Projection } from './projection';
+
+/** One timeline entry per event; `details` keeps the stored data (personal data encrypted) for display. */
+export interface TimelineEntry {
+  readonly entryId: string;
+  readonly customerId: string;
+  readonly type: ProjectedEvent['type'];
+  readonly occurredAt: string;
+  readonly recordedAt: string;
+  readonly position: number;
+  readonly channel?: string;
+  readonly actor: string;
+  readonly summary: string;
+  readonly details: Record<string, unknown>;
+}
+
+export const timelineProjection: Projection<TimelineEntry> = {
+  name: 'timeline',
+  version: 1,
+  indexes: [
+    [
+      ['customerId', 1],
+      ['occurredAt', -1],
+      ['position', -1],
+    ],
+    [
+      ['customerId', 1],
+      ['recordedAt', -1],
+      ['position', -1],
+    ],
+  ],
+  documentId: (event) => event.eventId,
+  evolve: (entry, event) =>
+    entry ?? {
+      entryId: event.eventId,
+      customerId: event.customerId,
+      type: event.type,
+      occurredAt: event.occurredAt,
+      recordedAt: event.recordedAt,
+      position: event.position,
+      channel: event.channel,
+      actor: event.actor,
+      summary: summarize(event),
+      details: event.data as Record<string, unknown>,
+    },
+};
+
+/** A one-line human summary built from fields that hold no personal data. */
+export function summarize(event: ProjectedEvent): string {
+  switch (event.type) {
+    case 'CustomerRegistered':
+      return join(
+        'Registered',
+        event.data.country && `in ${event.data.country}`,
+        event.data.source && `via ${event.data.source}`,
+      );
+    case 'ContactDetailsChanged': {
+      const fields = (['name', 'email', 'phone'] as const).filter((field) => event.data[field] !== undefined);
+      return `Changed contact details: ${fields.join(', ')}`;
+    }
+    case 'ConsentGranted':
+      return join(
+        `Granted consent for ${event.data.purpose}`,
+        event.data.legalBasis && `(${event.data.legalBasis})`,
+      );
+    case 'ConsentWithdrawn':
+      return `Withdrew consent for ${event.data.purpose}`;
+    case 'ProductBrowsed':
+      return join(
+        event.data.productId ? `Browsed product ${event.data.productId}` : `Browsed ${event.data.url}`,
+        event.data.category && `in ${event.data.category}`,
+        event.data.campaign && `from campaign ${event.data.campaign}`,
+      );
+    case 'PurchaseCommitted':
+      return join(
+        'Committed to',
+        event.data.items ? itemCount(event.data.items) : 'a purchase',
+        event.data.value && `worth ${formatMoney(event.data.value)}`,
+        event.data.orderId ? `, order ${event.data.orderId}` : `, cart ${event.data.cartId}`,
+      );
+    case 'PurchaseCompleted':
+      return join(
+        'Purchased',
+        event.data.items ? itemCount(event.data.items) : '',
+        `for ${formatMoney(event.data.total)}, order ${event.data.orderId}`,
+      );
+    case 'PurchaseRefunded':
+      return `Refunded ${formatMoney(event.data.amount)} on order ${event.data.orderId}`;
+    case 'SurveyAnswered':
+      return join(
+        `Answered ${event.data.kind.toUpperCase()} survey: ${event.data.score}`,
+        scale(event.data.kind),
+      );
+    case 'ComplaintFiled':
+      return join(
+        `Filed ${event.data.severity} complaint ${event.data.complaintId}`,
+        event.data.category && `about ${event.data.category}`,
+      );
+    case 'ComplaintResolved':
+      return join(
+        `Complaint ${event.data.complaintId} resolved`,
+        event.data.satisfied === undefined
+          ? ''
+          : event.data.satisfied
+            ? ', customer satisfied'
+            : ', customer not satisfied',
+      );
+    case 'CustomerErased':
+      return `Personal data erased (request ${event.data.requestId})`;
+  }
+}
+
+function itemCount(items: readonly LineItem[]): string {
+  const count = items.reduce((sum, item) => sum + item.quantity, 0);
+  return `${count} ${count === 1 ? 'item' : 'items'}`;
+}
+
+function scale(kind: 'nps' | 'csat' | 'ces'): string {
+  return { nps: 'of 10', csat: 'of 5', ces: 'of 7' }[kind];
+}
+
+function join(...parts: (string | undefined | false | Money)[]): string {
+  return parts
+    .filter((part): part is string => typeof part === 'string' && part.length > 0)
+    .join(' ')
+    .replace(/ ,/g, ',');
+}
