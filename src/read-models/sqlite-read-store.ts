@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { IndexKey } from '../../projections/projection';
 import { CollectionWrites, FindQuery, ReadStore } from './read-store.port';
 
 interface CollectionTable {
