@@ -30,6 +30,11 @@ export const timelineProjection: Projection<TimelineEntry> = {
       ['recordedAt', -1],
       ['position', -1],
     ],
+    [
+      ['customerId', 1],
+      ['type', 1],
+      ['occurredAt', -1],
+    ],
   ],
   documentId: (event) => event.eventId,
   evolve: (entry, event) =>

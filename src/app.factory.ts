@@ -18,7 +18,7 @@ export async function createApp(config: LedgerConfig, logger: Logger): Promise<N
     genReqId: () => uuidv7(),
     logger: false,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
     logger: new PinoNestLogger(logger),
     bufferLogs: false,
   });

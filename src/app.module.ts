@@ -1,6 +1,18 @@
-import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Inject, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { PROJECTIONS } from '../projections/catalog';
+import { AnalyticsController } from './analytics/analytics.controller';
+import { ReadFunnelReportHandler, ReadLoyaltyDistributionHandler } from './analytics/analytics.queries';
+import { ReadLoyaltyHandler } from './customers/read-loyalty/read-loyalty.query';
+import { ReadProfileHandler } from './customers/read-profile/read-profile.query';
+import { ReadTimelineHandler } from './customers/read-timeline/read-timeline.query';
+import { PROJECTION_ENGINE, ProjectionEngine } from './read-models/projection-engine';
+import { ProjectionsController } from './read-models/projections.controller';
+import { READ_STORE, ReadStore } from './read-models/read-store.port';
+import { ReadModels } from './read-models/read-models';
+import { createSqliteReadStore } from './read-models/sqlite-read-store';
 import { CqrsModule } from '@nestjs/cqrs';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { LEDGER_CONFIG, LedgerConfig } from './config/ledger-config';
 import { ChangeContactDetailsHandler } from './customers/change-contact-details/change-contact-details.command';
 import { CustomerLedger } from './customers/customer-ledger';
@@ -17,27 +29,41 @@ import { createSqliteSubjectKeyStore } from './gdpr/sqlite-subject-key-store';
 import { SUBJECT_KEY_STORE, SubjectKeyStore } from './gdpr/subject-key-store.port';
 import { HealthController } from './health/health.controller';
 
-/** Closes the stores when Nest shuts down, after requests have drained. */
-class StoreLifecycle implements OnApplicationShutdown {
+/** Starts the projections with the service; stops them, then closes the stores, when Nest shuts down. */
+class StoreLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(SUBJECT_KEY_STORE) private readonly keys: SubjectKeyStore,
+    @Inject(READ_STORE) private readonly reads: ReadStore,
+    @Inject(PROJECTION_ENGINE) private readonly engine: ProjectionEngine,
   ) {}
 
+  async onApplicationBootstrap(): Promise<void> {
+    await this.engine.start();
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    await this.engine.stop();
     await this.events.close();
     await this.keys.close();
+    await this.reads.close();
   }
 }
 
 /** The composition root: binds ports to the embedded adapters under the configured data directory. */
 @Module({})
 export class AppModule {
-  static forRoot(config: LedgerConfig): DynamicModule {
+  static forRoot(config: LedgerConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [CustomersController, TouchpointsController, HealthController],
+      controllers: [
+        CustomersController,
+        TouchpointsController,
+        AnalyticsController,
+        ProjectionsController,
+        HealthController,
+      ],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
         {
@@ -53,6 +79,17 @@ export class AppModule {
           inject: [SUBJECT_KEY_STORE],
           useFactory: (keys: SubjectKeyStore) => new PiiCipher(keys, config.masterKey),
         },
+        {
+          provide: READ_STORE,
+          useFactory: () => createSqliteReadStore(join(config.dataDir, 'read-models.db')),
+        },
+        {
+          provide: PROJECTION_ENGINE,
+          inject: [EVENT_STORE, READ_STORE],
+          useFactory: (events: EventStore, reads: ReadStore) =>
+            new ProjectionEngine(events, reads, PROJECTIONS, logger),
+        },
+        ReadModels,
         StoreLifecycle,
         CustomerLedger,
         RegisterCustomerHandler,
@@ -60,6 +97,11 @@ export class AppModule {
         RecordConsentHandler,
         RecordTouchpointsHandler,
         ReadCustomerEventsHandler,
+        ReadProfileHandler,
+        ReadTimelineHandler,
+        ReadLoyaltyHandler,
+        ReadFunnelReportHandler,
+        ReadLoyaltyDistributionHandler,
       ],
     };
   }

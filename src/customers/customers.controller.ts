@@ -12,6 +12,9 @@ import {
   ReadCustomerEvents,
   ReadCustomerEventsParams,
 } from './read-customer-events/read-customer-events.query';
+import { ReadLoyalty, ReadLoyaltyParams } from './read-loyalty/read-loyalty.query';
+import { ReadProfile } from './read-profile/read-profile.query';
+import { ReadTimeline, ReadTimelineParams } from './read-timeline/read-timeline.query';
 import { RecordConsent } from './record-consent/record-consent.command';
 import { RecordConsentDto } from './record-consent/record-consent.dto';
 import { RegisterCustomer } from './register-customer/register-customer.command';
@@ -58,6 +61,28 @@ export class CustomersController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RecordedOutcome> {
     return created(reply, await this.commands.execute(new RecordConsent(customerId, body, context)));
+  }
+
+  @Get(':id')
+  @ApiOperation({
+    summary: 'Profile: personal data, funnel stage, loyalty, purchases, net spend, open complaints, consents',
+  })
+  readProfile(@Param('id', CustomerIdPipe) customerId: string) {
+    return this.queries.execute(new ReadProfile(customerId, new Date()));
+  }
+
+  @Get(':id/timeline')
+  @ApiOperation({ summary: 'Timeline, newest first, cursor-paged, filtered by event types and a time range' })
+  readTimeline(@Param('id', CustomerIdPipe) customerId: string, @Query() params: ReadTimelineParams) {
+    return this.queries.execute(new ReadTimeline(customerId, params));
+  }
+
+  @Get(':id/loyalty')
+  @ApiOperation({ summary: 'Loyalty score as of an instant, with its components and contributing events' })
+  readLoyalty(@Param('id', CustomerIdPipe) customerId: string, @Query() params: ReadLoyaltyParams) {
+    return this.queries.execute(
+      new ReadLoyalty(customerId, params.asOf ? new Date(params.asOf) : new Date()),
+    );
   }
 
   @Get(':id/events')

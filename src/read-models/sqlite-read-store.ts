@@ -53,7 +53,7 @@ export function createSqliteReadStore(file: string): ReadStore {
   };
 
   const openTable = (collection: string, fields: string[]): CollectionTable => {
-    const table = `rm_${collection.replace(/[^A-Za-z0-9_]/g, '_')}`;
+    const table = tableName(collection);
     const columns = fields.map(column);
     const table_: CollectionTable = {
       table,
@@ -123,24 +123,21 @@ export function createSqliteReadStore(file: string): ReadStore {
   return {
     async ensureCollection(collection, indexes) {
       const fields = [...new Set(indexes.flat().map(([field]) => field))];
-      const table = openTable(collection, fields);
+      const table = tableName(collection);
       db.exec(
-        `CREATE TABLE IF NOT EXISTS "${table.table}" (id TEXT PRIMARY KEY, doc TEXT NOT NULL${fields.map((f) => `, ${column(f)}`).join('')})`,
+        `CREATE TABLE IF NOT EXISTS "${table}" (id TEXT PRIMARY KEY, doc TEXT NOT NULL${fields.map((f) => `, ${column(f)}`).join('')})`,
       );
-      indexes.forEach((keys, index) =>
-        db.exec(
-          `CREATE INDEX IF NOT EXISTS "${table.table}_${index}" ON "${table.table}" (${keys.map(([field, order]) => `${column(field)} ${order === -1 ? 'DESC' : 'ASC'}`).join(', ')})`,
-        ),
-      );
+      indexes.forEach((keys, index) => {
+        const columns = keys.map(([field, order]) => `${column(field)} ${order === -1 ? 'DESC' : 'ASC'}`);
+        db.exec(`CREATE INDEX IF NOT EXISTS "${table}_${index}" ON "${table}" (${columns.join(', ')})`);
+      });
       db.prepare(
         'INSERT INTO collections (name, fields) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET fields = excluded.fields',
       ).run(collection, JSON.stringify(fields));
-      tables.delete(collection);
       openTable(collection, fields);
     },
     async dropCollection(collection) {
-      const table = `rm_${collection.replace(/[^A-Za-z0-9_]/g, '_')}`;
-      db.exec(`DROP TABLE IF EXISTS "${table}"`);
+      db.exec(`DROP TABLE IF EXISTS "${tableName(collection)}"`);
       db.prepare('DELETE FROM collections WHERE name = ?').run(collection);
       tables.delete(collection);
     },
@@ -207,6 +204,10 @@ export function createSqliteReadStore(file: string): ReadStore {
       db.close();
     },
   };
+}
+
+function tableName(collection: string): string {
+  return `rm_${collection.replace(/[^A-Za-z0-9_]/g, '_')}`;
 }
 
 function column(field: string): string {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { createApp } from '../../src/app.factory';
 import { LedgerConfig } from '../../src/config/ledger-config';
+import { PROJECTION_ENGINE, ProjectionEngine } from '../../src/read-models/projection-engine';
 
 export interface ApiResponse {
   readonly status: number;
@@ -52,6 +53,11 @@ export class LedgerTestApp {
       headers: response.headers,
       body: text ? JSON.parse(text) : undefined,
     };
+  }
+
+  /** Waits until the read models have folded everything appended so far. */
+  async projected(): Promise<void> {
+    await this.app.get<ProjectionEngine>(PROJECTION_ENGINE).caughtUp();
   }
 
   post(url: string, body: unknown, headers?: Record<string, string>) {

@@ -1,0 +1,46 @@
+import { Inject } from '@nestjs/common';
+import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
+import { IsOptional } from 'class-validator';
+import { loyaltyScore, LoyaltyScore } from '../../../projections/loyalty.projection';
+import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
+import { IsIsoTimestamp } from '../../http/validators';
+import { ReadModels } from '../../read-models/read-models';
+import { DomainError } from '../domain/domain-error';
+
+export class ReadLoyaltyParams {
+  /** The instant to score as of (by occurredAt); now when absent. */
+  @IsOptional() @IsIsoTimestamp() asOf?: string;
+}
+
+/** A customer's loyalty score as of an instant, with its components and contributing events. */
+export class ReadLoyalty extends Query<LoyaltyScore & { customerId: string }> {
+  constructor(
+    readonly customerId: string,
+    readonly asOf: Date,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(ReadLoyalty)
+export class ReadLoyaltyHandler implements IQueryHandler<ReadLoyalty> {
+  constructor(
+    private readonly readModels: ReadModels,
+    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
+  ) {}
+
+  async execute({ customerId, asOf }: ReadLoyalty) {
+    if (!(await this.readModels.summary(customerId))) throw unknownCustomer(customerId);
+    const facts = await this.readModels.loyaltyFacts(customerId);
+    return { customerId, ...loyaltyScore(facts ?? null, asOf.toISOString(), this.config.ledgerCurrency) };
+  }
+}
+
+export function unknownCustomer(customerId: string): DomainError {
+  return new DomainError(
+    'not-found',
+    'unknown-customer',
+    `no events are recorded for customer ${customerId}`,
+    'customerId',
+  );
+}
