@@ -100,7 +100,8 @@ describe('HTTP read API (v1)', () => {
     expect([...occurred].sort().reverse()).toEqual(occurred);
     expect(
       all.find(
-        (entry: { type: string; summary: string }) => entry.type === 'PurchaseCompleted' && entry.summary.includes('A-2'),
+        (entry: { type: string; summary: string }) =>
+          entry.type === 'PurchaseCompleted' && entry.summary.includes('A-2'),
       ).summary,
     ).toBe('Purchased 3 items for EUR 30.00, order A-2');
     expect(all.find((entry: { type: string }) => entry.type === 'SurveyAnswered').details.comment).toBe(
