@@ -193,6 +193,8 @@ export class ProjectionEngine {
       const active = targets.filter((target) => this.owns(target));
       if (active.length === 0) return;
       if (batch.events.length > 0) await this.exclusively(() => this.fold(active, batch.events));
+      // The embedded stores answer synchronously: yield so that requests are served during a long catch-up.
+      await new Promise((resolve) => setImmediate(resolve));
       if (batch.caughtUp) {
         for (const target of active) {
           target.caughtUp = true;
