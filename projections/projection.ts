@@ -25,6 +25,8 @@ export interface Projection<Doc extends object> {
   /** Bumped when the document shape or the fold changes: the read model then needs a rebuild. */
   readonly version: number;
   readonly indexes: readonly (readonly IndexKey[])[];
+  /** Each event makes a document of its own (keyed by event id): nothing needs looking up before folding. */
+  readonly documentPerEvent?: boolean;
   /** The document an event updates, or undefined when the projection ignores it. */
   documentId(event: ProjectedEvent): string | undefined;
   evolve(doc: Doc | null, event: ProjectedEvent): Doc | null;

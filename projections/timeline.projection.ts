@@ -36,6 +36,7 @@ export const timelineProjection: Projection<TimelineEntry> = {
       ['occurredAt', -1],
     ],
   ],
+  documentPerEvent: true,
   documentId: (event) => event.eventId,
   evolve: (entry, event) =>
     entry ?? {

@@ -26,6 +26,8 @@ interface Target {
   readonly generation: number;
   position: number;
   caughtUp: boolean;
+  /** A generation filled from position 0 gets its indexes once it has caught up. */
+  indexesPending: boolean;
   lastError?: PoisonEvent;
 }
 
@@ -79,20 +81,24 @@ export class ProjectionEngine {
       let active = await this.reads.getState<ActiveGeneration>(stateKey(projection.name));
       if (!active) {
         active = { generation: 1, version: projection.version };
-        await this.reads.ensureCollection(collectionName(projection.name, 1), projection.indexes);
         await this.reads.setState(stateKey(projection.name), active);
       } else if (active.version !== projection.version) {
         stale.push(projection.name);
       }
+      const position = await this.reads.checkpoint(checkpointName(projection.name, active.generation));
       await this.reads.ensureCollection(
         collectionName(projection.name, active.generation),
         projection.indexes,
+        {
+          deferIndexes: position === 0,
+        },
       );
       this.live.set(projection.name, {
         projection,
         generation: active.generation,
-        position: await this.reads.checkpoint(checkpointName(projection.name, active.generation)),
+        position,
         caughtUp: false,
+        indexesPending: position === 0,
       });
     }
     this.runLane([...this.live.values()]);
@@ -127,13 +133,16 @@ export class ProjectionEngine {
       if (this.rebuilding.has(name)) continue;
       const generation = live.generation + 1;
       await this.reads.dropCollection(collectionName(name, generation));
-      await this.reads.ensureCollection(collectionName(name, generation), live.projection.indexes);
+      await this.reads.ensureCollection(collectionName(name, generation), live.projection.indexes, {
+        deferIndexes: true,
+      });
       await this.reads.commit([], { [checkpointName(name, generation)]: 0 });
       const target = {
         projection: live.projection,
         generation,
         position: 0,
         caughtUp: false,
+        indexesPending: true,
         startedAt: new Date().toISOString(),
       };
       this.rebuilding.set(name, target);
@@ -169,7 +178,8 @@ export class ProjectionEngine {
   async caughtUp(timeoutMs = 30_000): Promise<void> {
     const head = await this.events.lastPosition();
     const deadline = Date.now() + timeoutMs;
-    while ([...this.live.values()].some((target) => target.position < head) || this.rebuilding.size > 0) {
+    const behind = (target: Target) => !target.caughtUp || target.position < head;
+    while ([...this.live.values()].some(behind) || this.rebuilding.size > 0) {
       if (Date.now() > deadline) throw new Error('projections did not catch up in time');
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -197,6 +207,10 @@ export class ProjectionEngine {
       await new Promise((resolve) => setImmediate(resolve));
       if (batch.caughtUp) {
         for (const target of active) {
+          if (target.indexesPending) {
+            await this.reads.buildIndexes(collectionName(target.projection.name, target.generation));
+            target.indexesPending = false;
+          }
           target.caughtUp = true;
           if (onCaughtUp) await this.exclusively(() => onCaughtUp(target));
         }

@@ -33,8 +33,17 @@ export interface FindQuery {
  * test/contract/read-store.contract.ts. Writes and checkpoints of one commit are atomic.
  */
 export interface ReadStore {
-  /** Creates a collection with indexes on the given keys, if it does not exist yet. */
-  ensureCollection(collection: string, indexes: readonly (readonly IndexKey[])[]): Promise<void>;
+  /**
+   * Creates a collection with indexes on the given keys, if it does not exist yet. With `deferIndexes` the
+   * indexes are only declared and built by `buildIndexes`: filling a fresh collection is faster without them.
+   */
+  ensureCollection(
+    collection: string,
+    indexes: readonly (readonly IndexKey[])[],
+    options?: { readonly deferIndexes?: boolean },
+  ): Promise<void>;
+  /** Builds the declared indexes of a collection (a no-op for those that exist). */
+  buildIndexes(collection: string): Promise<void>;
   dropCollection(collection: string): Promise<void>;
 
   /** Stores documents of several collections and advances checkpoints, all or nothing. */

@@ -27,7 +27,7 @@ export function createSqliteReadStore(file: string): ReadStore {
   db.pragma('busy_timeout = 10000');
   db.exec(`CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
            CREATE TABLE IF NOT EXISTS projection_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-           CREATE TABLE IF NOT EXISTS collections (name TEXT PRIMARY KEY, fields TEXT NOT NULL);`);
+           CREATE TABLE IF NOT EXISTS collections (name TEXT PRIMARY KEY, fields TEXT NOT NULL, indexes TEXT NOT NULL DEFAULT '[]');`);
   const tables = new Map<string, CollectionTable>();
   const saveCheckpoint = db.prepare<[string, number]>(
     'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
@@ -41,6 +41,17 @@ export function createSqliteReadStore(file: string): ReadStore {
   const writeState = db.prepare<[string, string]>(
     'INSERT INTO projection_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
   );
+
+  const buildIndexes = (collection: string) => {
+    const row = db
+      .prepare<[string], { indexes: string }>('SELECT indexes FROM collections WHERE name = ?')
+      .get(collection);
+    const table = tableName(collection);
+    (JSON.parse(row?.indexes ?? '[]') as [string, 1 | -1][][]).forEach((keys, index) => {
+      const columns = keys.map(([field, order]) => `${column(field)} ${order === -1 ? 'DESC' : 'ASC'}`);
+      db.exec(`CREATE INDEX IF NOT EXISTS "${table}_${index}" ON "${table}" (${columns.join(', ')})`);
+    });
+  };
 
   const tableOf = (collection: string): CollectionTable => {
     const existing = tables.get(collection);
@@ -121,20 +132,27 @@ export function createSqliteReadStore(file: string): ReadStore {
       .map((row) => ({ id: row.id, doc: JSON.parse(row.doc) as T }));
 
   return {
-    async ensureCollection(collection, indexes) {
-      const fields = [...new Set(indexes.flat().map(([field]) => field))];
-      const table = tableName(collection);
-      db.exec(
-        `CREATE TABLE IF NOT EXISTS "${table}" (id TEXT PRIMARY KEY, doc TEXT NOT NULL${fields.map((f) => `, ${column(f)}`).join('')})`,
-      );
-      indexes.forEach((keys, index) => {
-        const columns = keys.map(([field, order]) => `${column(field)} ${order === -1 ? 'DESC' : 'ASC'}`);
-        db.exec(`CREATE INDEX IF NOT EXISTS "${table}_${index}" ON "${table}" (${columns.join(', ')})`);
-      });
-      db.prepare(
-        'INSERT INTO collections (name, fields) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET fields = excluded.fields',
-      ).run(collection, JSON.stringify(fields));
-      openTable(collection, fields);
+    async ensureCollection(collection, indexes, options) {
+      // An existing collection keeps its columns and indexes: declaring fields its table has no column for
+      // would break every later write (e.g. a stale generation ensured with a new version's indexes).
+      const exists = db.prepare<[string]>('SELECT 1 FROM collections WHERE name = ?').get(collection);
+      if (!exists) {
+        const fields = [...new Set(indexes.flat().map(([field]) => field))];
+        const table = tableName(collection);
+        db.exec(
+          `CREATE TABLE IF NOT EXISTS "${table}" (id TEXT PRIMARY KEY, doc TEXT NOT NULL${fields.map((f) => `, ${column(f)}`).join('')})`,
+        );
+        db.prepare('INSERT INTO collections (name, fields, indexes) VALUES (?, ?, ?)').run(
+          collection,
+          JSON.stringify(fields),
+          JSON.stringify(indexes),
+        );
+        openTable(collection, fields);
+      }
+      if (!options?.deferIndexes) buildIndexes(collection);
+    },
+    async buildIndexes(collection) {
+      buildIndexes(collection);
     },
     async dropCollection(collection) {
       db.exec(`DROP TABLE IF EXISTS "${tableName(collection)}"`);

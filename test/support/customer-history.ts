@@ -10,6 +10,7 @@ export async function appendHistory(
   customers: number,
   perCustomer: number,
   batch = 50,
+  customerId: (index: number) => string = (index) => `h${index}`,
 ): Promise<number> {
   let appended = 0;
   for (let c = 0; c < customers; c++) {
@@ -52,7 +53,11 @@ export async function appendHistory(
     }
     for (let start = 0; start < events.length; start += batch) {
       await store.append([
-        { streamId: `customer-h${c}`, expectedRevision: 'any', events: events.slice(start, start + batch) },
+        {
+          streamId: `customer-${customerId(c)}`,
+          expectedRevision: 'any',
+          events: events.slice(start, start + batch),
+        },
       ]);
       appended += Math.min(batch, events.length - start);
     }
