@@ -1,5 +1,5 @@
 /**
- * npm run bench: the figures of issue #2, each against its target.
+ * npm run bench, write side (issue #2): each figure against its target.
  *
  *  ceiling  raw better-sqlite3 insert of the same serialized rows, 1000 per transaction, WAL, synchronous=FULL,
  *           a table with only an integer primary key
