@@ -10,7 +10,9 @@ import { ProjectionsController } from './read-models/projections.controller';
 import { READ_STORE, ReadStore } from './read-models/read-store.port';
 import { ReadModels } from './read-models/read-models';
 import { createSqliteReadStore } from './read-models/sqlite-read-store';
+import { APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
+import { ApiKeyGuard } from './auth/api-key.guard';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { LEDGER_CONFIG, LedgerConfig } from './config/ledger-config';
@@ -66,6 +68,7 @@ export class AppModule {
       ],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
         {
           provide: EVENT_STORE,
           useFactory: () => createSqliteEventStore({ file: join(config.dataDir, 'events.db') }),

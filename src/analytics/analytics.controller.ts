@@ -1,3 +1,4 @@
+import { Roles } from '../auth/roles';
 import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -14,6 +15,7 @@ export class AnalyticsController {
   constructor(private readonly queries: QueryBus) {}
 
   @Get('funnel')
+  @Roles('analyst')
   @ApiOperation({
     summary: 'Funnel stages, conversion and median days between stages for a first-seen cohort',
   })
@@ -22,6 +24,7 @@ export class AnalyticsController {
   }
 
   @Get('loyalty')
+  @Roles('analyst')
   @ApiOperation({ summary: 'Loyalty distribution and top customers (pseudonymous)' })
   loyalty(@Query() params: LoyaltyDistributionParams) {
     return this.queries.execute(new ReadLoyaltyDistribution(params.top ?? 10, new Date()));

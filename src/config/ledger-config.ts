@@ -3,6 +3,7 @@ import { IsBase64, IsIn, IsInt, IsOptional, IsString, Max, Min, validateSync } f
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ApiKey, parseApiKeys } from '../auth/roles';
 import { IsCurrencyCode } from '../http/validators';
 
 export const LEDGER_CONFIG = Symbol('LEDGER_CONFIG');
@@ -36,6 +37,10 @@ class EnvironmentVariables {
 
   @IsOptional()
   @IsString()
+  LEDGER_API_KEYS_FILE?: string;
+
+  @IsOptional()
+  @IsString()
   EVENTSTORE_URL?: string;
 
   @IsOptional()
@@ -51,6 +56,8 @@ export interface LedgerConfig {
   /** True when no LEDGER_MASTER_KEY was given and a key file under dataDir is used instead. */
   readonly masterKeyGenerated: boolean;
   readonly logLevel: string;
+  /** From LEDGER_API_KEYS_FILE; empty means the service runs open on localhost. */
+  readonly apiKeys: readonly ApiKey[];
 }
 
 export class ConfigurationError extends Error {
@@ -76,6 +83,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     if (masterKey.length !== 32)
       problems.push(`LEDGER_MASTER_KEY must decode to 32 bytes, not ${masterKey.length}`);
   }
+  let apiKeys: ApiKey[] = [];
+  if (variables.LEDGER_API_KEYS_FILE) {
+    if (!existsSync(variables.LEDGER_API_KEYS_FILE)) {
+      problems.push(`LEDGER_API_KEYS_FILE ${variables.LEDGER_API_KEYS_FILE} does not exist`);
+    } else {
+      const parsed = parseApiKeys(readFileSync(variables.LEDGER_API_KEYS_FILE, 'utf8'));
+      problems.push(...parsed.problems);
+      apiKeys = parsed.keys;
+    }
+  }
   if (problems.length > 0) throw new ConfigurationError(problems);
 
   const dataDir = resolve(variables.DATA_DIR ?? './data');
@@ -86,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     masterKey: masterKey ?? localMasterKey(dataDir),
     masterKeyGenerated: masterKey === undefined,
     logLevel: variables.LOG_LEVEL ?? 'info',
+    apiKeys,
   };
 }
 

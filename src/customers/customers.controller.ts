@@ -1,3 +1,4 @@
+import { Roles } from '../auth/roles';
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -29,6 +30,7 @@ export class CustomersController {
   ) {}
 
   @Post()
+  @Roles('ingest', 'rep')
   @ApiOperation({ summary: 'Register a customer (201; 200 with duplicate: true for a retried eventId)' })
   @ApiBody({ schema: schemaOf(RegisterCustomerDto) })
   async register(
@@ -40,6 +42,7 @@ export class CustomersController {
   }
 
   @Patch(':id/contact-details')
+  @Roles('rep')
   @HttpCode(200)
   @ApiOperation({ summary: 'Change name, e-mail or phone, with a reason' })
   @ApiBody({ schema: schemaOf(ChangeContactDetailsDto) })
@@ -52,6 +55,7 @@ export class CustomersController {
   }
 
   @Post(':id/consents')
+  @Roles('ingest', 'rep')
   @ApiOperation({ summary: 'Grant or withdraw consent for a purpose' })
   @ApiBody({ schema: schemaOf(RecordConsentDto) })
   async recordConsent(
@@ -64,6 +68,7 @@ export class CustomersController {
   }
 
   @Get(':id')
+  @Roles('rep', 'auditor')
   @ApiOperation({
     summary: 'Profile: personal data, funnel stage, loyalty, purchases, net spend, open complaints, consents',
   })
@@ -72,12 +77,14 @@ export class CustomersController {
   }
 
   @Get(':id/timeline')
+  @Roles('rep', 'auditor')
   @ApiOperation({ summary: 'Timeline, newest first, cursor-paged, filtered by event types and a time range' })
   readTimeline(@Param('id', CustomerIdPipe) customerId: string, @Query() params: ReadTimelineParams) {
     return this.queries.execute(new ReadTimeline(customerId, params));
   }
 
   @Get(':id/loyalty')
+  @Roles('rep', 'analyst')
   @ApiOperation({ summary: 'Loyalty score as of an instant, with its components and contributing events' })
   readLoyalty(@Param('id', CustomerIdPipe) customerId: string, @Query() params: ReadLoyaltyParams) {
     return this.queries.execute(
@@ -86,6 +93,7 @@ export class CustomersController {
   }
 
   @Get(':id/events')
+  @Roles('auditor', 'admin')
   @ApiOperation({ summary: 'The raw event stream of a customer, oldest first, personal data decrypted' })
   readEvents(@Param('id', CustomerIdPipe) customerId: string, @Query() params: ReadCustomerEventsParams) {
     return this.queries.execute(new ReadCustomerEvents(customerId, params));

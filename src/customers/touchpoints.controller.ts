@@ -1,3 +1,4 @@
+import { Roles } from '../auth/roles';
 import { Body, Controller, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -16,6 +17,7 @@ export class TouchpointsController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post()
+  @Roles('ingest', 'rep')
   @ApiOperation({ summary: 'Record a touchpoint (201; 200 with duplicate: true for a retried eventId)' })
   @ApiBody({ schema: touchpointSchema() })
   async record(
@@ -28,6 +30,7 @@ export class TouchpointsController {
   }
 
   @Post('batch')
+  @Roles('ingest')
   @ApiOperation({ summary: 'Record up to 1000 touchpoints, validated and stored all or nothing' })
   @ApiBody({ schema: touchpointBatchSchema() })
   async recordBatch(

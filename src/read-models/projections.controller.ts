@@ -1,3 +1,4 @@
+import { Roles } from '../auth/roles';
 import { Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DomainError } from '../customers/domain/domain-error';
@@ -9,6 +10,7 @@ export class ProjectionsController {
   constructor(@Inject(PROJECTION_ENGINE) private readonly engine: ProjectionEngine) {}
 
   @Get()
+  @Roles('admin')
   @ApiOperation({
     summary: 'Each projection: generation, status, position, lag, last error, rebuild progress',
   })
@@ -17,6 +19,7 @@ export class ProjectionsController {
   }
 
   @Post(':name/rebuild')
+  @Roles('admin')
   @HttpCode(202)
   @ApiOperation({
     summary: 'Rebuild one projection (or "all") from position 0 while the old read model keeps serving',

@@ -29,6 +29,7 @@ export class LedgerTestApp {
       masterKey: randomBytes(32),
       masterKeyGenerated: false,
       logLevel: 'silent',
+      apiKeys: [],
       ...overrides,
     };
     const app = await createApp(config, pino({ level: 'silent' }));

@@ -1,0 +1,52 @@
+import { SetMetadata } from '@nestjs/common';
+
+export const ROLES = ['ingest', 'rep', 'analyst', 'auditor', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** An API key as configured: who it is, what it may do, and the SHA-256 of the key (never the key). */
+export interface ApiKey {
+  readonly principal: string;
+  readonly roles: readonly Role[];
+  readonly keySha256: string;
+}
+
+export const ROLES_METADATA = 'ledger:roles';
+
+/** The roles allowed to call an endpoint; endpoints without it are public (health, docs). */
+export const Roles = (...roles: Role[]) => SetMetadata(ROLES_METADATA, roles);
+
+/** Parses and checks a LEDGER_API_KEYS_FILE document; returns the problems found, one per bad value. */
+export function parseApiKeys(json: string): { keys: ApiKey[]; problems: string[] } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (error) {
+    return { keys: [], problems: [`LEDGER_API_KEYS_FILE is not valid JSON: ${(error as Error).message}`] };
+  }
+  if (!Array.isArray(parsed)) return { keys: [], problems: ['LEDGER_API_KEYS_FILE must hold a JSON array'] };
+  const problems: string[] = [];
+  const keys = parsed.flatMap((entry: unknown, index): ApiKey[] => {
+    const { principal, roles, keySha256 } = (entry ?? {}) as Record<string, unknown>;
+    const where = `LEDGER_API_KEYS_FILE[${index}]`;
+    const before = problems.length;
+    if (typeof principal !== 'string' || !/^[A-Za-z0-9._@-]{1,64}$/.test(principal)) {
+      problems.push(`${where}.principal must be a name of 1 to 64 letters, digits or ._@-`);
+    }
+    if (!Array.isArray(roles) || roles.length === 0 || !roles.every((role) => ROLES.includes(role as Role))) {
+      problems.push(`${where}.roles must be a non-empty list of ${ROLES.join(', ')}`);
+    }
+    if (typeof keySha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(keySha256)) {
+      problems.push(`${where}.keySha256 must be the hex SHA-256 of the key (64 hex digits)`);
+    }
+    return problems.length === before
+      ? [
+          {
+            principal: principal as string,
+            roles: roles as Role[],
+            keySha256: (keySha256 as string).toLowerCase(),
+          },
+        ]
+      : [];
+  });
+  return { keys, problems };
+}
