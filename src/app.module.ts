@@ -10,7 +10,18 @@ import { ProjectionsController } from './read-models/projections.controller';
 import { READ_STORE, ReadStore } from './read-models/read-store.port';
 import { ReadModels } from './read-models/read-models';
 import { createSqliteReadStore } from './read-models/sqlite-read-store';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { AccessLog, AccessLogInterceptor } from './gdpr/access-log';
+import { EMAIL_INDEX_COLLECTION, EMAIL_INDEX_KEYS, EmailBlindIndex } from './gdpr/blind-index';
+import { EmailDirectory } from './gdpr/email-directory';
+import { EraseCustomerHandler } from './gdpr/erase-customer.command';
+import { GdprController } from './gdpr/gdpr.controller';
+import {
+  ExportSubjectHandler,
+  FindCustomersByEmailHandler,
+  ReadAuditTrailHandler,
+  VerifyChainsHandler,
+} from './gdpr/personal-data.queries';
 import { CqrsModule } from '@nestjs/cqrs';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { join } from 'node:path';
@@ -41,6 +52,7 @@ class StoreLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.reads.ensureCollection(EMAIL_INDEX_COLLECTION, EMAIL_INDEX_KEYS);
     await this.engine.start();
   }
 
@@ -69,6 +81,15 @@ export class AppModule {
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_INTERCEPTOR, useClass: AccessLogInterceptor },
+        { provide: EmailBlindIndex, useFactory: () => new EmailBlindIndex(config.masterKey) },
+        AccessLog,
+        EmailDirectory,
+        EraseCustomerHandler,
+        ExportSubjectHandler,
+        ReadAuditTrailHandler,
+        VerifyChainsHandler,
+        FindCustomersByEmailHandler,
         {
           provide: EVENT_STORE,
           useFactory: () => createSqliteEventStore({ file: join(config.dataDir, 'events.db') }),

@@ -1,3 +1,5 @@
+import { ReadsPersonalData } from '../gdpr/access-log';
+import { EmailLookupParams, FindCustomersByEmail } from '../gdpr/personal-data.queries';
 import { Roles } from '../auth/roles';
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
@@ -67,8 +69,16 @@ export class CustomersController {
     return created(reply, await this.commands.execute(new RecordConsent(customerId, body, context)));
   }
 
+  @Get()
+  @Roles('rep', 'auditor')
+  @ApiOperation({ summary: 'Find customers by e-mail (blind index)' })
+  findByEmail(@Query() params: EmailLookupParams) {
+    return this.queries.execute(new FindCustomersByEmail(params.email));
+  }
+
   @Get(':id')
   @Roles('rep', 'auditor')
+  @ReadsPersonalData('profile')
   @ApiOperation({
     summary: 'Profile: personal data, funnel stage, loyalty, purchases, net spend, open complaints, consents',
   })
@@ -78,6 +88,7 @@ export class CustomersController {
 
   @Get(':id/timeline')
   @Roles('rep', 'auditor')
+  @ReadsPersonalData('timeline')
   @ApiOperation({ summary: 'Timeline, newest first, cursor-paged, filtered by event types and a time range' })
   readTimeline(@Param('id', CustomerIdPipe) customerId: string, @Query() params: ReadTimelineParams) {
     return this.queries.execute(new ReadTimeline(customerId, params));
@@ -94,6 +105,7 @@ export class CustomersController {
 
   @Get(':id/events')
   @Roles('auditor', 'admin')
+  @ReadsPersonalData('events')
   @ApiOperation({ summary: 'The raw event stream of a customer, oldest first, personal data decrypted' })
   readEvents(@Param('id', CustomerIdPipe) customerId: string, @Query() params: ReadCustomerEventsParams) {
     return this.queries.execute(new ReadCustomerEvents(customerId, params));

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ERASED_VALUE, isEncrypted, PiiCipher, SubjectErasedError } from './pii-cipher';
-import { SubjectKey, SubjectKeyStore, WrappedKey } from './subject-key-store.port';
+import { SubjectKeyStore, WrappedKey } from './subject-key-store.port';
 import { createSqliteSubjectKeyStore } from './sqlite-subject-key-store';
 
 describe('PiiCipher', () => {
@@ -66,12 +66,9 @@ describe('PiiCipher', () => {
     const [stored] = await cipher.encryptFields([
       { subjectId: 'c-1', fields: ['name'], data: { name: 'Ada' } },
     ]);
-    const erasedStore: SubjectKeyStore = {
-      find: async (ids) => new Map(ids.map((id): [string, SubjectKey] => [id, 'erased'])),
-      getOrCreate: async (ids) => new Map(ids.map((id): [string, SubjectKey] => [id, 'erased'])),
-      close: async () => undefined,
-    };
-    const afterErasure = new PiiCipher(erasedStore, masterKey);
+    expect(await keys.destroy('c-1')).toBe('destroyed');
+    expect(await keys.destroy('c-1')).toBe('already-erased');
+    const afterErasure = new PiiCipher(keys, masterKey);
 
     expect(await afterErasure.decryptFields('c-1', ['name'], stored!)).toEqual({ name: ERASED_VALUE });
     await expect(

@@ -52,7 +52,25 @@ export function createSqliteSubjectKeyStore(file: string): SubjectKeyStore {
     },
   );
 
+  const tombstone = db.prepare<[string, string]>(
+    `INSERT INTO subject_keys (subject_id, master_key_id, wrapped_key, erased_at) VALUES (?, NULL, NULL, ?)
+     ON CONFLICT (subject_id) DO UPDATE SET master_key_id = NULL, wrapped_key = NULL, erased_at = excluded.erased_at`,
+  );
+  const destroy = db.transaction((subjectId: string) => {
+    const row = select.get(subjectId);
+    if (row && !row.wrapped_key) return 'already-erased' as const;
+    tombstone.run(subjectId, new Date().toISOString());
+    return row ? ('destroyed' as const) : ('no-key' as const);
+  });
+
   return {
+    async destroy(subjectId) {
+      const outcome = destroy.immediate(subjectId);
+      // secure_delete zeroed the old row in its page; the checkpoint moves that page into the main file and
+      // truncates the WAL, so no copy of the key's bytes stays in either file.
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      return outcome;
+    },
     async find(subjectIds) {
       return findAll(subjectIds);
     },

@@ -27,5 +27,11 @@ export interface SubjectKeyStore {
     createKey: (subjectId: string) => WrappedKey,
   ): Promise<Map<string, SubjectKey>>;
 
+  /**
+   * Destroys a subject's data key for good (crypto-shredding) and leaves a tombstone so that no key is ever
+   * created for the subject again. The key's bytes must not survive in the store's files.
+   */
+  destroy(subjectId: string): Promise<'destroyed' | 'already-erased' | 'no-key'>;
+
   close(): Promise<void>;
 }

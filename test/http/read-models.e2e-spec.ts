@@ -181,6 +181,7 @@ describe('HTTP read API (v1)', () => {
 
   it('shows projection status and rebuilds blue/green to the same read models', async () => {
     const before = await ledger.get(`/v1/customers/${customerId}/timeline?limit=50`);
+    await ledger.projected();
     const status = await ledger.get('/v1/projections');
     expect(status.body.projections.map((p: { name: string }) => p.name)).toEqual([
       'timeline',

@@ -1,4 +1,5 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { EmailDirectory } from '../../gdpr/email-directory';
 import { CustomerLedger, RecordedOutcome, RecordingContext } from '../customer-ledger';
 import { toEnvelope } from '../recording-fields.dto';
 import { ChangeContactDetailsDto } from './change-contact-details.dto';
@@ -15,7 +16,10 @@ export class ChangeContactDetails extends Command<RecordedOutcome> {
 
 @CommandHandler(ChangeContactDetails)
 export class ChangeContactDetailsHandler implements ICommandHandler<ChangeContactDetails> {
-  constructor(private readonly ledger: CustomerLedger) {}
+  constructor(
+    private readonly ledger: CustomerLedger,
+    private readonly emailDirectory: EmailDirectory,
+  ) {}
 
   async execute({ customerId, body, context }: ChangeContactDetails): Promise<RecordedOutcome> {
     const { name, email, phone, reason } = body;
@@ -23,6 +27,7 @@ export class ChangeContactDetailsHandler implements ICommandHandler<ChangeContac
       kind: 'ChangeContactDetails',
       data: { name, email, phone, reason },
     });
+    if (email) await this.emailDirectory.add(customerId, email);
     const [outcome] = await this.ledger.execute([envelope], context);
     return outcome!;
   }

@@ -1,4 +1,5 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { EmailDirectory } from '../../gdpr/email-directory';
 import { CustomerLedger, RecordedOutcome, RecordingContext } from '../customer-ledger';
 import { toEnvelope } from '../recording-fields.dto';
 import { RegisterCustomerDto } from './register-customer.dto';
@@ -14,10 +15,14 @@ export class RegisterCustomer extends Command<RecordedOutcome> {
 
 @CommandHandler(RegisterCustomer)
 export class RegisterCustomerHandler implements ICommandHandler<RegisterCustomer> {
-  constructor(private readonly ledger: CustomerLedger) {}
+  constructor(
+    private readonly ledger: CustomerLedger,
+    private readonly emailDirectory: EmailDirectory,
+  ) {}
 
   async execute({ body, context }: RegisterCustomer): Promise<RecordedOutcome> {
     const { customerId, name, email, phone, country, source } = body;
+    await this.emailDirectory.add(customerId, email);
     const [outcome] = await this.ledger.execute(
       [
         toEnvelope(customerId, body, context.now, {

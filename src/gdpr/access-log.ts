@@ -1,0 +1,85 @@
+import {
+  CallHandler,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  NestInterceptor,
+  SetMetadata,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { from, Observable, switchMap } from 'rxjs';
+import { v7 as uuidv7 } from 'uuid';
+import { AuthenticatedRequest } from '../auth/api-key.guard';
+import { EVENT_STORE, EventStore, RecordedEvent } from '../event-store/event-store.port';
+import { ANONYMOUS } from '../http/recording-context.decorator';
+
+export const accessStreamId = (customerId: string) => `access-${customerId}`;
+
+export type PersonalDataResource = 'profile' | 'timeline' | 'events' | 'export' | 'audit-trail';
+
+/** Who read which personal data of a customer, appended to `access-<customerId>`, never to the customer stream. */
+@Injectable()
+export class AccessLog {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async record(
+    customerId: string,
+    actor: string,
+    resource: PersonalDataResource,
+    requestId: string,
+  ): Promise<void> {
+    const at = new Date().toISOString();
+    await this.store.append([
+      {
+        streamId: accessStreamId(customerId),
+        expectedRevision: 'any',
+        events: [
+          {
+            eventId: uuidv7(),
+            type: 'PersonalDataRead',
+            schemaVersion: 1,
+            data: { resource },
+            metadata: { occurredAt: at, recordedAt: at, actor, causationId: requestId },
+          },
+        ],
+      },
+    ]);
+  }
+
+  read(customerId: string): Promise<RecordedEvent[]> {
+    return this.store.readStream(accessStreamId(customerId));
+  }
+}
+
+const RESOURCE_METADATA = 'ledger:personal-data-resource';
+
+/** Marks an endpoint (with a `:id` customer parameter) whose successful answers are entered in the access log. */
+export const ReadsPersonalData = (resource: PersonalDataResource) => SetMetadata(RESOURCE_METADATA, resource);
+
+@Injectable()
+export class AccessLogInterceptor implements NestInterceptor {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly accessLog: AccessLog,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const resource = this.reflector.get<PersonalDataResource | undefined>(
+      RESOURCE_METADATA,
+      context.getHandler(),
+    );
+    if (!resource) return next.handle();
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest & { params: { id?: string } }>();
+    return next
+      .handle()
+      .pipe(
+        switchMap((body) =>
+          from(
+            this.accessLog
+              .record(request.params.id!, request.principal ?? ANONYMOUS, resource, request.id)
+              .then(() => body),
+          ),
+        ),
+      );
+  }
+}

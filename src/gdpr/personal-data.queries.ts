@@ -1,0 +1,188 @@
+import { Inject } from '@nestjs/common';
+import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
+import { IsEmail, IsOptional, IsString, Matches } from 'class-validator';
+import {
+  CUSTOMER_ID_PATTERN,
+  customerStreamId,
+  isCustomerEventType,
+  PII_FIELDS,
+} from '../customers/domain/customer-events';
+import { unknownCustomer } from '../customers/read-loyalty/read-loyalty.query';
+import { EVENT_STORE, EventStore, RecordedEvent } from '../event-store/event-store.port';
+import { verifyChains, VerificationReport } from '../event-store/hash-chain';
+import { ReadModels } from '../read-models/read-models';
+import { AccessLog, accessStreamId } from './access-log';
+import { EmailDirectory } from './email-directory';
+import { PiiCipher } from './pii-cipher';
+
+/** A customer's events with personal data decrypted (or shown as erased). */
+async function decryptedStream(
+  store: EventStore,
+  cipher: PiiCipher,
+  customerId: string,
+): Promise<RecordedEvent[]> {
+  const events = await store.readStream(customerStreamId(customerId));
+  if (events.length === 0) throw unknownCustomer(customerId);
+  return Promise.all(
+    events.map(async (event) => ({
+      ...event,
+      data: await cipher.decryptFields(
+        customerId,
+        isCustomerEventType(event.type) ? PII_FIELDS[event.type] : [],
+        event.data,
+      ),
+    })),
+  );
+}
+
+/** Subject access export (GDPR Art. 15 and 20): everything held about one customer, machine-readable. */
+export class ExportSubject extends Query<object> {
+  constructor(readonly customerId: string) {
+    super();
+  }
+}
+
+@QueryHandler(ExportSubject)
+export class ExportSubjectHandler implements IQueryHandler<ExportSubject> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly cipher: PiiCipher,
+    private readonly readModels: ReadModels,
+    private readonly accessLog: AccessLog,
+  ) {}
+
+  async execute({ customerId }: ExportSubject) {
+    const events = await decryptedStream(this.store, this.cipher, customerId);
+    const [summary, loyalty, funnel, accessLog] = await Promise.all([
+      this.readModels.summary(customerId),
+      this.readModels.loyaltyFacts(customerId),
+      this.readModels.funnel(customerId),
+      this.accessLog.read(customerId),
+    ]);
+    return {
+      format: 'customer-interaction-ledger/subject-export/v1',
+      customerId,
+      exportedAt: new Date().toISOString(),
+      events,
+      readModels: {
+        summary:
+          summary &&
+          (await this.cipher.decryptFields(customerId, ['name', 'email', 'phone'], { ...summary })),
+        loyalty,
+        funnel,
+      },
+      accessLog: accessLog.map(({ metadata, data, position }) => ({ position, ...metadata, ...data })),
+    };
+  }
+}
+
+/** Audit trail: every event with who, when and on which channel, field-level contact changes, and the access log. */
+export class ReadAuditTrail extends Query<object> {
+  constructor(readonly customerId: string) {
+    super();
+  }
+}
+
+@QueryHandler(ReadAuditTrail)
+export class ReadAuditTrailHandler implements IQueryHandler<ReadAuditTrail> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly cipher: PiiCipher,
+    private readonly accessLog: AccessLog,
+  ) {}
+
+  async execute({ customerId }: ReadAuditTrail) {
+    const events = await decryptedStream(this.store, this.cipher, customerId);
+    const current: Record<string, unknown> = {};
+    const trail = events.map((event) => {
+      const { occurredAt, recordedAt, actor, channel, correlationId } = event.metadata as Record<
+        string,
+        string
+      >;
+      const data = event.data as Record<string, unknown>;
+      const contactFields = ['name', 'email', 'phone'].filter((field) => data[field] !== undefined);
+      const changes =
+        event.type === 'CustomerRegistered' || event.type === 'ContactDetailsChanged'
+          ? contactFields.map((field) => ({ field, before: current[field] ?? null, after: data[field] }))
+          : undefined;
+      contactFields.forEach((field) => (current[field] = data[field]));
+      return {
+        position: event.position,
+        streamRevision: event.streamRevision,
+        eventId: event.eventId,
+        type: event.type,
+        occurredAt,
+        recordedAt,
+        actor,
+        channel,
+        correlationId,
+        legalBasis: data.legalBasis,
+        reason: data.reason,
+        changes,
+      };
+    });
+    const accessLog = await this.accessLog.read(customerId);
+    return {
+      customerId,
+      events: trail,
+      accessLog: accessLog.map(({ metadata, data, position }) => ({ position, ...metadata, ...data })),
+    };
+  }
+}
+
+export class VerifyParams {
+  @IsOptional()
+  @IsString()
+  @Matches(CUSTOMER_ID_PATTERN, { message: 'customerId must match ^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$' })
+  customerId?: string;
+}
+
+/** Walks the hash chains (one customer's streams, or the whole log) and reports the first break. */
+export class VerifyChains extends Query<VerificationReport> {
+  constructor(readonly customerId?: string) {
+    super();
+  }
+}
+
+@QueryHandler(VerifyChains)
+export class VerifyChainsHandler implements IQueryHandler<VerifyChains> {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async execute({ customerId }: VerifyChains): Promise<VerificationReport> {
+    if (!customerId) return verifyChains(wholeLog(this.store));
+    const streams = await Promise.all(
+      [customerStreamId(customerId), accessStreamId(customerId)].map((id) => this.store.readStream(id)),
+    );
+    if (streams[0]!.length === 0) throw unknownCustomer(customerId);
+    return verifyChains(streams.flat().sort((a, b) => a.position - b.position));
+  }
+}
+
+export async function* wholeLog(store: EventStore): AsyncIterable<RecordedEvent> {
+  for (let after = 0; ;) {
+    const page = await store.readAll({ afterPosition: after, maxCount: 1000 });
+    if (page.length === 0) return;
+    yield* page;
+    after = page[page.length - 1]!.position;
+  }
+}
+
+export class EmailLookupParams {
+  @IsEmail() email: string;
+}
+
+/** Customers whose current e-mail address is the given one (blind-index lookup). */
+export class FindCustomersByEmail extends Query<{ customers: { customerId: string }[] }> {
+  constructor(readonly email: string) {
+    super();
+  }
+}
+
+@QueryHandler(FindCustomersByEmail)
+export class FindCustomersByEmailHandler implements IQueryHandler<FindCustomersByEmail> {
+  constructor(private readonly directory: EmailDirectory) {}
+
+  async execute({ email }: FindCustomersByEmail) {
+    return { customers: (await this.directory.find(email)).map((customerId) => ({ customerId })) };
+  }
+}
