@@ -76,6 +76,7 @@ export class AppModule {
         TouchpointsController,
         AnalyticsController,
         ProjectionsController,
+        GdprController,
         HealthController,
       ],
       providers: [

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError, loadConfig } from './ledger-config';
@@ -57,6 +57,27 @@ describe('loadConfig', () => {
         'LEDGER_MASTER_KEY must decode to 32 bytes, not 16',
         expect.stringContaining('MONGO_URL'),
       ]),
+    );
+  });
+
+  it('loads API keys and reports each bad entry of the keys file', () => {
+    const dir = dataDir();
+    const good = join(dir, 'keys.json');
+    writeFileSync(
+      good,
+      JSON.stringify([{ principal: 'alice', roles: ['rep', 'auditor'], keySha256: 'A'.repeat(64) }]),
+    );
+    expect(loadConfig({ DATA_DIR: dir, LEDGER_API_KEYS_FILE: good }).apiKeys).toEqual([
+      { principal: 'alice', roles: ['rep', 'auditor'], keySha256: 'a'.repeat(64) },
+    ]);
+
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify([{ principal: 'bob smith', roles: ['root'], keySha256: 'xyz' }]));
+    expect(() => loadConfig({ DATA_DIR: dir, LEDGER_API_KEYS_FILE: bad })).toThrow(
+      /principal must be.*\n.*roles must be.*\n.*keySha256 must be/s,
+    );
+    expect(() => loadConfig({ DATA_DIR: dir, LEDGER_API_KEYS_FILE: join(dir, 'missing.json') })).toThrow(
+      /does not exist/,
     );
   });
 });

@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import { ROLES, Role } from '../../src/auth/roles';
+import { LedgerTestApp } from '../support/ledger-app';
+import { aPurchase, aRegistration } from '../fixtures/touchpoints';
+
+const keyOf = (role: Role) => `test-key-for-the-${role}-role-0123456789`;
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Every endpoint with the roles DESIGN.md allows, walked with every role, no key, an unknown and a malformed key. */
+const ENDPOINTS: {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  url: string;
+  body?: unknown;
+  roles: Role[];
+}[] = [
+  {
+    method: 'POST',
+    url: '/v1/customers',
+    body: aRegistration({ customerId: 'm-1' }),
+    roles: ['ingest', 'rep'],
+  },
+  {
+    method: 'PATCH',
+    url: '/v1/customers/m-1/contact-details',
+    body: { phone: '+44 1234 5678', reason: 'r' },
+    roles: ['rep'],
+  },
+  {
+    method: 'POST',
+    url: '/v1/customers/m-1/consents',
+    body: { purpose: 'marketing', granted: true },
+    roles: ['ingest', 'rep'],
+  },
+  { method: 'POST', url: '/v1/touchpoints', body: aPurchase('m-1'), roles: ['ingest', 'rep'] },
+  {
+    method: 'POST',
+    url: '/v1/touchpoints/batch',
+    body: { touchpoints: [aPurchase('m-1')] },
+    roles: ['ingest'],
+  },
+  { method: 'GET', url: '/v1/customers/m-1', roles: ['rep', 'auditor'] },
+  { method: 'GET', url: '/v1/customers?email=ada.lovelace@example.org', roles: ['rep', 'auditor'] },
+  { method: 'GET', url: '/v1/customers/m-1/timeline', roles: ['rep', 'auditor'] },
+  { method: 'GET', url: '/v1/customers/m-1/loyalty', roles: ['rep', 'analyst'] },
+  { method: 'GET', url: '/v1/customers/m-1/events', roles: ['auditor', 'admin'] },
+  { method: 'GET', url: '/v1/analytics/funnel', roles: ['analyst'] },
+  { method: 'GET', url: '/v1/analytics/loyalty', roles: ['analyst'] },
+  { method: 'GET', url: '/v1/projections', roles: ['admin'] },
+  { method: 'POST', url: '/v1/projections/timeline/rebuild', body: {}, roles: ['admin'] },
+  { method: 'GET', url: '/v1/customers/m-1/export', roles: ['auditor', 'admin'] },
+  { method: 'GET', url: '/v1/audit/customers/m-1', roles: ['auditor'] },
+  { method: 'GET', url: '/v1/audit/verify?customerId=m-1', roles: ['auditor', 'admin'] },
+  { method: 'DELETE', url: '/v1/customers/m-2', roles: ['admin'] },
+];
+
+describe('roles by API key', () => {
+  let ledger: LedgerTestApp;
+
+  beforeAll(async () => {
+    ledger = await LedgerTestApp.start({
+      apiKeys: ROLES.map((role) => ({
+        principal: `${role}-person`,
+        roles: [role],
+        keySha256: sha256(keyOf(role)),
+      })),
+    });
+    const admin = { authorization: `Bearer ${keyOf('admin')}` };
+    const ingest = { authorization: `Bearer ${keyOf('ingest')}` };
+    await ledger.post('/v1/customers', aRegistration({ customerId: 'm-1' }), ingest);
+    await ledger.post('/v1/customers', aRegistration({ customerId: 'm-2' }), ingest);
+    await ledger.projected();
+    expect((await ledger.request('GET', '/v1/projections', undefined, admin)).status).toBe(200);
+  });
+  afterAll(async () => {
+    await ledger.stop();
+  });
+
+  const cases = ENDPOINTS.flatMap((endpoint) =>
+    ROLES.map((role) => [`${endpoint.method} ${endpoint.url.split('?')[0]}`, role, endpoint] as const),
+  );
+
+  it.each(cases)('%s as %s', async (_, role, endpoint) => {
+    const response = await ledger.request(endpoint.method, endpoint.url, endpoint.body, {
+      authorization: `Bearer ${keyOf(role)}`,
+    });
+    if (endpoint.roles.includes(role)) {
+      expect([401, 403]).not.toContain(response.status);
+      expect(response.status).toBeLessThan(500);
+    } else {
+      expect(response.status).toBe(403);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
+  });
+
+  it.each(
+    ENDPOINTS.map((endpoint) => [`${endpoint.method} ${endpoint.url.split('?')[0]}`, endpoint] as const),
+  )('%s without a key, with an unknown key and with a malformed header', async (_, endpoint) => {
+    for (const headers of [
+      {},
+      { authorization: 'Bearer an-unknown-key-of-enough-length' },
+      { authorization: 'Basic abc' },
+    ]) {
+      const response = await ledger.request(endpoint.method, endpoint.url, endpoint.body, headers);
+      expect(response.status).toBe(401);
+    }
+  });
+
+  it('records the key principal as the actor and keeps health and docs public', async () => {
+    const events = await ledger.request('GET', '/v1/customers/m-1/events', undefined, {
+      authorization: `Bearer ${keyOf('auditor')}`,
+    });
+    expect(events.body.events[0].metadata.actor).toBe('ingest-person');
+    expect((await ledger.get('/health')).status).toBe(200);
+    expect((await ledger.get('/docs-json')).status).toBe(200);
+  });
+
+  it('lets analysts see only pseudonymous analytics', async () => {
+    const analyst = { authorization: `Bearer ${keyOf('analyst')}` };
+    const loyalty = await ledger.request('GET', '/v1/analytics/loyalty', undefined, analyst);
+    expect(JSON.stringify(loyalty.body)).not.toMatch(/Ada|Lovelace|example\.org/);
+    expect((await ledger.request('GET', '/v1/customers/m-1', undefined, analyst)).status).toBe(403);
+  });
+});
