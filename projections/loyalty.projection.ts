@@ -114,8 +114,11 @@ export function loyaltyScore(facts: LoyaltyFacts | null, asOf: string, ledgerCur
 
   const lastPurchase = (facts?.purchases ?? [])
     .filter((p) => p.at <= asOf)
-    .reduce<string | null>((last, p) => (last === null || p.at > last ? p.at : last), null);
-  const daysSinceLastPurchase = lastPurchase === null ? null : daysBetween(lastPurchase, asOf);
+    .reduce<LoyaltyFacts['purchases'][number] | null>(
+      (last, p) => (last === null || p.at > last.at ? p : last),
+      null,
+    );
+  const daysSinceLastPurchase = lastPurchase === null ? null : daysBetween(lastPurchase.at, asOf);
   const recency = daysSinceLastPurchase === null ? 0 : 0.5 ** (daysSinceLastPurchase / 90);
   const frequency = Math.min(1, Math.log(1 + purchases.length) / Math.log(13));
   const netMinor =
@@ -148,6 +151,14 @@ export function loyaltyScore(facts: LoyaltyFacts | null, asOf: string, ledgerCur
       openComplaints: open.length,
       complaintsFiledInWindow: filedInWindow.length,
     },
-    contributingEvents: [...purchases, ...refunds, ...surveys, ...complaints].map((fact) => fact.eventId),
+    // Recency reads the last purchase even when it lies outside the window; a complaint counts while open
+    // or when filed in the window; only refunds in the ledger currency enter the net spend.
+    contributingEvents: [
+      ...(lastPurchase && !purchases.includes(lastPurchase) ? [lastPurchase] : []),
+      ...purchases,
+      ...refunds.filter((r) => r.amount.currency === ledgerCurrency),
+      ...surveys,
+      ...complaints.filter((complaint) => open.includes(complaint) || filedInWindow.includes(complaint)),
+    ].map((fact) => fact.eventId),
   };
 }

@@ -95,7 +95,7 @@ describe('roles by API key', () => {
   it.each(
     ENDPOINTS.map((endpoint) => [`${endpoint.method} ${endpoint.url.split('?')[0]}`, endpoint] as const),
   )('%s without a key, with an unknown key and with a malformed header', async (_, endpoint) => {
-    for (const headers of [
+    for (const headers of <Record<string, string>[]>[
       {},
       { authorization: 'Bearer an-unknown-key-of-enough-length' },
       { authorization: 'Basic abc' },

@@ -1,0 +1,327 @@
+import 'reflect-metadata';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { NestFactory } from '@nestjs/core';
+import { INestApplicationContext } from '@nestjs/common';
+import { SingleBar } from 'cli-progress';
+import { Command, Option } from 'commander';
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import pino from 'pino';
+import { AppModule } from './app.module';
+import { ImportPreset, IMPORT_PRESETS } from './cli/import-presets';
+import { importTouchpoints } from './cli/import-touchpoints';
+import { customerAsOf, customerEvents, exportEvents, ExportFormat, openOutput } from './cli/replay';
+import { runWhatIf, WhatIfModule } from './cli/what-if';
+import { ConfigurationError, LEDGER_CONFIG, LedgerConfig, loadConfig } from './config/ledger-config';
+import { CustomerLedger } from './customers/customer-ledger';
+import { EVENT_STORE, EventStore } from './event-store/event-store.port';
+import { verifyChains } from './event-store/hash-chain';
+import { AccessLog } from './gdpr/access-log';
+import { EraseCustomer } from './gdpr/erase-customer.command';
+import { ExportSubject, wholeLog } from './gdpr/personal-data.queries';
+import { PiiCipher } from './gdpr/pii-cipher';
+import { PROJECTION_ENGINE, ProjectionEngine } from './read-models/projection-engine';
+import { READ_STORE, ReadStore } from './read-models/read-store.port';
+
+/** Who the CLI records as actor: the operating-system user. */
+const actor = `cli:${process.env.USER ?? 'operator'}`;
+
+/** The service's composition root without HTTP: same ports, same adapters, same command path. */
+async function withLedger<T>(work: (app: INestApplicationContext) => Promise<T>): Promise<T> {
+  let config: LedgerConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = pino({ level: 'warn' }, pino.destination(2));
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, logger), {
+    logger: false,
+  });
+  try {
+    return await work(app);
+  } finally {
+    await app.close();
+  }
+}
+
+function progressBar(label: string): SingleBar {
+  return new SingleBar({
+    format: `${label} [{bar}] {percentage}% | {value}/{total} {unit} | {eta_formatted} left`,
+    stream: process.stderr,
+    hideCursor: true,
+  });
+}
+
+const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+const list = (value: string) => value.split(',').filter(Boolean);
+
+const program = new Command()
+  .name('ledger')
+  .description(
+    'Customer-interaction ledger: import, replay and export, what-if, rebuild, verify, subject export, erasure',
+  )
+  .showHelpAfterError();
+
+program
+  .command('import')
+  .description(
+    'Import touchpoints from NDJSON (API shape) or CSV with a preset mapping; re-running a file appends nothing twice',
+  )
+  .argument('<file>', 'input file, optionally .gz')
+  .addOption(new Option('--preset <name>', 'CSV mapping preset').choices(Object.keys(IMPORT_PRESETS)))
+  .option('--mapping <module>', 'CSV mapping module of your own (exports `preset(now)`)')
+  .option('--rejects <file>', 'write every rejected line with its reasons as NDJSON')
+  .option('--batch <size>', 'touchpoints per atomic batch', (value) => Number(value), 1000)
+  .action(
+    async (file: string, options: { preset?: string; mapping?: string; rejects?: string; batch: number }) => {
+      const now = new Date().toISOString();
+      const preset = options.mapping
+        ? ((await import(resolve(options.mapping))) as { preset: (now: string) => ImportPreset }).preset(now)
+        : options.preset
+          ? IMPORT_PRESETS[options.preset]!(now)
+          : undefined;
+      const rejects = options.rejects ? createWriteStream(options.rejects) : undefined;
+      const summary = await withLedger(async (app) => {
+        const bar = progressBar('importing');
+        bar.start(100, 0, { unit: 'MiB' });
+        const result = await importTouchpoints({
+          file,
+          preset,
+          ledger: app.get(CustomerLedger),
+          actor,
+          batchSize: options.batch,
+          onProgress: (read, total) => {
+            bar.setTotal(Math.max(1, Math.round(total / 1048576)));
+            bar.update(Math.round(read / 1048576));
+          },
+          onRejected: (rejection) => rejects?.write(`${JSON.stringify(rejection)}\n`),
+        });
+        bar.stop();
+        return result;
+      });
+      rejects?.end();
+      print(summary);
+      if (summary.rejected > 0) process.exitCode = 1;
+    },
+  );
+
+program
+  .command('export')
+  .description('Replay events to NDJSON or CSV, pseudonymised unless --include-personal-data')
+  .addOption(new Option('--format <format>', 'output format').choices(['ndjson', 'csv']).default('ndjson'))
+  .option('--from <instant>', 'occurredAt from (ISO 8601)')
+  .option('--to <instant>', 'occurredAt to (ISO 8601)')
+  .option('--types <types>', 'comma-separated event types', list)
+  .option('--customers <ids>', 'comma-separated customer ids', list)
+  .option(
+    '--include-personal-data',
+    'decrypt personal data (for auditors and admins; the access is yours to justify)',
+  )
+  .option('--out <file>', 'write to a file instead of stdout')
+  .action(
+    async (options: {
+      format: ExportFormat;
+      from?: string;
+      to?: string;
+      types?: string[];
+      customers?: string[];
+      includePersonalData?: boolean;
+      out?: string;
+    }) => {
+      await withLedger(async (app) => {
+        const store = app.get<EventStore>(EVENT_STORE);
+        const bar = progressBar('exporting');
+        bar.start(await store.lastPosition(), 0, { unit: 'events' });
+        const out = openOutput(options.out);
+        const written = await exportEvents(customerEvents(store, options), {
+          format: options.format,
+          out,
+          cipher: app.get(PiiCipher),
+          includePersonalData: options.includePersonalData,
+          onEvent: () => bar.increment(),
+        });
+        bar.stop();
+        if (options.out) await new Promise<void>((done) => out.end(() => done()));
+        console.error(`${written} events written`);
+      });
+    },
+  );
+
+program
+  .command('what-if')
+  .description(
+    'Fold a projection module over history without touching live read models; diff against the live one',
+  )
+  .argument('<module>', 'a .ts/.js file exporting `projection` (and optionally `label`, `liveLabel`)')
+  .option('--from <instant>', 'occurredAt from')
+  .option('--to <instant>', 'occurredAt to')
+  .option('--out <file>', 'write the what-if documents as NDJSON')
+  .action(async (modulePath: string, options: { from?: string; to?: string; out?: string }) => {
+    const module = (await import(resolve(modulePath))) as WhatIfModule;
+    const report = await withLedger(async (app) => {
+      const engine = app.get<ProjectionEngine>(PROJECTION_ENGINE);
+      const config = app.get<LedgerConfig>(LEDGER_CONFIG);
+      const out = options.out ? createWriteStream(options.out) : undefined;
+      const live = engine.names().includes(module.projection.name)
+        ? engine.collection(module.projection.name)
+        : undefined;
+      const result = await runWhatIf(
+        module,
+        app.get<EventStore>(EVENT_STORE),
+        { reads: app.get<ReadStore>(READ_STORE), collection: live },
+        options,
+        { asOf: options.to ?? new Date().toISOString(), ledgerCurrency: config.ledgerCurrency },
+        (id, doc) => out?.write(`${JSON.stringify({ id, doc })}\n`),
+      );
+      out?.end();
+      return result;
+    });
+    print(report);
+  });
+
+program
+  .command('as-of')
+  .description("A customer's timeline, loyalty and funnel stage as they stood at an instant")
+  .argument('<customerId>')
+  .requiredOption('--at <instant>', 'the instant (ISO 8601)')
+  .addOption(
+    new Option('--by <time>', 'which time decides what had happened')
+      .choices(['occurredAt', 'recordedAt'])
+      .default('occurredAt'),
+  )
+  .action(async (customerId: string, options: { at: string; by: 'occurredAt' | 'recordedAt' }) => {
+    const at = new Date(options.at);
+    if (Number.isNaN(at.getTime())) program.error('--at must be an ISO 8601 instant');
+    print(
+      await withLedger(async (app) =>
+        customerAsOf(
+          app.get(EVENT_STORE),
+          customerId,
+          at.toISOString(),
+          options.by,
+          app.get<LedgerConfig>(LEDGER_CONFIG).ledgerCurrency,
+        ),
+      ),
+    );
+  });
+
+program
+  .command('rebuild')
+  .description('Rebuild projections from position 0 (blue/green) and wait until they are live')
+  .argument('[names...]', 'projection names (all when none)')
+  .action(async (names: string[]) => {
+    await withLedger(async (app) => {
+      const engine = app.get<ProjectionEngine>(PROJECTION_ENGINE);
+      await engine.caughtUp(3_600_000);
+      await engine.rebuild(names.length > 0 ? names : engine.names());
+      const head = await app.get<EventStore>(EVENT_STORE).lastPosition();
+      const bar = progressBar('rebuilding');
+      bar.start(head, 0, { unit: 'events' });
+      for (;;) {
+        const rebuilding = (await engine.status()).filter((status) => status.rebuild);
+        if (rebuilding.length === 0) break;
+        bar.update(Math.min(...rebuilding.map((status) => status.rebuild!.position)));
+        await new Promise((done) => setTimeout(done, 200));
+      }
+      bar.update(head);
+      bar.stop();
+      print(await engine.status());
+    });
+  });
+
+program
+  .command('status')
+  .description('Projection checkpoints, lag and last errors')
+  .action(async () => {
+    print(await withLedger(async (app) => app.get<ProjectionEngine>(PROJECTION_ENGINE).status()));
+  });
+
+program
+  .command('verify')
+  .description('Walk the hash chains and report the first break (exit 1 on a break)')
+  .option('--customer <id>', 'only this customer')
+  .action(async (options: { customer?: string }) => {
+    const report = await withLedger(async (app) => {
+      const store = app.get<EventStore>(EVENT_STORE);
+      if (options.customer) return verifyChains(await store.readStream(`customer-${options.customer}`));
+      const bar = progressBar('verifying');
+      bar.start(await store.lastPosition(), 0, { unit: 'events' });
+      const result = await verifyChains(
+        (async function* () {
+          for await (const event of wholeLog(store)) {
+            bar.update(event.position);
+            yield event;
+          }
+        })(),
+      );
+      bar.stop();
+      return result;
+    });
+    print(report);
+    if (!report.ok) process.exitCode = 1;
+  });
+
+program
+  .command('export-subject')
+  .description('Subject access export (Art. 15/20) of one customer as JSON')
+  .argument('<customerId>')
+  .option('--out <file>', 'write to a file instead of stdout')
+  .action(async (customerId: string, options: { out?: string }) => {
+    const document = await withLedger(async (app) => {
+      const exported = await app.get(QueryBus).execute(new ExportSubject(customerId));
+      await app.get(AccessLog).record(customerId, actor, 'export', 'cli:export-subject');
+      return exported;
+    });
+    if (options.out) writeFileSync(options.out, JSON.stringify(document, null, 2));
+    else print(document);
+  });
+
+program
+  .command('erase')
+  .description('Erase a customer by crypto-shredding and print the report')
+  .argument('<customerId>')
+  .option('--yes', 'do not ask for confirmation')
+  .option('--request-id <id>', 'the data-subject request id')
+  .option('--reason <text>', 'why')
+  .action(async (customerId: string, options: { yes?: boolean; requestId?: string; reason?: string }) => {
+    if (!options.yes) {
+      const prompt = createInterface({ input: process.stdin, output: process.stderr });
+      const answer = await prompt.question(
+        `Erase all personal data of ${customerId}? This cannot be undone. Type the customer id to confirm: `,
+      );
+      prompt.close();
+      if (answer.trim() !== customerId) {
+        console.error('not confirmed: nothing was erased');
+        process.exitCode = 1;
+        return;
+      }
+    }
+    const now = new Date();
+    print(
+      await withLedger(async (app) =>
+        app.get(CommandBus).execute(
+          new EraseCustomer(
+            customerId,
+            { requestId: options.requestId, reason: options.reason },
+            {
+              actor,
+              causationId: `cli:erase:${now.toISOString()}`,
+              correlationId: options.requestId ?? `cli:erase`,
+              now,
+            },
+          ),
+        ),
+      ),
+    );
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});

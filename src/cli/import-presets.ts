@@ -1,0 +1,231 @@
+/** A touchpoint in the API's shape (`POST /v1/touchpoints`), before validation. */
+export type TouchpointInput = Record<string, unknown>;
+
+/** What one input row releases (touchpoints), and why the row itself is skipped, if it is (not customer data). */
+export interface RowOutcome {
+  readonly touchpoints: readonly { readonly key: string; readonly touchpoint: TouchpointInput }[];
+  readonly skipped?: string;
+}
+
+/**
+ * How the rows of a CSV export become touchpoints. `key` identifies the touchpoint within the file so that
+ * a re-run derives the same event ids and appends nothing twice.
+ */
+export interface ImportPreset {
+  readonly description: string;
+  /** Maps one row (columns by header name); may hold rows back (grouping) and release them later. */
+  map(row: Record<string, string>, line: number): RowOutcome;
+  /** Releases what is held back at the end of the file. */
+  finish?(): RowOutcome;
+}
+
+const utc = (text: string) => `${text.replace(' UTC', '').replace(' ', 'T')}Z`;
+
+/** REES46 multi-category store events: view = browse, cart = commit, purchase = purchase (USD). */
+function rees46(): ImportPreset {
+  return {
+    description: 'REES46 ecommerce events (event_time,event_type,product_id,...,user_id,user_session)',
+    map(row, line) {
+      const customerId = `rees46-${row.user_id}`;
+      const occurredAt = utc(row.event_time ?? '');
+      const item = {
+        sku: row.product_id,
+        quantity: 1,
+        unitPrice: { amount: Number(row.price), currency: 'USD' },
+      };
+      const touchpoint =
+        row.event_type === 'view'
+          ? {
+              type: 'browse',
+              data: {
+                productId: row.product_id,
+                category: row.category_code || row.category_id,
+                sessionId: row.user_session,
+              },
+            }
+          : row.event_type === 'cart'
+            ? { type: 'commit', data: { cartId: row.user_session, items: [item] } }
+            : row.event_type === 'purchase'
+              ? { type: 'purchase', data: { orderId: `rees46-line-${line}`, items: [item] } }
+              : undefined;
+      if (!touchpoint) return { touchpoints: [], skipped: `unknown event_type ${row.event_type}` };
+      return {
+        touchpoints: [
+          { key: `line-${line}`, touchpoint: { customerId, occurredAt, channel: 'web', ...touchpoint } },
+        ],
+      };
+    },
+  };
+}
+
+/**
+ * UCI Online Retail invoice lines (GBP, naive UK local time read as UTC): the lines of one invoice become one
+ * purchase; `C` invoices become refunds of their value. Lines without CustomerID and stock adjustments
+ * (negative quantities outside C invoices) are not customer touchpoints and are skipped.
+ */
+function uciOnlineRetail(): ImportPreset {
+  let invoice:
+    | {
+        number: string;
+        customerId: string;
+        occurredAt: string;
+        firstLine: number;
+        lines: Record<string, string>[];
+      }
+    | undefined;
+  const release = (): RowOutcome => {
+    const current = invoice;
+    invoice = undefined;
+    if (!current || current.lines.length === 0) return { touchpoints: [] };
+    const customerId = `uci-${current.customerId}`;
+    if (current.number.startsWith('C')) {
+      const pence = current.lines.reduce(
+        (sum, l) => sum + Math.abs(Number(l.Quantity)) * Math.round(Number(l.UnitPrice) * 100),
+        0,
+      );
+      return {
+        touchpoints: [
+          {
+            key: `invoice-${current.number}-line-${current.firstLine}`,
+            touchpoint: {
+              customerId,
+              type: 'refund',
+              occurredAt: current.occurredAt,
+              channel: 'web',
+              data: {
+                orderId: current.number,
+                amount: { amount: pence / 100, currency: 'GBP' },
+                reason: 'cancelled invoice',
+              },
+            },
+          },
+        ],
+      };
+    }
+    const items = current.lines.map((l) => ({
+      sku: l.StockCode,
+      quantity: Number(l.Quantity),
+      unitPrice: { amount: Number(l.UnitPrice), currency: 'GBP' },
+    }));
+    return {
+      touchpoints: [
+        {
+          key: `invoice-${current.number}-line-${current.firstLine}`,
+          touchpoint: {
+            customerId,
+            type: 'purchase',
+            occurredAt: current.occurredAt,
+            channel: 'web',
+            data: { orderId: current.number, items },
+          },
+        },
+      ],
+    };
+  };
+  return {
+    description:
+      'UCI Online Retail invoice lines (InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country)',
+    map(row, line) {
+      const released = invoice && invoice.number !== row.InvoiceNo ? release() : { touchpoints: [] };
+      if (!row.CustomerID) return { ...released, skipped: 'no CustomerID' };
+      if (!row.InvoiceNo!.startsWith('C') && Number(row.Quantity) <= 0) {
+        return { ...released, skipped: 'stock adjustment (negative quantity)' };
+      }
+      invoice ??= {
+        number: row.InvoiceNo!,
+        customerId: row.CustomerID,
+        occurredAt: utc(row.InvoiceDate ?? ''),
+        firstLine: line,
+        lines: [],
+      };
+      invoice.lines.push(row);
+      return released;
+    },
+    finish: release,
+  };
+}
+
+/** NPS survey of a French garden-centre chain: one NPS answer per row, the free-text reason as the comment. */
+function npsGardenCentre(now: string): ImportPreset {
+  return {
+    description: 'NPS survey (id,nps,explication); no timestamps: answers are dated at import',
+    map(row, line) {
+      if (row.nps === 'NA' || row.nps === undefined) return { touchpoints: [], skipped: 'no NPS score' };
+      const comment = row.explication && row.explication !== 'NA' ? row.explication : undefined;
+      return {
+        touchpoints: [
+          {
+            key: `line-${line}`,
+            touchpoint: {
+              customerId: `nps-${row.id}`,
+              type: 'survey',
+              occurredAt: now,
+              channel: 'store',
+              data: { surveyId: 'garden-centre-nps', kind: 'nps', score: Number(row.nps), comment },
+            },
+          },
+        ],
+      };
+    },
+  };
+}
+
+/** CFPB consumer complaints: no consumer ids, so each complaint is its own pseudonymous customer. */
+function cfpbComplaints(): ImportPreset {
+  return {
+    description:
+      'CFPB complaints (Date received,Product,Issue,Consumer complaint narrative,...,Company response to consumer,Complaint ID)',
+    map(row) {
+      const complaintId = row['Complaint ID'];
+      if (!complaintId) return { touchpoints: [], skipped: 'no Complaint ID' };
+      const customerId = `cfpb-${complaintId}`;
+      const occurredAt = `${row['Date received']}T12:00:00Z`;
+      const response = row['Company response to consumer'] ?? '';
+      const touchpoints: { key: string; touchpoint: TouchpointInput }[] = [
+        {
+          key: `complaint-${complaintId}`,
+          touchpoint: {
+            customerId,
+            type: 'complaint',
+            occurredAt,
+            channel:
+              (row['Submitted via'] ?? 'web')
+                .toLowerCase()
+                .replace(/[^a-z]+/g, '-')
+                .replace(/^-|-$/g, '') || 'web',
+            data: {
+              complaintId,
+              category: row.Product?.slice(0, 256),
+              severity: 'medium',
+              description: row['Consumer complaint narrative'] || undefined,
+            },
+          },
+        },
+      ];
+      if (response.startsWith('Closed')) {
+        const sent = row['Date sent to company'] ? `${row['Date sent to company']}T12:00:00Z` : occurredAt;
+        touchpoints.push({
+          key: `resolution-${complaintId}`,
+          touchpoint: {
+            customerId,
+            type: 'complaint-resolved',
+            occurredAt: sent > occurredAt ? sent : occurredAt,
+            data: {
+              complaintId,
+              resolution: response,
+              satisfied: row['Consumer disputed?'] === 'Yes' ? false : undefined,
+            },
+          },
+        });
+      }
+      return { touchpoints };
+    },
+  };
+}
+
+export const IMPORT_PRESETS: Record<string, (now: string) => ImportPreset> = {
+  rees46,
+  'uci-online-retail': uciOnlineRetail,
+  'nps-garden-centre': npsGardenCentre,
+  'cfpb-complaints': cfpbComplaints,
+};
