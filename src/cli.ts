@@ -5,7 +5,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 import { createWriteStream, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import pino from 'pino';
 import { AppModule } from './app.module';
@@ -110,6 +110,46 @@ program
       if (summary.rejected > 0) process.exitCode = 1;
     },
   );
+
+program
+  .command('demo')
+  .description(
+    'Load the real public datasets (REES46, UCI Online Retail, NPS survey, CFPB complaints) into the store',
+  )
+  .option(
+    '--datasets <dir>',
+    'the folder holding the datasets',
+    resolve(__dirname, '..', '..', 'shared', 'data'),
+  )
+  .action(async (options: { datasets: string }) => {
+    const files: [string, string][] = [
+      ['rees46', 'rees46-ecommerce-behavior/2019-Oct_first17434.csv'],
+      ['uci-online-retail', 'uci-online-retail/online_retail.csv.gz'],
+      ['nps-garden-centre', 'nps-garden-center-survey/nps_utf8.csv'],
+      ['cfpb-complaints', 'cfpb-consumer-complaints/complaints_sample.csv'],
+    ];
+    await withLedger(async (app) => {
+      for (const [preset, file] of files) {
+        const bar = progressBar(preset.padEnd(18));
+        bar.start(1, 0, { unit: 'MiB' });
+        const summary = await importTouchpoints({
+          file: join(options.datasets, file),
+          preset: IMPORT_PRESETS[preset]!(new Date().toISOString()),
+          ledger: app.get(CustomerLedger),
+          actor,
+          onProgress: (read, total) => {
+            bar.setTotal(Math.max(1, Math.round(total / 1048576)));
+            bar.update(Math.round(read / 1048576));
+          },
+        });
+        bar.stop();
+        const { accepted, duplicates, rejected } = summary;
+        console.error(`${preset}: ${accepted} recorded, ${duplicates} already there, ${rejected} refused`);
+      }
+      await app.get<ProjectionEngine>(PROJECTION_ENGINE).caughtUp(600_000);
+    });
+    console.error('done: `npm start`, then open http://127.0.0.1:3000/ (or /docs)');
+  });
 
 program
   .command('export')

@@ -95,13 +95,13 @@ export class ComplaintDataDto {
   @IsString() @Length(...ID_LENGTH) complaintId: string;
   @IsOptional() @IsString() @Length(1, 256) category?: string;
   @IsIn(COMPLAINT_SEVERITIES) severity: ComplaintSeverity;
-  @IsOptional() @IsString() @MaxLength(10000) description?: string;
+  @IsOptional() @IsString() @MaxLength(50_000) description?: string;
   @IsOptional() @IsString() @Length(...ID_LENGTH) orderId?: string;
 }
 
 export class ComplaintResolvedDataDto {
   @IsString() @Length(...ID_LENGTH) complaintId: string;
-  @IsOptional() @IsString() @MaxLength(10000) resolution?: string;
+  @IsOptional() @IsString() @MaxLength(50_000) resolution?: string;
   @IsOptional() @IsBoolean() satisfied?: boolean;
 }
 
