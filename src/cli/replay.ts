@@ -63,6 +63,12 @@ export async function exportEvents(
   },
 ): Promise<number> {
   let written = 0;
+  let chunk = '';
+  const flush = async () => {
+    if (chunk && !options.out.write(chunk))
+      await new Promise((resolve) => options.out.once('drain', resolve));
+    chunk = '';
+  };
   if (options.format === 'csv') options.out.write(`${CSV_COLUMNS.join(',')}\n`);
   for await (const event of events) {
     const customerId = event.streamId.slice('customer-'.length);
@@ -87,10 +93,12 @@ export async function exportEvents(
       options.format === 'ndjson'
         ? JSON.stringify(row)
         : CSV_COLUMNS.map((column) => csvCell((row as Record<string, unknown>)[column])).join(',');
-    if (!options.out.write(`${line}\n`)) await new Promise((resolve) => options.out.once('drain', resolve));
+    chunk += `${line}\n`;
+    if (chunk.length > 65_536) await flush();
     written++;
     options.onEvent?.();
   }
+  await flush();
   return written;
 }
 
