@@ -323,6 +323,16 @@ program
   });
 
 program
+  .command('rotate-master-key')
+  .description(
+    'Rewrap every data key with LEDGER_MASTER_KEY; the old keys go in LEDGER_PREVIOUS_MASTER_KEYS until then',
+  )
+  .action(async () => {
+    const rewrapped = await withLedger(async (app) => app.get(PiiCipher).rotateMasterKey());
+    print({ rewrapped });
+  });
+
+program
   .command('erase')
   .description('Erase a customer by crypto-shredding and print the report')
   .argument('<customerId>')

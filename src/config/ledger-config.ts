@@ -39,6 +39,11 @@ class EnvironmentVariables {
   @IsString()
   LEDGER_API_KEYS_FILE?: string;
 
+  /** Comma-separated base64 master keys that were current before: still accepted until `rotate-master-key`. */
+  @IsOptional()
+  @IsString()
+  LEDGER_PREVIOUS_MASTER_KEYS?: string;
+
   @IsOptional()
   @IsString()
   EVENTSTORE_URL?: string;
@@ -56,6 +61,7 @@ export interface LedgerConfig {
   /** True when no LEDGER_MASTER_KEY was given and a key file under dataDir is used instead. */
   readonly masterKeyGenerated: boolean;
   readonly logLevel: string;
+  readonly previousMasterKeys: readonly Buffer[];
   /** From LEDGER_API_KEYS_FILE; empty means the service runs open on localhost. */
   readonly apiKeys: readonly ApiKey[];
 }
@@ -83,6 +89,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     if (masterKey.length !== 32)
       problems.push(`LEDGER_MASTER_KEY must decode to 32 bytes, not ${masterKey.length}`);
   }
+  const previousMasterKeys = (variables.LEDGER_PREVIOUS_MASTER_KEYS ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((text) => Buffer.from(text.trim(), 'base64'));
+  if (previousMasterKeys.some((key) => key.length !== 32)) {
+    problems.push('LEDGER_PREVIOUS_MASTER_KEYS must be comma-separated base64 keys of 32 bytes each');
+  }
   let apiKeys: ApiKey[] = [];
   if (variables.LEDGER_API_KEYS_FILE) {
     if (!existsSync(variables.LEDGER_API_KEYS_FILE)) {
@@ -102,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     ledgerCurrency: variables.LEDGER_CURRENCY ?? 'EUR',
     masterKey: masterKey ?? localMasterKey(dataDir),
     masterKeyGenerated: masterKey === undefined,
+    previousMasterKeys,
     logLevel: variables.LOG_LEVEL ?? 'info',
     apiKeys,
   };

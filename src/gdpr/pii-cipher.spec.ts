@@ -59,7 +59,7 @@ describe('PiiCipher', () => {
     const other = new PiiCipher(keys, masterKey);
     expect(await other.decryptFields('c-1', ['name'], stored!)).toEqual({ name: 'Ada' });
     const wrongMaster = new PiiCipher(keys, randomBytes(32));
-    await expect(wrongMaster.decryptFields('c-1', ['name'], stored!)).rejects.toThrow(/master key/);
+    await expect(wrongMaster.decryptFields('c-1', ['name'], stored!)).rejects.toThrow(/not configured/);
   });
 
   it('shows fields as erased when the key is gone and refuses new personal data for the subject', async () => {
@@ -79,5 +79,22 @@ describe('PiiCipher', () => {
   it('creates no key for records without personal data', async () => {
     await cipher.encryptFields([{ subjectId: 'c-9', fields: ['comment'], data: { score: 3 } }]);
     expect((await keys.find(['c-9'])).size).toBe(0);
+  });
+
+  it('rotates the master key by rewrapping data keys, without touching ciphertexts', async () => {
+    const [stored] = await cipher.encryptFields([
+      { subjectId: 'c-1', fields: ['name'], data: { name: 'Ada' } },
+    ]);
+    const newMaster = randomBytes(32);
+    const during = new PiiCipher(keys, newMaster, [masterKey]);
+
+    expect(await during.decryptFields('c-1', ['name'], stored!)).toEqual({ name: 'Ada' });
+    expect(await during.rotateMasterKey()).toBe(1);
+    expect(await during.rotateMasterKey()).toBe(0);
+    const after = new PiiCipher(keys, newMaster);
+    expect(await after.decryptFields('c-1', ['name'], stored!)).toEqual({ name: 'Ada' });
+    await expect(new PiiCipher(keys, masterKey).decryptFields('c-1', ['name'], stored!)).rejects.toThrow(
+      /not configured/,
+    );
   });
 });

@@ -16,14 +16,25 @@ const TAG_BYTES = 16;
  */
 export class PiiCipher {
   private readonly masterKeyId: string;
+  /** The current master key and the previous ones still accepted for unwrapping, by id. */
+  private readonly masterKeys: Map<string, Buffer>;
   private readonly dataKeys = new LRUCache<string, Buffer>({ max: 50_000 });
 
   constructor(
     private readonly keyStore: SubjectKeyStore,
     private readonly masterKey: Buffer,
+    previousMasterKeys: readonly Buffer[] = [],
   ) {
     if (masterKey.length !== 32) throw new Error('the master key must be 32 bytes');
-    this.masterKeyId = createHash('sha256').update(masterKey).digest('hex').slice(0, 16);
+    this.masterKeyId = masterKeyIdOf(masterKey);
+    this.masterKeys = new Map([...previousMasterKeys, masterKey].map((key) => [masterKeyIdOf(key), key]));
+  }
+
+  /** Rewraps every data key still wrapped by a previous master key with the current one. */
+  rotateMasterKey(): Promise<number> {
+    return this.keyStore.rewrapAll((subjectId, key) =>
+      key.masterKeyId === this.masterKeyId ? undefined : this.wrap(subjectId, this.unwrap(subjectId, key)),
+    );
   }
 
   /**
@@ -104,12 +115,13 @@ export class PiiCipher {
   }
 
   private unwrap(subjectId: string, key: WrappedKey): Buffer {
-    if (key.masterKeyId !== this.masterKeyId) {
+    const masterKey = this.masterKeys.get(key.masterKeyId);
+    if (!masterKey) {
       throw new Error(
-        `the data key of ${subjectId} is wrapped by master key ${key.masterKeyId}, not the configured one`,
+        `the data key of ${subjectId} is wrapped by master key ${key.masterKeyId}, which is not configured`,
       );
     }
-    return open(this.masterKey, `data-key:${subjectId}`, key.wrapped);
+    return open(masterKey, `data-key:${subjectId}`, key.wrapped);
   }
 }
 
@@ -127,6 +139,10 @@ function open(key: Buffer, context: string, sealed: Buffer): Buffer {
   decipher.setAAD(Buffer.from(context));
   decipher.setAuthTag(sealed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
   return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
+}
+
+function masterKeyIdOf(masterKey: Buffer): string {
+  return createHash('sha256').update(masterKey).digest('hex').slice(0, 16);
 }
 
 export function isEncrypted(value: unknown): value is string {

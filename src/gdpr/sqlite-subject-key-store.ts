@@ -63,7 +63,31 @@ export function createSqliteSubjectKeyStore(file: string): SubjectKeyStore {
     return row ? ('destroyed' as const) : ('no-key' as const);
   });
 
+  const liveKeys = db.prepare<[], KeyRow>(
+    'SELECT subject_id, master_key_id, wrapped_key FROM subject_keys WHERE wrapped_key IS NOT NULL',
+  );
+  const replace = db.prepare<[string, Buffer, string]>(
+    'UPDATE subject_keys SET master_key_id = ?, wrapped_key = ? WHERE subject_id = ? AND wrapped_key IS NOT NULL',
+  );
+  const rewrapAll = db.transaction(
+    (rewrap: (subjectId: string, key: WrappedKey) => WrappedKey | undefined) => {
+      let changed = 0;
+      for (const row of liveKeys.all()) {
+        const next = rewrap(row.subject_id, toSubjectKey(row) as WrappedKey);
+        if (!next) continue;
+        replace.run(next.masterKeyId, next.wrapped, row.subject_id);
+        changed++;
+      }
+      return changed;
+    },
+  );
+
   return {
+    async rewrapAll(rewrap) {
+      const changed = rewrapAll.immediate(rewrap);
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      return changed;
+    },
     async destroy(subjectId) {
       const outcome = destroy.immediate(subjectId);
       // secure_delete zeroed the old row in its page; the checkpoint moves that page into the main file and

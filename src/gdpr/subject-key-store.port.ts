@@ -33,5 +33,11 @@ export interface SubjectKeyStore {
    */
   destroy(subjectId: string): Promise<'destroyed' | 'already-erased' | 'no-key'>;
 
+  /**
+   * Master-key rotation: offers every live key to `rewrap`, and stores what it returns in place of the old
+   * wrapping (undefined keeps the key as it is). Events are never rewritten. Returns how many keys changed.
+   */
+  rewrapAll(rewrap: (subjectId: string, key: WrappedKey) => WrappedKey | undefined): Promise<number>;
+
   close(): Promise<void>;
 }

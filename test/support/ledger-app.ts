@@ -30,6 +30,7 @@ export class LedgerTestApp {
       masterKeyGenerated: false,
       logLevel: 'silent',
       apiKeys: [],
+      previousMasterKeys: [],
       ...overrides,
     };
     const app = await createApp(config, pino({ level: 'silent' }));
