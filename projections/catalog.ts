@@ -21,6 +21,7 @@ export function toProjectedEvent(stored: {
   type: string;
   data: Record<string, unknown>;
   metadata: Record<string, unknown>;
+  redactedAt?: string;
 }): ProjectedEvent | undefined {
   if (!stored.streamId.startsWith(CUSTOMER_STREAM_PREFIX)) return undefined;
   const metadata = stored.metadata as {
@@ -40,5 +41,6 @@ export function toProjectedEvent(stored: {
     recordedAt: metadata.recordedAt,
     actor: metadata.actor,
     channel: metadata.channel,
+    ...(stored.redactedAt && { redacted: true }),
   } as ProjectedEvent;
 }

@@ -11,7 +11,12 @@ export type ProjectedEvent = CustomerEvent & {
   readonly recordedAt: string;
   readonly actor: string;
   readonly channel?: string;
+  /** Retention removed the data (only types whose data no fold needs: see RETAINABLE_EVENT_TYPES). */
+  readonly redacted?: boolean;
 };
+
+/** Event types retention may redact: the folds use only their envelope (customer, time), never their data. */
+export const RETAINABLE_EVENT_TYPES = ['ProductBrowsed', 'PurchaseCommitted'] as const;
 
 /** A field path of a document, ascending or descending, for the read store's indexes and sorts. */
 export type IndexKey = readonly [field: string, order: 1 | -1];

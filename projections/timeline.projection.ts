@@ -48,7 +48,7 @@ export const timelineProjection: Projection<TimelineEntry> = {
       position: event.position,
       channel: event.channel,
       actor: event.actor,
-      summary: summarize(event),
+      summary: event.redacted ? `${event.type}: details removed by retention` : summarize(event),
       details: event.data as Record<string, unknown>,
     },
 };

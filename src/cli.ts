@@ -333,6 +333,19 @@ program
   });
 
 program
+  .command('apply-retention')
+  .description('Redact the data of events older than LEDGER_RETENTION allows (e.g. ProductBrowsed=90)')
+  .action(async () => {
+    print(
+      await withLedger(async (app) => {
+        const { retention } = app.get<LedgerConfig>(LEDGER_CONFIG);
+        if (retention.length === 0) program.error('LEDGER_RETENTION is not set: nothing to apply');
+        return app.get<EventStore>(EVENT_STORE).applyRetention(retention, new Date());
+      }),
+    );
+  });
+
+program
   .command('erase')
   .description('Erase a customer by crypto-shredding and print the report')
   .argument('<customerId>')

@@ -43,7 +43,8 @@ describe('loadConfig', () => {
         LEDGER_CURRENCY: 'euro',
         LEDGER_MASTER_KEY: randomBytes(16).toString('base64'),
         LOG_LEVEL: 'loud',
-        MONGO_URL: 'mongodb://localhost/ledger',
+        MONGO_URL: 'mysql://localhost/ledger',
+        LEDGER_RETENTION: 'CustomerRegistered=5',
       });
     } catch (thrown) {
       error = thrown as ConfigurationError;
@@ -55,7 +56,8 @@ describe('loadConfig', () => {
         'LEDGER_CURRENCY must be an ISO 4217 currency code such as EUR',
         'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
         'LEDGER_MASTER_KEY must decode to 32 bytes, not 16',
-        expect.stringContaining('MONGO_URL'),
+        expect.stringContaining('MONGO_URL must be a MongoDB connection string'),
+        expect.stringContaining('LEDGER_RETENTION: "CustomerRegistered=5" must be TYPE=DAYS'),
       ]),
     );
   });

@@ -3,7 +3,9 @@ import { IsBase64, IsIn, IsInt, IsOptional, IsString, Max, Min, validateSync } f
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { RETAINABLE_EVENT_TYPES } from '../../projections/projection';
 import { ApiKey, parseApiKeys } from '../auth/roles';
+import { RetentionRule } from '../event-store/event-store.port';
 import { IsCurrencyCode } from '../http/validators';
 
 export const LEDGER_CONFIG = Symbol('LEDGER_CONFIG');
@@ -39,6 +41,11 @@ class EnvironmentVariables {
   @IsString()
   LEDGER_API_KEYS_FILE?: string;
 
+  /** Retention per event type in days, e.g. ProductBrowsed=90,PurchaseCommitted=365. */
+  @IsOptional()
+  @IsString()
+  LEDGER_RETENTION?: string;
+
   /** Comma-separated base64 master keys that were current before: still accepted until `rotate-master-key`. */
   @IsOptional()
   @IsString()
@@ -62,6 +69,11 @@ export interface LedgerConfig {
   readonly masterKeyGenerated: boolean;
   readonly logLevel: string;
   readonly previousMasterKeys: readonly Buffer[];
+  readonly retention: readonly RetentionRule[];
+  /** EventStoreDB instead of the embedded event store, when set. */
+  readonly eventStoreUrl?: string;
+  /** MongoDB instead of the embedded read store and key store, when set. */
+  readonly mongoUrl?: string;
   /** From LEDGER_API_KEYS_FILE; empty means the service runs open on localhost. */
   readonly apiKeys: readonly ApiKey[];
 }
@@ -77,11 +89,18 @@ export class ConfigurationError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   const variables = plainToInstance(EnvironmentVariables, { ...env }, { excludeExtraneousValues: false });
   const problems = validateSync(variables).flatMap((error) => Object.values(error.constraints ?? {}));
-  if (variables.EVENTSTORE_URL) {
-    problems.push('EVENTSTORE_URL is set, but this build has only the embedded SQLite event store; unset it');
+  if (
+    variables.EVENTSTORE_URL &&
+    !/^(esdb|esdb\+discover|kurrentdb|kdb):\/\//.test(variables.EVENTSTORE_URL)
+  ) {
+    problems.push(
+      'EVENTSTORE_URL must be an EventStoreDB connection string such as esdb://localhost:2113?tls=false',
+    );
   }
-  if (variables.MONGO_URL) {
-    problems.push('MONGO_URL is set, but this build has only the embedded SQLite read store; unset it');
+  if (variables.MONGO_URL && !/^mongodb(\+srv)?:\/\//.test(variables.MONGO_URL)) {
+    problems.push(
+      'MONGO_URL must be a MongoDB connection string such as mongodb://localhost:27017/ledger?replicaSet=rs0',
+    );
   }
   let masterKey: Buffer | undefined;
   if (variables.LEDGER_MASTER_KEY) {
@@ -96,6 +115,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   if (previousMasterKeys.some((key) => key.length !== 32)) {
     problems.push('LEDGER_PREVIOUS_MASTER_KEYS must be comma-separated base64 keys of 32 bytes each');
   }
+  const retention = (variables.LEDGER_RETENTION ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((rule) => {
+      const [type = '', days = ''] = rule.split('=').map((part) => part.trim());
+      if (!(RETAINABLE_EVENT_TYPES as readonly string[]).includes(type) || !/^[1-9][0-9]*$/.test(days)) {
+        problems.push(
+          `LEDGER_RETENTION: "${rule}" must be TYPE=DAYS with TYPE one of ${RETAINABLE_EVENT_TYPES.join(', ')} and DAYS a whole number`,
+        );
+      }
+      return { type, maxAgeDays: Number(days) };
+    });
   let apiKeys: ApiKey[] = [];
   if (variables.LEDGER_API_KEYS_FILE) {
     if (!existsSync(variables.LEDGER_API_KEYS_FILE)) {
@@ -116,6 +147,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     masterKey: masterKey ?? localMasterKey(dataDir),
     masterKeyGenerated: masterKey === undefined,
     previousMasterKeys,
+    retention,
+    eventStoreUrl: variables.EVENTSTORE_URL,
+    mongoUrl: variables.MONGO_URL,
     logLevel: variables.LOG_LEVEL ?? 'info',
     apiKeys,
   };

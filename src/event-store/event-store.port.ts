@@ -17,6 +17,14 @@ export interface RecordedEvent extends NewEvent {
   readonly position: number;
   readonly prevHash: string;
   readonly hash: string;
+  /** Set when retention removed the event's data; its place, type, times and hashes remain. */
+  readonly redactedAt?: string;
+}
+
+/** Events of a type older than so many days (by occurredAt) have their data removed. */
+export interface RetentionRule {
+  readonly type: string;
+  readonly maxAgeDays: number;
 }
 
 /**
@@ -108,6 +116,13 @@ export interface EventStore {
 
   /** The position of the last event in the log, 0 when empty. */
   lastPosition(): Promise<number>;
+
+  /**
+   * Retention: removes the data of events older than their type's rule, keeping position, revision, type,
+   * metadata and both hashes, so the chains still link and every other event still verifies. Returns how
+   * many events were redacted per type.
+   */
+  applyRetention(rules: readonly RetentionRule[], now: Date): Promise<Record<string, number>>;
 
   getStreamMetadata(streamId: string): Promise<StreamMetadata | undefined>;
   setStreamMetadata(streamId: string, metadata: StreamMetadata): Promise<void>;

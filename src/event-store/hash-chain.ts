@@ -43,21 +43,26 @@ export interface VerificationReport {
   readonly ok: boolean;
   readonly streams: number;
   readonly events: number;
+  /** Events whose data retention removed: linked by their hashes, their content no longer checkable. */
+  readonly redacted?: number;
   /** The first break in position order, if any. */
   readonly firstBreak?: ChainBreak;
 }
 
 /**
  * Walks events in position order (one stream or the whole log) and recomputes every stream's chain.
- * Reports the first event whose hash, link to its predecessor or revision sequence does not hold.
+ * Reports the first event whose hash, link to its predecessor or revision sequence does not hold. An event
+ * redacted by retention keeps its stored hash: its link is checked, its removed content cannot be.
  */
 export async function verifyChains(
   events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>,
 ): Promise<VerificationReport> {
   const lastByStream = new Map<string, { revision: number; hash: string }>();
   let count = 0;
+  let redacted = 0;
   for await (const event of events) {
     count++;
+    if (event.redactedAt) redacted++;
     const previous = lastByStream.get(event.streamId);
     const expectedRevision = previous ? previous.revision + 1 : 0;
     const expectedPrevHash = previous ? previous.hash : GENESIS_HASH;
@@ -66,8 +71,9 @@ export async function verifyChains(
         ? `revision ${event.streamRevision} follows ${expectedRevision - 1}: an event is missing or out of order`
         : event.prevHash !== expectedPrevHash
           ? 'prevHash does not match the hash of the previous event'
-          : chainHash(event.prevHash, canonicalEvent(event, event.streamId, event.streamRevision)) !==
-              event.hash
+          : !event.redactedAt &&
+              chainHash(event.prevHash, canonicalEvent(event, event.streamId, event.streamRevision)) !==
+                event.hash
             ? 'hash does not match the event content'
             : undefined;
     if (reason) {
@@ -85,5 +91,5 @@ export async function verifyChains(
     }
     lastByStream.set(event.streamId, { revision: event.streamRevision, hash: event.hash });
   }
-  return { ok: true, streams: lastByStream.size, events: count };
+  return { ok: true, streams: lastByStream.size, events: count, ...(redacted > 0 && { redacted }) };
 }

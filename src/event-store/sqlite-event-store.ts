@@ -10,6 +10,7 @@ import {
   EventStore,
   NewEvent,
   ReadAllOptions,
+  RetentionRule,
   ReadStreamOptions,
   RecordedEvent,
   revisionMatches,
@@ -44,6 +45,7 @@ interface EventRow {
   metadata: string;
   prev_hash: Buffer;
   hash: Buffer;
+  redacted_at: string | null;
 }
 
 type Outcome = { results: AppendResult[] } | { error: unknown };
@@ -72,14 +74,15 @@ CREATE TABLE IF NOT EXISTS events (
   data TEXT NOT NULL,
   metadata TEXT NOT NULL,
   prev_hash BLOB NOT NULL,
-  hash BLOB NOT NULL
+  hash BLOB NOT NULL,
+  redacted_at TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream_key, stream_revision);
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_event_id ON events (event_id);
 `;
 
 const EVENT_COLUMNS = `e.position, s.stream_id, e.stream_revision, e.event_id, e.type, e.schema_version,
-  e.data, e.metadata, e.prev_hash, e.hash`;
+  e.data, e.metadata, e.prev_hash, e.hash, e.redacted_at`;
 
 const PAGE_SIZE = 1000;
 
@@ -126,6 +129,7 @@ class SqliteEventStore implements EventStore {
     this.db = new Database(options.file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
+    this.db.pragma('secure_delete = ON');
     this.db.pragma('busy_timeout = 10000');
     this.db.exec(SCHEMA);
     this.statements = prepareStatements(this.db);
@@ -371,6 +375,25 @@ class SqliteEventStore implements EventStore {
     return this.statements.lastPosition.get()?.position ?? 0;
   }
 
+  async applyRetention(rules: readonly RetentionRule[], now: Date): Promise<Record<string, number>> {
+    const redact = this.db.prepare<[string, string, string]>(
+      `UPDATE events SET data = '{}', redacted_at = ?
+       WHERE type = ? AND redacted_at IS NULL AND json_extract(metadata, '$.occurredAt') < ?`,
+    );
+    const redacted: Record<string, number> = {};
+    this.db
+      .transaction(() => {
+        for (const rule of rules) {
+          const cutoff = new Date(now.getTime() - rule.maxAgeDays * 86_400_000).toISOString();
+          redacted[rule.type] = redact.run(now.toISOString(), rule.type, cutoff).changes;
+        }
+      })
+      .immediate();
+    // secure_delete zeroed the old data in the pages; the checkpoint leaves no copy in the WAL either.
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return redacted;
+  }
+
   async getStreamMetadata(streamId: string): Promise<StreamMetadata | undefined> {
     const row = this.statements.metadata.get(streamId);
     return row?.metadata ? (JSON.parse(row.metadata) as StreamMetadata) : undefined;
@@ -447,6 +470,7 @@ function toRecorded(row: EventRow): RecordedEvent {
     position: row.position,
     prevHash: row.prev_hash.toString('hex'),
     hash: row.hash.toString('hex'),
+    ...(row.redacted_at && { redactedAt: row.redacted_at }),
   };
 }
 

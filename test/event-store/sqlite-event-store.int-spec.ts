@@ -1,11 +1,11 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSqliteEventStore } from '../../src/event-store/sqlite-event-store';
 import { verifyChains } from '../../src/event-store/hash-chain';
 import { eventStoreContract } from '../contract/event-store.contract';
-import { someNewEvents } from '../support/events';
+import { aNewEvent, someNewEvents } from '../support/events';
 
 const directory = mkdtempSync(join(tmpdir(), 'ledger-sqlite-store-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -63,5 +63,44 @@ describe('SQLite event store specifics', () => {
     expect(report.firstBreak).toMatchObject({ streamId: 'customer-t', streamRevision: 2 });
     expect(report.firstBreak!.reason).toMatch(/hash does not match/);
     await reopened.close();
+  });
+
+  it('redacts old events of a type by retention, keeps the chain verifiable and leaves others untouched', async () => {
+    const file = join(directory, 'retention.db');
+    const store = createSqliteEventStore({ file });
+    const at = (day: number) => ({
+      occurredAt: `2026-01-${String(day).padStart(2, '0')}T10:00:00.000Z`,
+      actor: 'test',
+    });
+    await store.append([
+      {
+        streamId: 'customer-r',
+        expectedRevision: 'no_stream',
+        events: [
+          aNewEvent({ type: 'ProductBrowsed', data: { productId: 'secret-old-product' }, metadata: at(1) }),
+          aNewEvent({ type: 'PurchaseCompleted', data: { orderId: 'A-1' }, metadata: at(2) }),
+          aNewEvent({ type: 'ProductBrowsed', data: { productId: 'p-new' }, metadata: at(20) }),
+        ],
+      },
+    ]);
+
+    const redacted = await store.applyRetention(
+      [{ type: 'ProductBrowsed', maxAgeDays: 10 }],
+      new Date('2026-01-25T00:00:00Z'),
+    );
+    const events = await store.readStream('customer-r');
+    await store.close();
+
+    expect(redacted).toEqual({ ProductBrowsed: 1 });
+    expect(events.map((event) => [event.data, event.redactedAt !== undefined])).toEqual([
+      [{}, true],
+      [{ orderId: 'A-1' }, false],
+      [{ productId: 'p-new' }, false],
+    ]);
+    expect(await verifyChains(events)).toEqual({ ok: true, streams: 1, events: 3, redacted: 1 });
+    for (const suffix of ['', '-wal']) {
+      const bytes = existsSync(file + suffix) ? readFileSync(file + suffix) : Buffer.alloc(0);
+      expect(bytes.includes(Buffer.from('secret-old-product'))).toBe(false);
+    }
   });
 });

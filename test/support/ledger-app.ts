@@ -31,6 +31,7 @@ export class LedgerTestApp {
       logLevel: 'silent',
       apiKeys: [],
       previousMasterKeys: [],
+      retention: [],
       ...overrides,
     };
     const app = await createApp(config, pino({ level: 'silent' }));
