@@ -36,11 +36,16 @@ import { RecordTouchpointsHandler } from './customers/record-touchpoint/record-t
 import { RegisterCustomerHandler } from './customers/register-customer/register-customer.command';
 import { TouchpointsController } from './customers/touchpoints.controller';
 import { EVENT_STORE, EventStore } from './event-store/event-store.port';
+import { createEventStoreDbEventStore } from './event-store/eventstoredb-event-store';
 import { createSqliteEventStore } from './event-store/sqlite-event-store';
+import { createMongoSubjectKeyStore } from './gdpr/mongodb-subject-key-store';
+import { createMongoReadStore } from './read-models/mongodb-read-store';
 import { PiiCipher } from './gdpr/pii-cipher';
 import { createSqliteSubjectKeyStore } from './gdpr/sqlite-subject-key-store';
 import { SUBJECT_KEY_STORE, SubjectKeyStore } from './gdpr/subject-key-store.port';
 import { HealthController } from './health/health.controller';
+import { CustomerLiveController } from './web/customer-live.controller';
+import { WebPageController } from './web/web-page.controller';
 
 /** Starts the projections with the service; stops them, then closes the stores, when Nest shuts down. */
 class StoreLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -78,6 +83,8 @@ export class AppModule {
         ProjectionsController,
         GdprController,
         HealthController,
+        CustomerLiveController,
+        WebPageController,
       ],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
@@ -93,20 +100,30 @@ export class AppModule {
         FindCustomersByEmailHandler,
         {
           provide: EVENT_STORE,
-          useFactory: () => createSqliteEventStore({ file: join(config.dataDir, 'events.db') }),
+          useFactory: () =>
+            config.eventStoreUrl
+              ? createEventStoreDbEventStore(config.eventStoreUrl)
+              : createSqliteEventStore({ file: join(config.dataDir, 'events.db') }),
         },
         {
           provide: SUBJECT_KEY_STORE,
-          useFactory: () => createSqliteSubjectKeyStore(join(config.dataDir, 'keys.db')),
+          useFactory: () =>
+            config.mongoUrl
+              ? createMongoSubjectKeyStore(config.mongoUrl)
+              : createSqliteSubjectKeyStore(join(config.dataDir, 'keys.db')),
         },
         {
           provide: PiiCipher,
           inject: [SUBJECT_KEY_STORE],
-          useFactory: (keys: SubjectKeyStore) => new PiiCipher(keys, config.masterKey),
+          useFactory: (keys: SubjectKeyStore) =>
+            new PiiCipher(keys, config.masterKey, config.previousMasterKeys),
         },
         {
           provide: READ_STORE,
-          useFactory: () => createSqliteReadStore(join(config.dataDir, 'read-models.db')),
+          useFactory: () =>
+            config.mongoUrl
+              ? createMongoReadStore(config.mongoUrl)
+              : createSqliteReadStore(join(config.dataDir, 'read-models.db')),
         },
         {
           provide: PROJECTION_ENGINE,

@@ -13,13 +13,13 @@ import { ImportPreset, IMPORT_PRESETS } from './cli/import-presets';
 import { importTouchpoints } from './cli/import-touchpoints';
 import { customerAsOf, customerEvents, exportEvents, ExportFormat, openOutput } from './cli/replay';
 import { runWhatIf, WhatIfModule } from './cli/what-if';
-import { ConfigurationError, LEDGER_CONFIG, LedgerConfig, loadConfig } from './config/ledger-config';
+import { LEDGER_CONFIG, LedgerConfig, loadConfigOrExit } from './config/ledger-config';
 import { CustomerLedger } from './customers/customer-ledger';
-import { EVENT_STORE, EventStore } from './event-store/event-store.port';
+import { EVENT_STORE, EventStore, readWholeLog } from './event-store/event-store.port';
 import { verifyChains } from './event-store/hash-chain';
 import { AccessLog } from './gdpr/access-log';
 import { EraseCustomer } from './gdpr/erase-customer.command';
-import { ExportSubject, wholeLog } from './gdpr/personal-data.queries';
+import { ExportSubject } from './gdpr/personal-data.queries';
 import { PiiCipher } from './gdpr/pii-cipher';
 import { PROJECTION_ENGINE, ProjectionEngine } from './read-models/projection-engine';
 import { READ_STORE, ReadStore } from './read-models/read-store.port';
@@ -29,16 +29,7 @@ const actor = `cli:${process.env.USER ?? 'operator'}`;
 
 /** The service's composition root without HTTP: same ports, same adapters, same command path. */
 async function withLedger<T>(work: (app: INestApplicationContext) => Promise<T>): Promise<T> {
-  let config: LedgerConfig;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigurationError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const logger = pino({ level: 'warn' }, pino.destination(2));
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, logger), {
     logger: false,
@@ -294,7 +285,7 @@ program
       bar.start(await store.lastPosition(), 0, { unit: 'events' });
       const result = await verifyChains(
         (async function* () {
-          for await (const event of wholeLog(store)) {
+          for await (const event of readWholeLog(store)) {
             bar.update(event.position);
             yield event;
           }

@@ -1,19 +1,10 @@
 import 'reflect-metadata';
 import { createApp } from './app.factory';
-import { ConfigurationError, loadConfig } from './config/ledger-config';
+import { loadConfigOrExit } from './config/ledger-config';
 import { createLogger } from './logging/logger';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigurationError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel);
   if (config.masterKeyGenerated) {
     logger.warn(

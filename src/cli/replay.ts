@@ -6,8 +6,7 @@ import { ProjectedEvent, Projection } from '../../projections/projection';
 import { summarize } from '../../projections/timeline.projection';
 import { toProjectedEvent } from '../../projections/catalog';
 import { customerStreamId, isCustomerEventType, PII_FIELDS } from '../customers/domain/customer-events';
-import { EventStore, RecordedEvent } from '../event-store/event-store.port';
-import { wholeLog } from '../gdpr/personal-data.queries';
+import { EventStore, readWholeLog, RecordedEvent } from '../event-store/event-store.port';
 import { PiiCipher } from '../gdpr/pii-cipher';
 
 export interface ReplayFilter {
@@ -23,7 +22,7 @@ export async function* customerEvents(
   filter: ReplayFilter = {},
 ): AsyncIterable<RecordedEvent> {
   const customers = filter.customers && new Set(filter.customers.map(customerStreamId));
-  for await (const event of wholeLog(store)) {
+  for await (const event of readWholeLog(store)) {
     if (!event.streamId.startsWith('customer-')) continue;
     if (customers && !customers.has(event.streamId)) continue;
     if (filter.types && !filter.types.includes(event.type)) continue;

@@ -155,6 +155,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   };
 }
 
+/** The configuration, or a message per bad value on stderr and exit code 2. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    console.error(error.message);
+    process.exit(2);
+  }
+}
+
 /** The embedded default's master key: generated once and kept beside the data, readable by the owner only. */
 function localMasterKey(dataDir: string): Buffer {
   const file = join(dataDir, 'master.key');

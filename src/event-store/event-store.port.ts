@@ -168,3 +168,13 @@ export function revisionMatches(expected: ExpectedRevision, actual: number): boo
       return expected === actual;
   }
 }
+
+/** Every event of the log in position order, read page by page. */
+export async function* readWholeLog(store: EventStore): AsyncIterable<RecordedEvent> {
+  for (let after = 0; ;) {
+    const page = await store.readAll({ afterPosition: after, maxCount: 1000 });
+    if (page.length === 0) return;
+    yield* page;
+    after = page[page.length - 1]!.position;
+  }
+}

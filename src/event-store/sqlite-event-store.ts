@@ -1,6 +1,4 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import {
   AppendedEvent,
   AppendRequest,
@@ -19,6 +17,7 @@ import {
   SubscriptionMessage,
   WrongExpectedRevisionError,
 } from './event-store.port';
+import { openDatabase } from '../sqlite/open-database';
 import { canonicalEvent, canonicalJson, chainHash, GENESIS_HASH } from './hash-chain';
 
 export interface SqliteEventStoreOptions {
@@ -124,13 +123,8 @@ class SqliteEventStore implements EventStore {
   >;
 
   constructor(options: SqliteEventStoreOptions) {
-    if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
-    this.db = new Database(options.file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('secure_delete = ON');
-    this.db.pragma('busy_timeout = 10000');
+    this.db = openDatabase(options.file, { durable: true, secureDelete: true });
     this.db.exec(SCHEMA);
     this.statements = prepareStatements(this.db);
     this.commitGroup = this.db.transaction((group: PendingAppend[], outcomes: Outcome[]) => {

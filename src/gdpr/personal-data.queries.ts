@@ -8,7 +8,7 @@ import {
   PII_FIELDS,
 } from '../customers/domain/customer-events';
 import { unknownCustomer } from '../customers/read-loyalty/read-loyalty.query';
-import { EVENT_STORE, EventStore, RecordedEvent } from '../event-store/event-store.port';
+import { EVENT_STORE, EventStore, readWholeLog, RecordedEvent } from '../event-store/event-store.port';
 import { verifyChains, VerificationReport } from '../event-store/hash-chain';
 import { ReadModels } from '../read-models/read-models';
 import { AccessLog, accessStreamId } from './access-log';
@@ -149,21 +149,12 @@ export class VerifyChainsHandler implements IQueryHandler<VerifyChains> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async execute({ customerId }: VerifyChains): Promise<VerificationReport> {
-    if (!customerId) return verifyChains(wholeLog(this.store));
+    if (!customerId) return verifyChains(readWholeLog(this.store));
     const streams = await Promise.all(
       [customerStreamId(customerId), accessStreamId(customerId)].map((id) => this.store.readStream(id)),
     );
     if (streams[0]!.length === 0) throw unknownCustomer(customerId);
     return verifyChains(streams.flat().sort((a, b) => a.position - b.position));
-  }
-}
-
-export async function* wholeLog(store: EventStore): AsyncIterable<RecordedEvent> {
-  for (let after = 0; ;) {
-    const page = await store.readAll({ afterPosition: after, maxCount: 1000 });
-    if (page.length === 0) return;
-    yield* page;
-    after = page[page.length - 1]!.position;
   }
 }
 

@@ -1,6 +1,4 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { openDatabase } from '../sqlite/open-database';
 import { SubjectKey, SubjectKeyStore, WrappedKey } from './subject-key-store.port';
 
 interface KeyRow {
@@ -14,12 +12,7 @@ interface KeyRow {
  * overwritten in the file rather than left in free pages.
  */
 export function createSqliteSubjectKeyStore(file: string): SubjectKeyStore {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('secure_delete = ON');
-  db.pragma('busy_timeout = 10000');
+  const db = openDatabase(file, { durable: true, secureDelete: true });
   db.exec(`CREATE TABLE IF NOT EXISTS subject_keys (
     subject_id TEXT PRIMARY KEY,
     master_key_id TEXT,

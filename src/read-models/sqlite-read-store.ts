@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { openDatabase } from '../sqlite/open-database';
 import { CollectionWrites, FindQuery, ReadStore } from './read-store.port';
 
 interface CollectionTable {
@@ -20,11 +19,7 @@ const SCAN_BATCH = 1000;
  * same transaction as the documents, so a commit lost in a power cut is simply folded again.
  */
 export function createSqliteReadStore(file: string): ReadStore {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 10000');
+  const db = openDatabase(file, { durable: false });
   db.exec(`CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
            CREATE TABLE IF NOT EXISTS projection_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
            CREATE TABLE IF NOT EXISTS collections (name TEXT PRIMARY KEY, fields TEXT NOT NULL, indexes TEXT NOT NULL DEFAULT '[]');`);

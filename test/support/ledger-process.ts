@@ -15,6 +15,8 @@ export class LedgerProcess {
     DATA_DIR: string;
     PORT: number;
     LEDGER_MASTER_KEY?: string;
+    LEDGER_API_KEYS_FILE?: string;
+    LEDGER_CURRENCY?: string;
   }): Promise<LedgerProcess> {
     const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
       cwd: ROOT,
@@ -24,6 +26,8 @@ export class LedgerProcess {
         PORT: String(env.PORT),
         LEDGER_MASTER_KEY: env.LEDGER_MASTER_KEY ?? randomBytes(32).toString('base64'),
         LOG_LEVEL: 'info',
+        ...(env.LEDGER_API_KEYS_FILE && { LEDGER_API_KEYS_FILE: env.LEDGER_API_KEYS_FILE }),
+        ...(env.LEDGER_CURRENCY && { LEDGER_CURRENCY: env.LEDGER_CURRENCY }),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,0 +1,138 @@
+/* global fetch, sessionStorage, TextDecoderStream, setTimeout, clearTimeout, URLSearchParams, console */
+// (Browser globals declared for ESLint: this file runs in the page, not in Node.)
+
+const KEY_ITEM = 'ledger.apiKey';
+
+/** The API key lives in session storage: gone when the tab closes, never in a URL, never in a cookie. */
+export const session = {
+  get key() {
+    return sessionStorage.getItem(KEY_ITEM) ?? '';
+  },
+  set key(value) {
+    if (value) sessionStorage.setItem(KEY_ITEM, value);
+    else sessionStorage.removeItem(KEY_ITEM);
+  },
+};
+
+/** A refused request, with the service's problem+json (title, detail, errors[{field, message}]). */
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail ?? problem?.title ?? `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem ?? {};
+  }
+}
+
+function headers(extra = {}) {
+  const key = session.key;
+  return key ? { ...extra, authorization: `Bearer ${key}` } : extra;
+}
+
+/** One JSON request to the service; throws ApiError for any answer that is not 2xx. */
+export async function api(path, { method = 'GET', body, signal } = {}) {
+  const response = await fetch(path, {
+    method,
+    signal,
+    cache: 'no-store',
+    headers: headers(
+      body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' },
+    ),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = { title: text.slice(0, 200) };
+  }
+  if (!response.ok) throw new ApiError(response.status, json);
+  return json;
+}
+
+export const query = (params) => {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params))
+    if (value !== undefined && value !== '') search.set(name, value);
+  const text = search.toString();
+  return text ? `?${text}` : '';
+};
+
+/**
+ * Follows a server-sent-events endpoint until `signal` aborts, reconnecting with a growing pause. EventSource
+ * cannot send an Authorization header, so the stream is read through fetch: the key stays out of the URL.
+ * Calls onEvent({type, data}) per event and onState('connecting' | 'live' | 'retrying' | 'refused').
+ */
+export async function follow(path, { signal, onEvent, onState }) {
+  let pause = 1000;
+  while (!signal.aborted) {
+    onState('connecting');
+    try {
+      const response = await fetch(path, {
+        signal,
+        cache: 'no-store',
+        headers: headers({ accept: 'text/event-stream' }),
+      });
+      if (response.status === 401 || response.status === 403) {
+        onState('refused', response.status);
+        return;
+      }
+      if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+      for await (const event of readEvents(response.body)) {
+        if (event.type === 'ready') {
+          pause = 1000;
+          onState('live');
+        }
+        onEvent(event);
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      console.warn('live updates interrupted', error);
+    }
+    if (signal.aborted) return;
+    onState('retrying');
+    await sleep(pause, signal);
+    pause = Math.min(pause * 2, 15000);
+  }
+}
+
+/** Parses a text/event-stream body into {type, data} events (comments and ids are skipped). */
+async function* readEvents(body) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      const blocks = buffer.split(/\r?\n\r?\n/);
+      buffer = blocks.pop();
+      for (const block of blocks) {
+        let type = 'message';
+        const data = [];
+        for (const line of block.split(/\r?\n/)) {
+          if (line.startsWith('event:')) type = line.slice(6).trim();
+          else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+        }
+        if (data.length > 0) yield { type, data: JSON.parse(data.join('\n')) };
+      }
+    }
+  } finally {
+    // Also on an early exit: lets go of the connection instead of leaving it half read.
+    reader.cancel().catch(() => {});
+  }
+}
+
+export function sleep(ms, signal) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}

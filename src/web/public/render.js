@@ -1,0 +1,414 @@
+/* global document */
+// (Browser globals declared for ESLint: this file runs in the page, not in Node.)
+
+/**
+ * Builds an element. Text is always set as text, never parsed as HTML: everything shown comes from the
+ * ledger, and personal data must not be able to inject markup.
+ */
+export function h(tag, props = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === 'class') element.className = value;
+    else if (name === 'dataset') Object.assign(element.dataset, value);
+    else if (name.startsWith('on')) element.addEventListener(name.slice(2), value);
+    else element.setAttribute(name, value === true ? '' : String(value));
+  }
+  element.append(
+    ...children.flat(Infinity).filter((child) => child !== undefined && child !== null && child !== false),
+  );
+  return element;
+}
+
+/** What crypto-shredding leaves in place of personal data. */
+export const ERASED = '[erased]';
+
+/** A value for display; erased personal data is shown as such, not as a bracketed string. */
+export function value(text) {
+  if (text === ERASED) return h('span', { class: 'erased' }, 'erased');
+  if (text === undefined || text === null || text === '') return h('span', { class: 'muted' }, '—');
+  return String(text);
+}
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+
+export function time(iso, { withTime = true } = {}) {
+  if (!iso) return value(undefined);
+  return h('time', { datetime: iso, title: iso }, (withTime ? dateTime : dateOnly).format(new Date(iso)));
+}
+
+/** Money as stored in events: integer minor units of a currency. */
+export function money(stored) {
+  if (!stored) return value(undefined);
+  const format = new Intl.NumberFormat(undefined, { style: 'currency', currency: stored.currency });
+  const digits = format.resolvedOptions().maximumFractionDigits;
+  return format.format(stored.amountMinor / 10 ** digits);
+}
+
+/** Money as the API answers it: a decimal amount. */
+export function decimalMoney(answer) {
+  return new Intl.NumberFormat(undefined, { style: 'currency', currency: answer.currency }).format(
+    answer.amount,
+  );
+}
+
+/** Timeline filters group the stored event types into what a rep thinks in. */
+export const EVENT_TYPES = {
+  PurchaseCompleted: { label: 'Purchase', group: 'purchases' },
+  PurchaseCommitted: { label: 'Checkout', group: 'purchases' },
+  PurchaseRefunded: { label: 'Refund', group: 'purchases' },
+  ComplaintFiled: { label: 'Complaint', group: 'complaints' },
+  ComplaintResolved: { label: 'Resolution', group: 'complaints' },
+  SurveyAnswered: { label: 'Survey', group: 'surveys' },
+  ProductBrowsed: { label: 'Browsed', group: 'browsing' },
+  CustomerRegistered: { label: 'Registered', group: 'account' },
+  ContactDetailsChanged: { label: 'Contact change', group: 'account' },
+  ConsentGranted: { label: 'Consent', group: 'account' },
+  ConsentWithdrawn: { label: 'Consent', group: 'account' },
+  CustomerErased: { label: 'Erased', group: 'account' },
+};
+
+export const typeInfo = (type) => EVENT_TYPES[type] ?? { label: type, group: 'account' };
+
+function pairs(entries) {
+  const shown = entries.filter(([, v]) => v !== undefined && v !== null && v !== '');
+  return shown.length === 0
+    ? undefined
+    : h(
+        'dl',
+        { class: 'pairs' },
+        shown.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+      );
+}
+
+function itemsTable(items, total, totalLabel) {
+  if (!items?.length) return total ? pairs([[totalLabel, money(total)]]) : undefined;
+  return h(
+    'table',
+    { class: 'items' },
+    h('caption', { class: 'visually-hidden' }, 'Items'),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'col' }, 'Item'),
+        h('th', { scope: 'col', class: 'num' }, 'Qty'),
+        h('th', { scope: 'col', class: 'num' }, 'Unit price'),
+        h('th', { scope: 'col', class: 'num' }, 'Amount'),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      items.map((item) =>
+        h(
+          'tr',
+          {},
+          h('td', {}, item.sku),
+          h('td', { class: 'num' }, String(item.quantity)),
+          h('td', { class: 'num' }, money(item.unitPrice)),
+          h(
+            'td',
+            { class: 'num' },
+            money({
+              amountMinor: item.unitPrice.amountMinor * item.quantity,
+              currency: item.unitPrice.currency,
+            }),
+          ),
+        ),
+      ),
+    ),
+    total &&
+      h(
+        'tfoot',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row', colspan: '3' }, totalLabel),
+          h('td', { class: 'num' }, money(total)),
+        ),
+      ),
+  );
+}
+
+export function complaintState(complaintId, openIds) {
+  const open = openIds.has(complaintId);
+  return h(
+    'span',
+    { class: `state ${open ? 'state-open' : 'state-resolved'}`, dataset: { complaintState: complaintId } },
+    open ? 'Open' : 'Resolved',
+  );
+}
+
+/** The part of an entry below its summary line, by event type. */
+function details(entry, openIds) {
+  const d = entry.details ?? {};
+  switch (entry.type) {
+    case 'PurchaseCompleted':
+      return itemsTable(d.items, d.total, 'Total');
+    case 'PurchaseCommitted':
+      return itemsTable(d.items, d.value, 'Value');
+    case 'PurchaseRefunded':
+      return pairs([
+        ['Amount', money(d.amount)],
+        ['Reason', d.reason],
+      ]);
+    case 'ComplaintFiled':
+      return [
+        complaintState(d.complaintId, openIds),
+        pairs([
+          ['Severity', d.severity],
+          ['Category', d.category],
+          ['Order', d.orderId],
+          ['Customer said', d.description === undefined ? undefined : value(d.description)],
+        ]),
+      ];
+    case 'ComplaintResolved':
+      return pairs([
+        ['Resolution', d.resolution === undefined ? undefined : value(d.resolution)],
+        ['Satisfied', d.satisfied === undefined ? undefined : d.satisfied ? 'yes' : 'no'],
+      ]);
+    case 'SurveyAnswered':
+      return pairs([
+        ['Comment', d.comment === undefined ? undefined : value(d.comment)],
+        ['Order', d.orderId],
+      ]);
+    case 'CustomerRegistered':
+      return pairs([
+        ['Name', value(d.name)],
+        ['E-mail', value(d.email)],
+        ['Phone', d.phone === undefined ? undefined : value(d.phone)],
+      ]);
+    case 'ContactDetailsChanged':
+      return pairs([
+        ['Name', d.name === undefined ? undefined : value(d.name)],
+        ['E-mail', d.email === undefined ? undefined : value(d.email)],
+        ['Phone', d.phone === undefined ? undefined : value(d.phone)],
+        ['Reason', d.reason],
+      ]);
+    case 'ProductBrowsed':
+      return d.url ? pairs([['Page', d.url]]) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** One timeline entry: what, when, through which channel, recorded by whom. */
+export function timelineEntry(entry, openIds, { isNew = false } = {}) {
+  const info = typeInfo(entry.type);
+  return h(
+    'li',
+    {
+      class: `entry group-${info.group}${isNew ? ' is-new' : ''}`,
+      dataset: { entryId: entry.entryId, type: entry.type },
+    },
+    h(
+      'div',
+      { class: 'entry-head' },
+      h('span', { class: `badge badge-${info.group}` }, info.label),
+      h('p', { class: 'summary' }, entry.summary),
+      isNew && h('span', { class: 'new-flag' }, 'new'),
+      time(entry.occurredAt),
+    ),
+    h(
+      'p',
+      { class: 'meta' },
+      entry.channel ? `${entry.channel} · ` : '',
+      `recorded by ${entry.actor} `,
+      time(entry.recordedAt),
+    ),
+    details(entry, openIds),
+  );
+}
+
+const STAGES = ['browsing', 'committed', 'purchased', 'repeat', 'advocate'];
+
+/** Points of the score out of 100, signed; a share that rounds to nothing is shown as 0. */
+const points = (n) => (Math.abs(n) < 0.05 ? '0' : n > 0 ? `+${n.toFixed(1)}` : `−${Math.abs(n).toFixed(1)}`);
+
+/** The loyalty "why": each component's share of the score, as the formula weighs it. */
+function loyaltyWhy(loyalty, currency) {
+  const c = loyalty.components;
+  return h(
+    'details',
+    { class: 'why' },
+    h('summary', {}, `Why ${loyalty.score}?`),
+    h(
+      'table',
+      { class: 'why-table' },
+      h('caption', { class: 'visually-hidden' }, 'Loyalty score components'),
+      h('tbody', {}, [
+        row(
+          'Recency',
+          points(35 * c.recency),
+          c.daysSinceLastPurchase === null
+            ? 'no purchase yet'
+            : `last purchase ${Math.round(c.daysSinceLastPurchase)} days ago`,
+        ),
+        row('Frequency', points(25 * c.frequency), `${c.purchasesInWindow} purchases in 365 days`),
+        row(
+          'Spend',
+          points(25 * c.monetary),
+          `${money({ amountMinor: c.netSpendInWindow.amountMinor, currency: c.netSpendInWindow.currency ?? currency })} net in 365 days`,
+        ),
+        row(
+          'Satisfaction',
+          points(15 * c.satisfaction),
+          `surveys average ${(c.satisfaction * 100).toFixed(0)}% (50% when none)`,
+        ),
+        row(
+          'Complaints',
+          points(-c.penalty),
+          `${c.openComplaints} open, ${c.complaintsFiledInWindow} filed in 365 days`,
+        ),
+      ]),
+    ),
+  );
+  function row(name, share, why) {
+    return h('tr', {}, h('th', { scope: 'row' }, name), h('td', { class: 'num' }, share), h('td', {}, why));
+  }
+}
+
+function consents(profile) {
+  const purposes = ['marketing', 'analytics', 'profiling'];
+  return h(
+    'ul',
+    { class: 'consents' },
+    purposes.map((purpose) => {
+      const state = profile.consents?.[purpose];
+      return h(
+        'li',
+        { class: state?.granted ? 'granted' : 'not-granted' },
+        h('span', { class: 'consent-purpose' }, purpose),
+        ' ',
+        state
+          ? [state.granted ? 'granted' : 'withdrawn', ' ', time(state.at, { withTime: false })]
+          : 'not given',
+      );
+    }),
+  );
+}
+
+/** The profile card: who it is, what is open (first), where they stand, how to reach them, consents. */
+export function profileCard(profile, { onResolve, onNewComplaint }) {
+  const stageIndex = STAGES.indexOf(profile.funnelStage);
+  const title = profile.erased
+    ? 'Erased customer'
+    : profile.registered
+      ? profile.name
+      : 'Unregistered customer';
+  return [
+    h(
+      'div',
+      { class: 'card identity' },
+      h(
+        'div',
+        { class: 'identity-main' },
+        h('h2', { id: 'profile-name', tabindex: '-1' }, title === ERASED ? 'Erased customer' : title),
+        h('p', { class: 'customer-id' }, profile.customerId),
+      ),
+      h(
+        'div',
+        { class: `score tier-${profile.loyalty.tier}`, id: 'loyalty-score' },
+        h('span', { class: 'score-value' }, String(profile.loyalty.score)),
+        h('span', { class: 'score-label' }, `loyalty · ${profile.loyalty.tier}`),
+      ),
+      h(
+        'ol',
+        { class: 'stages', 'aria-label': `Funnel stage: ${profile.funnelStage}` },
+        STAGES.map((stage, index) =>
+          h(
+            'li',
+            {
+              class: index <= stageIndex ? 'reached' : '',
+              'aria-current': index === stageIndex ? 'step' : undefined,
+            },
+            stage,
+          ),
+        ),
+      ),
+      loyaltyWhy(profile.loyalty, profile.netSpend.currency),
+    ),
+    h(
+      'section',
+      {
+        class: `card open-complaints${profile.openComplaints.length > 0 ? ' has-open' : ''}`,
+        'aria-labelledby': 'open-complaints-heading',
+      },
+      h(
+        'div',
+        { class: 'card-head' },
+        h('h3', { id: 'open-complaints-heading' }, `Open complaints (${profile.openComplaints.length})`),
+        !profile.erased &&
+          h('button', { type: 'button', class: 'small', onclick: onNewComplaint }, 'New complaint'),
+      ),
+      profile.openComplaints.length === 0
+        ? h('p', { class: 'muted' }, 'None open.')
+        : h(
+            'ul',
+            { class: 'complaint-list' },
+            profile.openComplaints.map((complaint) =>
+              h(
+                'li',
+                { class: `severity-${complaint.severity}` },
+                h(
+                  'div',
+                  {},
+                  h('strong', {}, complaint.complaintId),
+                  ` · ${complaint.severity}`,
+                  complaint.category ? ` · ${complaint.category}` : '',
+                  complaint.orderId ? ` · order ${complaint.orderId}` : '',
+                  h('br'),
+                  h('span', { class: 'muted' }, 'filed ', time(complaint.filedAt)),
+                ),
+                profile.erased
+                  ? undefined
+                  : h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'small',
+                        onclick: () => onResolve(complaint.complaintId),
+                        'aria-label': `Resolve complaint ${complaint.complaintId}`,
+                      },
+                      'Resolve',
+                    ),
+              ),
+            ),
+          ),
+    ),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'contact-heading' },
+      h('h3', { id: 'contact-heading' }, 'Contact'),
+      pairs([
+        ['E-mail', value(profile.email)],
+        ['Phone', value(profile.phone)],
+        ['Country', value(profile.country)],
+        ['Source', profile.source],
+      ]),
+    ),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'activity-heading' },
+      h('h3', { id: 'activity-heading' }, 'Activity'),
+      pairs([
+        ['Purchases', String(profile.purchaseCount)],
+        ['Net spend', decimalMoney(profile.netSpend)],
+        ['Complaints', `${profile.complaintsFiled} filed, ${profile.openComplaints.length} open`],
+        ['First seen', time(profile.firstSeenAt)],
+        ['Last seen', time(profile.lastSeenAt)],
+      ]),
+    ),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'consents-heading' },
+      h('h3', { id: 'consents-heading' }, 'Consents'),
+      consents(profile),
+    ),
+  ];
+}
