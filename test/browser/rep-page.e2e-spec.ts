@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { BrowserContext, chromium, Locator, Page } from 'playwright-core';
 import { Role } from '../../src/auth/roles';
 import { LedgerProcess } from '../support/ledger-process';
-import { busiestRepeatBuyer, customerIdOf, readRees46, toTouchpoint } from './rees46-slice';
+import { busiestRepeatBuyer, customerIdOf, readRees46, toTouchpoint } from '../fixtures/rees46';
 
 /**
  * The service-rep page in a real browser (Debian's chromium driven by playwright-core) against the real

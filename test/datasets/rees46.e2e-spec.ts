@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readRees46, Rees46Row, toTouchpoint } from '../fixtures/rees46';
 import { LedgerTestApp } from '../support/ledger-app';
 
 /**
@@ -8,87 +7,9 @@ import { LedgerTestApp } from '../support/ledger-app';
  * purchase. Then checks per-customer purchase counts and spend, and the funnel, against figures computed
  * here straight from the CSV.
  */
-const FILE = join(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  'shared',
-  'data',
-  'rees46-ecommerce-behavior',
-  '2019-Oct_first17434.csv',
-);
-
-interface Row {
-  line: number;
-  eventTime: string;
-  eventType: 'view' | 'cart' | 'purchase';
-  productId: string;
-  categoryId: string;
-  categoryCode: string;
-  price: string;
-  userId: string;
-  session: string;
-}
-
-function readRows(): Row[] {
-  const [, ...lines] = readFileSync(FILE, 'utf8').trim().split('\n');
-  return lines.map((text, index) => {
-    const [eventTime, eventType, productId, categoryId, categoryCode, , price, userId, session] =
-      text.split(',');
-    return {
-      line: index + 2,
-      eventTime: eventTime!,
-      eventType: eventType as Row['eventType'],
-      productId: productId!,
-      categoryId: categoryId!,
-      categoryCode: categoryCode!,
-      price: price!,
-      userId: userId!,
-      session: session!,
-    };
-  });
-}
-
-function toTouchpoint(row: Row) {
-  const occurredAt = row.eventTime.replace(' UTC', 'Z').replace(' ', 'T');
-  const customerId = `rees46-${row.userId}`;
-  const item = { sku: row.productId, quantity: 1, unitPrice: { amount: Number(row.price), currency: 'USD' } };
-  switch (row.eventType) {
-    case 'view':
-      return {
-        customerId,
-        type: 'browse',
-        occurredAt,
-        channel: 'web',
-        data: {
-          productId: row.productId,
-          category: row.categoryCode || row.categoryId,
-          sessionId: row.session,
-        },
-      };
-    case 'cart':
-      return {
-        customerId,
-        type: 'commit',
-        occurredAt,
-        channel: 'web',
-        data: { cartId: row.session, items: [item] },
-      };
-    case 'purchase':
-      return {
-        customerId,
-        type: 'purchase',
-        occurredAt,
-        channel: 'web',
-        data: { orderId: `rees46-line-${row.line}`, items: [item] },
-      };
-  }
-}
-
 describe('REES46 sample through the public API', () => {
   let ledger: LedgerTestApp;
-  const rows = readRows();
+  const rows: Rees46Row[] = readRees46();
 
   beforeAll(async () => {
     ledger = await LedgerTestApp.start({ ledgerCurrency: 'USD' });
