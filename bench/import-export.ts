@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     const { result, seconds } = await timed(() =>
       importTouchpoints({
         file: join(DATA, file),
-        preset: IMPORT_PRESETS[preset]!(new Date().toISOString()),
+        preset: IMPORT_PRESETS[preset]!({ now: new Date().toISOString(), file: join(DATA, file) }),
         ledger,
         actor: 'bench',
       }),

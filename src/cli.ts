@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import pino from 'pino';
 import { AppModule } from './app.module';
-import { ImportPreset, IMPORT_PRESETS } from './cli/import-presets';
+import { ImportPreset, IMPORT_PRESETS, PresetContext } from './cli/import-presets';
 import { importTouchpoints } from './cli/import-touchpoints';
 import { customerAsOf, customerEvents, exportEvents, ExportFormat, openOutput } from './cli/replay';
 import { runWhatIf, WhatIfModule } from './cli/what-if';
@@ -66,16 +66,18 @@ program
   )
   .argument('<file>', 'input file, optionally .gz')
   .addOption(new Option('--preset <name>', 'CSV mapping preset').choices(Object.keys(IMPORT_PRESETS)))
-  .option('--mapping <module>', 'CSV mapping module of your own (exports `preset(now)`)')
+  .option('--mapping <module>', 'CSV mapping module of your own (exports `preset({ now, file })` returning an ImportPreset)')
   .option('--rejects <file>', 'write every rejected line with its reasons as NDJSON')
   .option('--batch <size>', 'touchpoints per atomic batch', (value) => Number(value), 1000)
   .action(
     async (file: string, options: { preset?: string; mapping?: string; rejects?: string; batch: number }) => {
       const now = new Date().toISOString();
       const preset = options.mapping
-        ? ((await import(resolve(options.mapping))) as { preset: (now: string) => ImportPreset }).preset(now)
+        ? (
+            (await import(resolve(options.mapping))) as { preset: (context: PresetContext) => ImportPreset }
+          ).preset({ now, file })
         : options.preset
-          ? IMPORT_PRESETS[options.preset]!(now)
+          ? IMPORT_PRESETS[options.preset]!({ now, file })
           : undefined;
       const rejects = options.rejects ? createWriteStream(options.rejects) : undefined;
       const summary = await withLedger(async (app) => {
@@ -118,6 +120,8 @@ program
       ['uci-online-retail', 'uci-online-retail/online_retail.csv.gz'],
       ['nps-garden-centre', 'nps-garden-center-survey/nps_utf8.csv'],
       ['cfpb-complaints', 'cfpb-consumer-complaints/complaints_sample.csv'],
+      ['olist-orders', 'olist-brazilian-ecommerce/olist_orders_dataset.csv'],
+      ['olist-reviews', 'olist-brazilian-ecommerce/olist_order_reviews_dataset.csv'],
     ];
     await withLedger(async (app) => {
       for (const [preset, file] of files) {
@@ -125,7 +129,10 @@ program
         bar.start(1, 0, { unit: 'MiB' });
         const summary = await importTouchpoints({
           file: join(options.datasets, file),
-          preset: IMPORT_PRESETS[preset]!(new Date().toISOString()),
+          preset: IMPORT_PRESETS[preset]!({
+            now: new Date().toISOString(),
+            file: join(options.datasets, file),
+          }),
           ledger: app.get(CustomerLedger),
           actor,
           onProgress: (read, total) => {

@@ -1,3 +1,7 @@
+import { parse as parseCsv } from 'csv-parse/sync';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
 /** A touchpoint in the API's shape (`POST /v1/touchpoints`), before validation. */
 export type TouchpointInput = Record<string, unknown>;
 
@@ -146,7 +150,7 @@ function uciOnlineRetail(): ImportPreset {
 }
 
 /** NPS survey of a French garden-centre chain: one NPS answer per row, the free-text reason as the comment. */
-function npsGardenCentre(now: string): ImportPreset {
+function npsGardenCentre({ now }: PresetContext): ImportPreset {
   return {
     description: 'NPS survey (id,nps,explication); no timestamps: answers are dated at import',
     map(row, line) {
@@ -223,9 +227,148 @@ function cfpbComplaints(): ImportPreset {
   };
 }
 
-export const IMPORT_PRESETS: Record<string, (now: string) => ImportPreset> = {
+/** Reads a small CSV beside the imported file whole (Olist's lookup tables: a few thousand rows). */
+function readSideTable(file: string, sibling: string): Record<string, string>[] {
+  return parseCsv(readFileSync(join(dirname(file), sibling)), {
+    columns: true,
+    bom: true,
+    skip_empty_lines: true,
+  });
+}
+
+function olistCustomers(file: string): Map<string, string> {
+  return new Map(
+    readSideTable(file, 'olist_customers_dataset.csv').map((row) => [
+      row.customer_id!,
+      row.customer_unique_id!,
+    ]),
+  );
+}
+
+const olistTime = (text: string | undefined) => (text ? utc(text) : undefined);
+
+/**
+ * Olist orders (Brazil, BRL): a delivered, shipped or invoiced order is a purchase of its items (price per item
+ * line) with freight in the total; a canceled or unavailable order is a commitment that did not complete. The
+ * customer is `customer_unique_id` (Olist gives each order its own `customer_id`). Reads
+ * olist_customers_dataset.csv and olist_order_items_dataset.csv from the same folder.
+ */
+function olistOrders({ file }: PresetContext): ImportPreset {
+  const customers = olistCustomers(file);
+  const items = new Map<string, Record<string, string>[]>();
+  for (const item of readSideTable(file, 'olist_order_items_dataset.csv')) {
+    items.set(item.order_id!, [...(items.get(item.order_id!) ?? []), item]);
+  }
+  return {
+    description: 'Olist orders (olist_orders_dataset.csv, with customers and order items beside it)',
+    map(row) {
+      const unique = customers.get(row.customer_id ?? '');
+      const occurredAt = olistTime(row.order_purchase_timestamp);
+      if (!unique || !occurredAt)
+        return { touchpoints: [], skipped: 'order without customer or purchase time' };
+      const lines = items.get(row.order_id!) ?? [];
+      const toItem = (line: Record<string, string>) => ({
+        sku: line.product_id,
+        quantity: 1,
+        unitPrice: { amount: Number(line.price), currency: 'BRL' },
+      });
+      const customerId = `olist-${unique}`;
+      if (row.order_status === 'canceled' || row.order_status === 'unavailable') {
+        const data = { orderId: row.order_id, ...(lines.length > 0 && { items: lines.map(toItem) }) };
+        return {
+          touchpoints: [
+            {
+              key: `order-${row.order_id}`,
+              touchpoint: { customerId, type: 'commit', occurredAt, channel: 'web', data },
+            },
+          ],
+        };
+      }
+      if (lines.length === 0) return { touchpoints: [], skipped: 'order without items' };
+      const cents = lines.reduce(
+        (sum, line) =>
+          sum + Math.round(Number(line.price) * 100) + Math.round(Number(line.freight_value) * 100),
+        0,
+      );
+      return {
+        touchpoints: [
+          {
+            key: `order-${row.order_id}`,
+            touchpoint: {
+              customerId,
+              type: 'purchase',
+              occurredAt,
+              channel: 'web',
+              data: {
+                orderId: row.order_id,
+                items: lines.map(toItem),
+                total: { amount: cents / 100, currency: 'BRL' },
+              },
+            },
+          },
+        ],
+      };
+    },
+  };
+}
+
+/**
+ * Olist reviews: each is a CSAT answer (score 1-5) about its order, title and message as the comment. Reads
+ * olist_orders_dataset.csv and olist_customers_dataset.csv from the same folder to find the customer.
+ */
+function olistReviews({ file }: PresetContext): ImportPreset {
+  const customers = olistCustomers(file);
+  const customerOfOrder = new Map(
+    readSideTable(file, 'olist_orders_dataset.csv').map((order) => [
+      order.order_id!,
+      customers.get(order.customer_id!),
+    ]),
+  );
+  return {
+    description: 'Olist reviews (olist_order_reviews_dataset.csv, with orders and customers beside it)',
+    map(row) {
+      const unique = customerOfOrder.get(row.order_id ?? '');
+      const occurredAt = olistTime(row.review_creation_date);
+      if (!unique || !occurredAt) return { touchpoints: [], skipped: 'review without a known order' };
+      const comment =
+        [row.review_comment_title, row.review_comment_message]
+          .filter((text) => text && text.trim())
+          .join(' - ') || undefined;
+      return {
+        touchpoints: [
+          {
+            key: `review-${row.review_id}-${row.order_id}`,
+            touchpoint: {
+              customerId: `olist-${unique}`,
+              type: 'survey',
+              occurredAt,
+              channel: 'email',
+              data: {
+                surveyId: 'olist-review',
+                kind: 'csat',
+                score: Number(row.review_score),
+                comment,
+                orderId: row.order_id,
+              },
+            },
+          },
+        ],
+      };
+    },
+  };
+}
+
+export interface PresetContext {
+  readonly now: string;
+  /** The file being imported (presets that join read their side tables beside it). */
+  readonly file: string;
+}
+
+export const IMPORT_PRESETS: Record<string, (context: PresetContext) => ImportPreset> = {
   rees46,
   'uci-online-retail': uciOnlineRetail,
   'nps-garden-centre': npsGardenCentre,
   'cfpb-complaints': cfpbComplaints,
+  'olist-orders': olistOrders,
+  'olist-reviews': olistReviews,
 };

@@ -202,6 +202,51 @@ describe('ledger CLI', () => {
     expect(after.events[0].data.comment).toBe('[erased]');
   });
 
+  it('imports Olist orders and reviews, joined through their side tables, pseudonymously exportable', async () => {
+    const olistEnv = { ...env, DATA_DIR: join(directory, 'olist'), LEDGER_CURRENCY: 'BRL' };
+    const folder = join(DATA, 'olist-brazilian-ecommerce');
+    const orders = JSON.parse(
+      (
+        await ledger(olistEnv, [
+          'import',
+          join(folder, 'olist_orders_dataset.csv'),
+          '--preset',
+          'olist-orders',
+        ])
+      ).stdout,
+    );
+    const reviews = JSON.parse(
+      (
+        await ledger(olistEnv, [
+          'import',
+          join(folder, 'olist_order_reviews_dataset.csv'),
+          '--preset',
+          'olist-reviews',
+        ])
+      ).stdout,
+    );
+    const exported = await ledger(olistEnv, ['export', '--types', 'SurveyAnswered']);
+
+    expect(orders).toMatchObject({
+      rows: 8135,
+      accepted: 8127,
+      rejected: 0,
+      skipped: { 'order without items': 8 },
+    });
+    expect(reviews).toMatchObject({ rows: 8225, accepted: 8225, rejected: 0 });
+    const answers = exported.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(answers).toHaveLength(8225);
+    expect(
+      answers.every(
+        (answer: { data: { kind: string; comment?: string } }) =>
+          answer.data.kind === 'csat' && answer.data.comment === undefined,
+      ),
+    ).toBe(true);
+  });
+
   it('imports the full UCI Online Retail file (541,909 rows) with flat memory', async () => {
     const ukEnv = {
       ...env,
