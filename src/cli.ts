@@ -66,7 +66,10 @@ program
   )
   .argument('<file>', 'input file, optionally .gz')
   .addOption(new Option('--preset <name>', 'CSV mapping preset').choices(Object.keys(IMPORT_PRESETS)))
-  .option('--mapping <module>', 'CSV mapping module of your own (exports `preset({ now, file })` returning an ImportPreset)')
+  .option(
+    '--mapping <module>',
+    'CSV mapping module of your own (exports `preset({ now, file })` returning an ImportPreset)',
+  )
   .option('--rejects <file>', 'write every rejected line with its reasons as NDJSON')
   .option('--batch <size>', 'touchpoints per atomic batch', (value) => Number(value), 1000)
   .action(
