@@ -10,7 +10,7 @@ import { ProjectionsController } from './read-models/projections.controller';
 import { READ_STORE, ReadStore } from './read-models/read-store.port';
 import { ReadModels } from './read-models/read-models';
 import { createSqliteReadStore } from './read-models/sqlite-read-store';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD } from '@nestjs/core';
 import { AccessLog, AccessLogInterceptor } from './gdpr/access-log';
 import { EMAIL_INDEX_COLLECTION, EMAIL_INDEX_KEYS, EmailBlindIndex } from './gdpr/blind-index';
 import { EmailDirectory } from './gdpr/email-directory';
@@ -54,11 +54,12 @@ class StoreLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     @Inject(SUBJECT_KEY_STORE) private readonly keys: SubjectKeyStore,
     @Inject(READ_STORE) private readonly reads: ReadStore,
     @Inject(PROJECTION_ENGINE) private readonly engine: ProjectionEngine,
+    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.reads.ensureCollection(EMAIL_INDEX_COLLECTION, EMAIL_INDEX_KEYS);
-    await this.engine.start();
+    await this.engine.start({ fold: this.config.runProjections });
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -89,7 +90,7 @@ export class AppModule {
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
-        { provide: APP_INTERCEPTOR, useClass: AccessLogInterceptor },
+        AccessLogInterceptor,
         { provide: EmailBlindIndex, useFactory: () => new EmailBlindIndex(config.masterKey) },
         AccessLog,
         EmailDirectory,

@@ -277,6 +277,23 @@ program
   });
 
 program
+  .command('project')
+  .description(
+    'Fold the projections until stopped (for service instances started with LEDGER_PROJECTIONS=off)',
+  )
+  .action(async () => {
+    process.env.LEDGER_PROJECTIONS = 'on';
+    await withLedger(async (app) => {
+      const engine = app.get<ProjectionEngine>(PROJECTION_ENGINE);
+      console.error('folding projections; Ctrl-C to stop');
+      await new Promise<void>((stop) =>
+        ['SIGINT', 'SIGTERM'].forEach((signal) => process.once(signal, () => stop())),
+      );
+      print(await engine.status());
+    });
+  });
+
+program
   .command('status')
   .description('Projection checkpoints, lag and last errors')
   .action(async () => {

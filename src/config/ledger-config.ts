@@ -41,6 +41,10 @@ class EnvironmentVariables {
   @IsString()
   LEDGER_API_KEYS_FILE?: string;
 
+  @IsOptional()
+  @IsIn(['on', 'off'], { message: 'LEDGER_PROJECTIONS must be on or off' })
+  LEDGER_PROJECTIONS?: string;
+
   /** Retention per event type in days, e.g. ProductBrowsed=90,PurchaseCommitted=365. */
   @IsOptional()
   @IsString()
@@ -70,6 +74,8 @@ export interface LedgerConfig {
   readonly logLevel: string;
   readonly previousMasterKeys: readonly Buffer[];
   readonly retention: readonly RetentionRule[];
+  /** Whether this process folds the projections (off: `npm run ledger -- project` does it elsewhere). */
+  readonly runProjections: boolean;
   /** EventStoreDB instead of the embedded event store, when set. */
   readonly eventStoreUrl?: string;
   /** MongoDB instead of the embedded read store and key store, when set. */
@@ -148,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     masterKeyGenerated: masterKey === undefined,
     previousMasterKeys,
     retention,
+    runProjections: variables.LEDGER_PROJECTIONS !== 'off',
     eventStoreUrl: variables.EVENTSTORE_URL,
     mongoUrl: variables.MONGO_URL,
     logLevel: variables.LOG_LEVEL ?? 'info',

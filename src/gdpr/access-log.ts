@@ -1,10 +1,12 @@
 import {
+  applyDecorators,
   CallHandler,
   ExecutionContext,
   Inject,
   Injectable,
   NestInterceptor,
   SetMetadata,
+  UseInterceptors,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { from, Observable, switchMap } from 'rxjs';
@@ -53,9 +55,6 @@ export class AccessLog {
 
 const RESOURCE_METADATA = 'ledger:personal-data-resource';
 
-/** Marks an endpoint (with a `:id` customer parameter) whose successful answers are entered in the access log. */
-export const ReadsPersonalData = (resource: PersonalDataResource) => SetMetadata(RESOURCE_METADATA, resource);
-
 @Injectable()
 export class AccessLogInterceptor implements NestInterceptor {
   constructor(
@@ -83,3 +82,10 @@ export class AccessLogInterceptor implements NestInterceptor {
       );
   }
 }
+
+/**
+ * Marks an endpoint (with a `:id` customer parameter) whose successful answers are entered in the access log.
+ * The interceptor is bound to these endpoints only, so ingest pays nothing for it.
+ */
+export const ReadsPersonalData = (resource: PersonalDataResource) =>
+  applyDecorators(SetMetadata(RESOURCE_METADATA, resource), UseInterceptors(AccessLogInterceptor));

@@ -48,6 +48,8 @@ export interface ProjectionStatus {
 }
 
 const BATCH_SIZE = 1000;
+/** How long live events are gathered before they are folded: the projection lag a busy service accepts. */
+const LIVE_LINGER_MS = 20;
 
 export const collectionName = (name: string, generation: number) => `${name}_g${generation}`;
 const checkpointName = (name: string, generation: number) => `${name}@g${generation}`;
@@ -75,7 +77,11 @@ export class ProjectionEngine {
     private readonly logger: Logger,
   ) {}
 
-  async start(): Promise<void> {
+  /**
+   * Loads each projection's active generation and, unless `fold` is false (a service instance that only
+   * serves reads and ingest while a projector process folds), starts folding.
+   */
+  async start({ fold = true }: { fold?: boolean } = {}): Promise<void> {
     const stale: string[] = [];
     for (const projection of this.projections) {
       let active = await this.reads.getState<ActiveGeneration>(stateKey(projection.name));
@@ -101,6 +107,7 @@ export class ProjectionEngine {
         indexesPending: position === 0,
       });
     }
+    if (!fold) return;
     this.runLane([...this.live.values()]);
     if (stale.length > 0) {
       this.logger.warn({ projections: stale }, 'projection versions changed: rebuilding them');
@@ -199,7 +206,7 @@ export class ProjectionEngine {
   private async lane(targets: Target[], onCaughtUp?: (target: Target) => Promise<void>): Promise<void> {
     const from = Math.min(...targets.map((target) => target.position));
     const subscription = this.events.subscribeToAll({ afterPosition: from, signal: this.abort.signal });
-    for await (const batch of batchesOf(subscription, BATCH_SIZE)) {
+    for await (const batch of batchesOf(subscription, BATCH_SIZE, LIVE_LINGER_MS)) {
       const active = targets.filter((target) => this.owns(target));
       if (active.length === 0) return;
       if (batch.events.length > 0) await this.exclusively(() => this.fold(active, batch.events));

@@ -6,15 +6,17 @@ export interface EventBatch {
   readonly caughtUp: boolean;
 }
 
-const NOT_YET = Symbol('not yet');
+const DEADLINE = Symbol('deadline');
 
 /**
- * Groups a subscription's messages into batches: up to `maxSize` events, cut early at the caught-up marker
- * and whenever no further message is ready at once (live events are applied without waiting for more).
+ * Groups a subscription's messages into batches of up to `maxSize` events, cut early at the caught-up marker
+ * and `lingerMs` after a batch's first event: live events are gathered for a moment, so that a busy service
+ * folds them in a few transactions rather than one by one, at the cost of that much projection lag.
  */
 export async function* batchesOf(
   subscription: AsyncIterable<SubscriptionMessage>,
   maxSize: number,
+  lingerMs = 0,
 ): AsyncIterable<EventBatch> {
   const iterator = subscription[Symbol.asyncIterator]();
   let pending: Promise<IteratorResult<SubscriptionMessage>> | undefined;
@@ -22,16 +24,12 @@ export async function* batchesOf(
     const events: RecordedEvent[] = [];
     let caughtUp = false;
     let done = false;
+    let timer: NodeJS.Timeout | undefined;
+    let deadline: Promise<typeof DEADLINE> | undefined;
     for (;;) {
       pending ??= iterator.next();
-      const next =
-        events.length === 0
-          ? await pending
-          : await Promise.race([
-              pending,
-              new Promise<typeof NOT_YET>((resolve) => setImmediate(() => resolve(NOT_YET))),
-            ]);
-      if (next === NOT_YET) break;
+      const next = deadline ? await Promise.race([pending, deadline]) : await pending;
+      if (next === DEADLINE) break;
       pending = undefined;
       if (next.done) {
         done = true;
@@ -43,7 +41,11 @@ export async function* batchesOf(
       }
       events.push(next.value.event);
       if (events.length >= maxSize) break;
+      deadline ??= new Promise((resolve) => {
+        timer = setTimeout(() => resolve(DEADLINE), lingerMs);
+      });
     }
+    clearTimeout(timer);
     if (events.length > 0 || caughtUp) yield { events, caughtUp };
     if (done) return;
   }

@@ -32,6 +32,7 @@ export class LedgerTestApp {
       apiKeys: [],
       previousMasterKeys: [],
       retention: [],
+      runProjections: true,
       ...overrides,
     };
     const app = await createApp(config, pino({ level: 'silent' }));

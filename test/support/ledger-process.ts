@@ -17,6 +17,7 @@ export class LedgerProcess {
     LEDGER_MASTER_KEY?: string;
     LEDGER_API_KEYS_FILE?: string;
     LEDGER_CURRENCY?: string;
+    LEDGER_PROJECTIONS?: 'on' | 'off';
   }): Promise<LedgerProcess> {
     const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
       cwd: ROOT,
@@ -28,6 +29,7 @@ export class LedgerProcess {
         LOG_LEVEL: 'info',
         ...(env.LEDGER_API_KEYS_FILE && { LEDGER_API_KEYS_FILE: env.LEDGER_API_KEYS_FILE }),
         ...(env.LEDGER_CURRENCY && { LEDGER_CURRENCY: env.LEDGER_CURRENCY }),
+        ...(env.LEDGER_PROJECTIONS && { LEDGER_PROJECTIONS: env.LEDGER_PROJECTIONS }),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
