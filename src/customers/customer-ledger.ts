@@ -6,6 +6,7 @@ import {
   EVENT_STORE,
   EventIdConflictError,
   EventStore,
+  ExpectedRevision,
   NewEvent,
   RecordedEvent,
   WrongExpectedRevisionError,
@@ -56,6 +57,24 @@ export interface RecordedOutcome {
 interface LoadedStream {
   readonly state: CustomerState;
   readonly revision: number;
+}
+
+interface Pending {
+  readonly index: number;
+  readonly envelope: CommandEnvelope;
+}
+
+interface DecidedItem extends Pending {
+  readonly event: CustomerEvent;
+  /** The first event of its command carries the client's event id; further ones get their own. */
+  readonly firstOfCommand: boolean;
+}
+
+interface DecidedStream {
+  readonly streamId: string;
+  readonly expectedRevision: ExpectedRevision;
+  readonly state: CustomerState;
+  readonly items: readonly DecidedItem[];
 }
 
 const MAX_ATTEMPTS = 5;
@@ -111,67 +130,25 @@ export class CustomerLedger {
     fieldPath: (index: number) => string,
   ): Promise<RecordedOutcome[]> {
     const outcomes: (RecordedOutcome | undefined)[] = await this.alreadyRecorded(envelopes, fieldPath);
-    const byStream = new Map<string, { index: number; envelope: CommandEnvelope }[]>();
+    const pendingByStream = new Map<string, Pending[]>();
     envelopes.forEach((envelope, index) => {
       if (outcomes[index]) return;
       const streamId = customerStreamId(envelope.customerId);
-      byStream.set(streamId, [...(byStream.get(streamId) ?? []), { index, envelope }]);
+      const pending = pendingByStream.get(streamId) ?? [];
+      pending.push({ index, envelope });
+      pendingByStream.set(streamId, pending);
     });
-
-    const decided: {
-      streamId: string;
-      loaded: LoadedStream;
-      state: CustomerState;
-      items: { index: number; envelope: CommandEnvelope; event: CustomerEvent }[];
-    }[] = [];
-    for (const [streamId, items] of byStream) {
-      const loaded = await this.load(streamId);
-      let state = loaded.state;
-      const decidedItems = [];
-      for (const { index, envelope } of items) {
-        let events: CustomerEvent[];
-        try {
-          events = decide(envelope.command, state, context.now);
-        } catch (error) {
-          throw error instanceof DomainError ? error.under(fieldPath(index)) : error;
-        }
-        for (const event of events) {
-          state = evolve(state, event);
-          decidedItems.push({ index, envelope, event });
-        }
-      }
-      decided.push({ streamId, loaded, state, items: decidedItems });
+    const decided: DecidedStream[] = [];
+    for (const [streamId, pending] of pendingByStream) {
+      decided.push(await this.decideStream(streamId, pending, context.now, fieldPath));
     }
     if (decided.length === 0) return outcomes as RecordedOutcome[];
 
-    const allItems = decided.flatMap((stream) => stream.items);
-    const storedData = await this.cipher.encryptFields(
-      allItems.map(({ envelope, event }) => ({
-        subjectId: envelope.customerId,
-        fields: PII_FIELDS[event.type],
-        data: event.data as Record<string, unknown>,
-      })),
-    );
-    let next = 0;
-    const requests: AppendRequest[] = decided.map(({ streamId, loaded, items }) => ({
-      streamId,
-      expectedRevision: loaded.revision < 0 ? 'no_stream' : loaded.revision,
-      events: items.map(({ envelope, event }, position) =>
-        toNewEvent(
-          envelope,
-          event,
-          storedData[next++]!,
-          context,
-          position === 0 || isFirstOfEnvelope(items, position),
-        ),
-      ),
-    }));
-
-    const results = await this.store.append(requests);
+    const results = await this.store.append(await this.appendRequests(decided, context));
     results.forEach((result, streamIndex) => {
       const { streamId, state, items } = decided[streamIndex]!;
-      const anyDuplicate = result.events.some((event) => event.duplicate);
-      if (anyDuplicate) this.streams.delete(streamId);
+      // A duplicate means another writer stored part of this: the decided state may not be the stored one.
+      if (result.events.some((event) => event.duplicate)) this.streams.delete(streamId);
       else this.streams.set(streamId, { state, revision: result.streamRevision });
       result.events.forEach((appended, eventIndex) => {
         const { index, envelope } = items[eventIndex]!;
@@ -179,6 +156,53 @@ export class CustomerLedger {
       });
     });
     return outcomes as RecordedOutcome[];
+  }
+
+  /** Decides a stream's commands in order, each against the state the previous ones left. */
+  private async decideStream(
+    streamId: string,
+    pending: readonly Pending[],
+    now: Date,
+    fieldPath: (index: number) => string,
+  ): Promise<DecidedStream> {
+    const loaded = await this.load(streamId);
+    let state = loaded.state;
+    const items: DecidedItem[] = [];
+    for (const { index, envelope } of pending) {
+      let events: CustomerEvent[];
+      try {
+        events = decide(envelope.command, state, now);
+      } catch (error) {
+        throw error instanceof DomainError ? error.under(fieldPath(index)) : error;
+      }
+      events.forEach((event, eventIndex) => {
+        state = evolve(state, event);
+        items.push({ index, envelope, event, firstOfCommand: eventIndex === 0 });
+      });
+    }
+    return { streamId, expectedRevision: loaded.revision < 0 ? 'no_stream' : loaded.revision, state, items };
+  }
+
+  /** The decided events as stored: personal data encrypted, metadata added. */
+  private async appendRequests(
+    decided: readonly DecidedStream[],
+    context: RecordingContext,
+  ): Promise<AppendRequest[]> {
+    const items = decided.flatMap((stream) => stream.items);
+    const storedData = await this.cipher.encryptFields(
+      items.map(({ envelope, event }) => ({
+        subjectId: envelope.customerId,
+        fields: PII_FIELDS[event.type],
+        data: event.data as Record<string, unknown>,
+      })),
+    );
+    const newEvents = items.map((item, position) => toNewEvent(item, storedData[position]!, context));
+    let offset = 0;
+    return decided.map(({ streamId, expectedRevision, items: streamItems }) => {
+      const events = newEvents.slice(offset, offset + streamItems.length);
+      offset += streamItems.length;
+      return { streamId, expectedRevision, events };
+    });
   }
 
   /** Commands whose client event id is stored already: their original outcome, marked duplicate. */
@@ -223,19 +247,13 @@ export class CustomerLedger {
   }
 }
 
-function isFirstOfEnvelope(items: readonly { index: number }[], position: number): boolean {
-  return items[position]!.index !== items[position - 1]!.index;
-}
-
 function toNewEvent(
-  envelope: CommandEnvelope,
-  event: CustomerEvent,
+  { envelope, event, firstOfCommand }: DecidedItem,
   data: Record<string, unknown>,
   context: RecordingContext,
-  usesClientEventId: boolean,
 ): NewEvent {
   return {
-    eventId: (usesClientEventId && envelope.eventId?.toLowerCase()) || uuidv7(),
+    eventId: (firstOfCommand && envelope.eventId?.toLowerCase()) || uuidv7(),
     type: event.type,
     schemaVersion: CUSTOMER_EVENT_SCHEMA_VERSION,
     data,
