@@ -8,6 +8,7 @@ import { DtoValidationPipe } from './http/dto-validation.pipe';
 import { setUpOpenApi } from './http/openapi';
 import { ProblemDetailsFilter, sendProblem } from './http/problem-details';
 import { PinoNestLogger } from './logging/logger';
+import { LedgerMetrics } from './metrics/metrics';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -35,6 +36,20 @@ export async function createApp(config: LedgerConfig, logger: Logger): Promise<N
           errors: [{ field: 'content-type', message: `${contentType || 'none'} is not application/json` }],
         });
       }
+    });
+  const metrics = app.get(LedgerMetrics);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onResponse', async (request, reply) => {
+      metrics.httpDuration.observe(
+        {
+          method: request.method,
+          route: request.routeOptions.url ?? 'unmatched',
+          status: String(reply.statusCode),
+        },
+        reply.elapsedTime / 1000,
+      );
     });
   app.useGlobalPipes(new DtoValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter(logger));

@@ -44,6 +44,7 @@ import { PiiCipher } from './gdpr/pii-cipher';
 import { createSqliteSubjectKeyStore } from './gdpr/sqlite-subject-key-store';
 import { SUBJECT_KEY_STORE, SubjectKeyStore } from './gdpr/subject-key-store.port';
 import { HealthController } from './health/health.controller';
+import { LedgerMetrics, MetricsController } from './metrics/metrics';
 import { CustomerLiveController } from './web/customer-live.controller';
 import { WebPageController } from './web/web-page.controller';
 
@@ -84,6 +85,7 @@ export class AppModule {
         ProjectionsController,
         GdprController,
         HealthController,
+        MetricsController,
         CustomerLiveController,
         WebPageController,
       ],
@@ -91,6 +93,7 @@ export class AppModule {
         { provide: LEDGER_CONFIG, useValue: config },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         AccessLogInterceptor,
+        LedgerMetrics,
         { provide: EmailBlindIndex, useFactory: () => new EmailBlindIndex(config.masterKey) },
         AccessLog,
         EmailDirectory,

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { v7 as uuidv7 } from 'uuid';
 import {
@@ -12,6 +12,7 @@ import {
   WrongExpectedRevisionError,
 } from '../event-store/event-store.port';
 import { PiiCipher, SubjectErasedError } from '../gdpr/pii-cipher';
+import { LedgerMetrics } from '../metrics/metrics';
 import {
   CustomerCommand,
   CustomerState,
@@ -92,6 +93,7 @@ export class CustomerLedger {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly cipher: PiiCipher,
+    @Optional() private readonly metrics?: LedgerMetrics,
   ) {}
 
   async execute(
@@ -102,7 +104,10 @@ export class CustomerLedger {
     rejectRepeatedEventIds(envelopes, fieldPath);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.attempt(envelopes, context, fieldPath);
+        const outcomes = await this.attempt(envelopes, context, fieldPath);
+        for (const outcome of outcomes)
+          this.metrics?.eventsRecorded.inc({ outcome: outcome.duplicate ? 'duplicate' : 'appended' });
+        return outcomes;
       } catch (error) {
         if (error instanceof WrongExpectedRevisionError && attempt < MAX_ATTEMPTS) {
           this.streams.delete(error.streamId);

@@ -558,6 +558,20 @@ describe('HTTP ingest API (v1)', () => {
       expect(docs.body.components.schemas.PurchaseDataDto.properties.orderId).toBeDefined();
     });
 
+    it('exposes Prometheus metrics: recorded events, request durations, projection lag', async () => {
+      const response = await ledger.app.inject({ method: 'GET', url: '/metrics' });
+
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['content-type']).toMatch(/^text\/plain/);
+      expect(response.body).toMatch(/^ledger_events_recorded_total\{outcome="appended"\} [1-9]\d*$/m);
+      expect(response.body).toMatch(/^ledger_events_recorded_total\{outcome="duplicate"\} [1-9]\d*$/m);
+      expect(response.body).toMatch(
+        /ledger_http_request_duration_seconds_count\{method="POST",route="\/v1\/touchpoints",status="201"\} [1-9]/,
+      );
+      expect(response.body).toMatch(/^ledger_projection_lag_events\{projection="timeline"\} \d+$/m);
+      expect(response.body).toMatch(/^ledger_log_position [1-9]\d*$/m);
+    });
+
     it('answers an unknown route with problem+json 404', async () => {
       const response = await ledger.get('/v1/nothing-here');
       expect(response.status).toBe(404);
