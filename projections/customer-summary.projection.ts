@@ -127,6 +127,7 @@ function fold(previous: CustomerSummary, event: ProjectedEvent): CustomerSummary
     case 'ProductBrowsed':
     case 'PurchaseCommitted':
     case 'SurveyAnswered':
+    case 'CustomerContacted':
       return doc;
   }
 }

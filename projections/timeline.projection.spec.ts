@@ -1,6 +1,7 @@
 import {
   aComplaintFiled,
   aComplaintResolved,
+  aCustomerContacted,
   aConsentGranted,
   aConsentWithdrawn,
   aContactDetailsChanged,
@@ -186,6 +187,19 @@ describe('timeline projection', () => {
         'Filed low complaint K-2',
       ],
       ['a resolution, satisfied', aComplaintResolved(), 'Complaint K-1 resolved, customer satisfied'],
+      [
+        'an inbound call on the phone',
+        aCustomerContacted({}, { channel: 'phone' }),
+        'Contacted us by phone about delivery (4 min)',
+      ],
+      [
+        'an outbound contact without topic or duration',
+        aCustomerContacted(
+          { direction: 'outbound', topic: undefined, durationSeconds: undefined },
+          { channel: undefined },
+        ),
+        'Was contacted',
+      ],
       [
         'a resolution, not satisfied',
         aComplaintResolved({ satisfied: false }),

@@ -113,6 +113,12 @@ export function summarize(event: ProjectedEvent): string {
             ? ', customer satisfied'
             : ', customer not satisfied',
       );
+    case 'CustomerContacted':
+      return join(
+        `${event.data.direction === 'inbound' ? 'Contacted us' : 'Was contacted'}${event.channel ? ` by ${event.channel}` : ''}`,
+        event.data.topic && `about ${event.data.topic}`,
+        event.data.durationSeconds !== undefined && `(${Math.round(event.data.durationSeconds / 60)} min)`,
+      );
     case 'CustomerErased':
       return `Personal data erased (request ${event.data.requestId})`;
   }

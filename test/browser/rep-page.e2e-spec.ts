@@ -387,6 +387,22 @@ async function freePort(): Promise<number> {
     await shot('06-complaint-resolved');
   });
 
+  it('notes a call', async () => {
+    await page.getByLabel('What', { exact: true }).selectOption('contact');
+    expect(await page.getByLabel('Complaint id').isVisible()).toBe(false);
+    await page.getByLabel('Who called').selectOption('inbound');
+    await page.getByLabel('Minutes').fill('4');
+    await page.getByLabel('Topic', { exact: true }).fill('delivery date');
+    await page.getByLabel('Note', { exact: true }).fill('Asked when the replacement arrives; told Thursday.');
+    await page.getByRole('button', { name: 'Record' }).click();
+    await page.locator('#record-status', { hasText: 'Call noted.' }).waitFor();
+    const note = page.locator('#timeline > li[data-type="CustomerContacted"]').first();
+    await note.waitFor();
+    expect(await text(note)).toContain('Contacted us by phone about delivery date (4 min)');
+    expect(await text(note)).toContain('Asked when the replacement arrives; told Thursday.');
+    await page.getByLabel('What', { exact: true }).selectOption('complaint');
+  });
+
   it('shows a touchpoint recorded elsewhere as it happens, without reloading', async () => {
     await page.locator('#live-state[data-state="live"]').waitFor();
     await page.evaluate(() => (window.notReloaded = true));

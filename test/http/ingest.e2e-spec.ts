@@ -168,6 +168,12 @@ describe('HTTP ingest API (v1)', () => {
           resolution: 'Refunded shipping',
           satisfied: true,
         }),
+        aTouchpoint(customerId, 'contact', {
+          direction: 'outbound',
+          topic: 'refund',
+          note: 'Left a voicemail',
+          durationSeconds: 60,
+        }),
       ];
       for (const touchpoint of touchpoints) {
         const response = await ledger.post('/v1/touchpoints', touchpoint);
@@ -183,11 +189,24 @@ describe('HTTP ingest API (v1)', () => {
         'SurveyAnswered',
         'ComplaintFiled',
         'ComplaintResolved',
+        'CustomerContacted',
       ]);
+      expect(events[7].data).toEqual({
+        direction: 'outbound',
+        topic: 'refund',
+        note: 'Left a voicemail',
+        durationSeconds: 60,
+      });
       expect(events[2].data.total).toEqual({ amountMinor: 12050, currency: 'EUR' });
       expect(events[4].data.comment).toBe('Lovely staff');
+      expect(events[7].data).toEqual({
+        direction: 'outbound',
+        topic: 'refund',
+        note: 'Left a voicemail',
+        durationSeconds: 60,
+      });
       expect(events.map((event: { streamRevision: number }) => event.streamRevision)).toEqual([
-        0, 1, 2, 3, 4, 5, 6,
+        0, 1, 2, 3, 4, 5, 6, 7,
       ]);
     });
 

@@ -80,6 +80,13 @@ export type ComplaintResolved = DomainEvent<
   'ComplaintResolved',
   { complaintId: string; resolution?: string; satisfied?: boolean }
 >;
+export const CONTACT_DIRECTIONS = ['inbound', 'outbound'] as const;
+export type ContactDirection = (typeof CONTACT_DIRECTIONS)[number];
+/** A conversation with the customer (a call, a chat) and what was said: the rep's note is personal data. */
+export type CustomerContacted = DomainEvent<
+  'CustomerContacted',
+  { direction: ContactDirection; topic?: string; note?: string; durationSeconds?: number }
+>;
 export type CustomerErased = DomainEvent<'CustomerErased', { requestId: string; reason: string }>;
 
 /** Every fact the ledger records about a customer, past tense, as stored in `customer-<id>`. */
@@ -95,6 +102,7 @@ export type CustomerEvent =
   | SurveyAnswered
   | ComplaintFiled
   | ComplaintResolved
+  | CustomerContacted
   | CustomerErased;
 
 export type CustomerEventType = CustomerEvent['type'];
@@ -114,6 +122,7 @@ export const PII_FIELDS: Record<CustomerEventType, readonly string[]> = {
   SurveyAnswered: ['comment'],
   ComplaintFiled: ['description'],
   ComplaintResolved: ['resolution'],
+  CustomerContacted: ['note'],
   CustomerErased: [],
 };
 

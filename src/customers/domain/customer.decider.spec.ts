@@ -77,6 +77,7 @@ describe('customer decider', () => {
       ['purchase', 'PurchaseCompleted', { orderId: 'A-1', total: { amountMinor: 1000, currency: 'EUR' } }],
       ['refund', 'PurchaseRefunded', { orderId: 'A-1', amount: { amountMinor: 500, currency: 'EUR' } }],
       ['survey', 'SurveyAnswered', { kind: 'nps', score: 10 }],
+      ['contact', 'CustomerContacted', { direction: 'inbound', topic: 'delivery' }],
     ])('records %s as %s, for registered and unregistered customers alike', (type, eventType, data) => {
       const command = touchpoint({ type, data } as never);
       given([])

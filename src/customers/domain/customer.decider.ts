@@ -2,6 +2,7 @@ import { DomainError } from './domain-error';
 import {
   ComplaintFiled,
   ComplaintResolved,
+  CustomerContacted,
   ConsentPurpose,
   ContactDetailsChanged,
   CustomerEvent,
@@ -23,7 +24,8 @@ export type Touchpoint =
   | { type: 'refund'; data: PurchaseRefunded['data'] }
   | { type: 'survey'; data: SurveyAnswered['data'] }
   | { type: 'complaint'; data: ComplaintFiled['data'] }
-  | { type: 'complaint-resolved'; data: ComplaintResolved['data'] };
+  | { type: 'complaint-resolved'; data: ComplaintResolved['data'] }
+  | { type: 'contact'; data: CustomerContacted['data'] };
 
 export type TouchpointType = Touchpoint['type'];
 export const TOUCHPOINT_TYPES: readonly TouchpointType[] = [
@@ -34,6 +36,7 @@ export const TOUCHPOINT_TYPES: readonly TouchpointType[] = [
   'survey',
   'complaint',
   'complaint-resolved',
+  'contact',
 ];
 
 export type CustomerCommandBody =
@@ -149,6 +152,8 @@ function touchpointEvent(touchpoint: Touchpoint, state: CustomerState): Customer
       }
       return { type: 'ComplaintResolved', data: touchpoint.data };
     }
+    case 'contact':
+      return { type: 'CustomerContacted', data: touchpoint.data };
     default:
       return assertNever(touchpoint);
   }
@@ -181,6 +186,7 @@ export function evolve(state: CustomerState, event: Pick<CustomerEvent, 'type' |
     case 'PurchaseCompleted':
     case 'PurchaseRefunded':
     case 'SurveyAnswered':
+    case 'CustomerContacted':
       return state;
     default:
       return assertNever(known);

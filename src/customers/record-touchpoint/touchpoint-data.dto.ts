@@ -9,11 +9,20 @@ import {
   IsString,
   IsUrl,
   Length,
+  Max,
   MaxLength,
+  Min,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { COMPLAINT_SEVERITIES, ComplaintSeverity, SURVEY_KINDS, SurveyKind } from '../domain/customer-events';
+import {
+  COMPLAINT_SEVERITIES,
+  ComplaintSeverity,
+  CONTACT_DIRECTIONS,
+  ContactDirection,
+  SURVEY_KINDS,
+  SurveyKind,
+} from '../domain/customer-events';
 import { Touchpoint, TouchpointType } from '../domain/customer.decider';
 import { LineItemDto, MoneyDto, toLineItems, toMoney } from '../money.dto';
 import { ScoreFitsKind } from '../../http/validators';
@@ -105,6 +114,13 @@ export class ComplaintResolvedDataDto {
   @IsOptional() @IsBoolean() satisfied?: boolean;
 }
 
+export class ContactDataDto {
+  @IsIn(CONTACT_DIRECTIONS) direction: ContactDirection;
+  @IsOptional() @IsString() @Length(1, 256) topic?: string;
+  @IsOptional() @IsString() @MaxLength(50_000) note?: string;
+  @IsOptional() @IsInt() @Min(0) @Max(86_400) durationSeconds?: number;
+}
+
 /** The data DTO of each touchpoint type and its mapping to the domain's touchpoint. */
 export const TOUCHPOINT_DATA = {
   browse: {
@@ -154,6 +170,10 @@ export const TOUCHPOINT_DATA = {
       type: 'complaint-resolved',
       data: { ...data },
     }),
+  },
+  contact: {
+    dto: ContactDataDto,
+    toTouchpoint: (data: ContactDataDto): Touchpoint => ({ type: 'contact', data: { ...data } }),
   },
 } as const satisfies Record<TouchpointType, { dto: unknown; toTouchpoint: (data: never) => Touchpoint }>;
 

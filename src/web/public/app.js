@@ -463,9 +463,11 @@ function suggestComplaintId() {
 }
 
 function showRecordType() {
-  const resolving = form.elements.type.value === 'complaint-resolved';
-  form.querySelector('.for-complaint').hidden = resolving;
-  form.querySelector('.for-resolution').hidden = !resolving;
+  const type = form.elements.type.value;
+  form.querySelector('.for-complaint').hidden = type !== 'complaint';
+  form.querySelector('.for-resolution').hidden = type !== 'complaint-resolved';
+  form.querySelector('.for-contact').hidden = type !== 'contact';
+  form.querySelector('.complaint-id-field').hidden = type === 'contact';
 }
 
 function resetRecordForm() {
@@ -517,6 +519,15 @@ function touchpointData() {
       category: text('category'),
       orderId: text('orderId'),
       description: text('description'),
+    };
+  }
+  if (f.type.value === 'contact') {
+    const minutes = f.minutes.value.trim();
+    return {
+      direction: f.direction.value,
+      topic: text('topic'),
+      note: text('note'),
+      durationSeconds: minutes === '' ? undefined : Math.round(Number(minutes) * 60),
     };
   }
   return {
@@ -588,10 +599,11 @@ form.addEventListener('submit', async (event) => {
       },
     });
     resetRecordForm();
-    status.textContent =
-      type === 'complaint'
-        ? `Complaint ${data.complaintId} recorded.`
-        : `Complaint ${data.complaintId} marked resolved.`;
+    status.textContent = {
+      complaint: `Complaint ${data.complaintId} recorded.`,
+      'complaint-resolved': `Complaint ${data.complaintId} marked resolved.`,
+      contact: 'Call noted.',
+    }[type];
     // The live stream brings it too; asking here as well covers a stream that is reconnecting.
     void awaitEntries(customer, [outcome.eventId]);
   } catch (error) {

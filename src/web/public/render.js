@@ -61,6 +61,7 @@ export const EVENT_TYPES = {
   ComplaintFiled: { label: 'Complaint', group: 'complaints' },
   ComplaintResolved: { label: 'Resolution', group: 'complaints' },
   SurveyAnswered: { label: 'Survey', group: 'surveys' },
+  CustomerContacted: { label: 'Call note', group: 'account' },
   ProductBrowsed: { label: 'Browsed', group: 'browsing' },
   CustomerRegistered: { label: 'Registered', group: 'account' },
   ContactDetailsChanged: { label: 'Contact change', group: 'account' },
@@ -189,6 +190,13 @@ function details(entry, openIds) {
         ['E-mail', d.email === undefined ? undefined : value(d.email)],
         ['Phone', d.phone === undefined ? undefined : value(d.phone)],
         ['Reason', d.reason],
+      ]);
+    case 'CustomerContacted':
+      return pairs([
+        ['Direction', d.direction],
+        ['Topic', d.topic],
+        ['Minutes', d.durationSeconds === undefined ? undefined : Math.round(d.durationSeconds / 60)],
+        ['Note', d.note === undefined ? undefined : value(d.note)],
       ]);
     case 'ProductBrowsed':
       return d.url ? pairs([['Page', d.url]]) : undefined;
