@@ -27,9 +27,16 @@ import { READ_STORE, ReadStore } from './read-models/read-store.port';
 /** Who the CLI records as actor: the operating-system user. */
 const actor = `cli:${process.env.USER ?? 'operator'}`;
 
-/** The service's composition root without HTTP: same ports, same adapters, same command path. */
-async function withLedger<T>(work: (app: INestApplicationContext) => Promise<T>): Promise<T> {
-  const config = loadConfigOrExit();
+/**
+ * The service's composition root without HTTP: same ports, same adapters, same command path. Commands that
+ * only read the log or report on read models do not fold projections meanwhile (`fold: false`).
+ */
+async function withLedger<T>(
+  work: (app: INestApplicationContext) => Promise<T>,
+  { fold }: { fold?: boolean } = {},
+): Promise<T> {
+  const configured = loadConfigOrExit();
+  const config = { ...configured, runProjections: fold ?? configured.runProjections };
   const logger = pino({ level: 'warn' }, pino.destination(2));
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, logger), {
     logger: false,
@@ -175,22 +182,25 @@ program
       includePersonalData?: boolean;
       out?: string;
     }) => {
-      await withLedger(async (app) => {
-        const store = app.get<EventStore>(EVENT_STORE);
-        const bar = progressBar('exporting');
-        bar.start(await store.lastPosition(), 0, { unit: 'events' });
-        const out = openOutput(options.out);
-        const written = await exportEvents(customerEvents(store, options), {
-          format: options.format,
-          out,
-          cipher: app.get(PiiCipher),
-          includePersonalData: options.includePersonalData,
-          onEvent: () => bar.increment(),
-        });
-        bar.stop();
-        if (options.out) await new Promise<void>((done) => out.end(() => done()));
-        console.error(`${written} events written`);
-      });
+      await withLedger(
+        async (app) => {
+          const store = app.get<EventStore>(EVENT_STORE);
+          const bar = progressBar('exporting');
+          bar.start(await store.lastPosition(), 0, { unit: 'events' });
+          const out = openOutput(options.out);
+          const written = await exportEvents(customerEvents(store, options), {
+            format: options.format,
+            out,
+            cipher: app.get(PiiCipher),
+            includePersonalData: options.includePersonalData,
+            onEvent: () => bar.increment(),
+          });
+          bar.stop();
+          if (options.out) await new Promise<void>((done) => out.end(() => done()));
+          console.error(`${written} events written`);
+        },
+        { fold: false },
+      );
     },
   );
 
@@ -205,24 +215,27 @@ program
   .option('--out <file>', 'write the what-if documents as NDJSON')
   .action(async (modulePath: string, options: { from?: string; to?: string; out?: string }) => {
     const module = (await import(resolve(modulePath))) as WhatIfModule;
-    const report = await withLedger(async (app) => {
-      const engine = app.get<ProjectionEngine>(PROJECTION_ENGINE);
-      const config = app.get<LedgerConfig>(LEDGER_CONFIG);
-      const out = options.out ? createWriteStream(options.out) : undefined;
-      const live = engine.names().includes(module.projection.name)
-        ? engine.collection(module.projection.name)
-        : undefined;
-      const result = await runWhatIf(
-        module,
-        app.get<EventStore>(EVENT_STORE),
-        { reads: app.get<ReadStore>(READ_STORE), collection: live },
-        options,
-        { asOf: options.to ?? new Date().toISOString(), ledgerCurrency: config.ledgerCurrency },
-        (id, doc) => out?.write(`${JSON.stringify({ id, doc })}\n`),
-      );
-      out?.end();
-      return result;
-    });
+    const report = await withLedger(
+      async (app) => {
+        const engine = app.get<ProjectionEngine>(PROJECTION_ENGINE);
+        const config = app.get<LedgerConfig>(LEDGER_CONFIG);
+        const out = options.out ? createWriteStream(options.out) : undefined;
+        const live = engine.names().includes(module.projection.name)
+          ? engine.collection(module.projection.name)
+          : undefined;
+        const result = await runWhatIf(
+          module,
+          app.get<EventStore>(EVENT_STORE),
+          { reads: app.get<ReadStore>(READ_STORE), collection: live },
+          options,
+          { asOf: options.to ?? new Date().toISOString(), ledgerCurrency: config.ledgerCurrency },
+          (id, doc) => out?.write(`${JSON.stringify({ id, doc })}\n`),
+        );
+        out?.end();
+        return result;
+      },
+      { fold: false },
+    );
     print(report);
   });
 
@@ -240,14 +253,16 @@ program
     const at = new Date(options.at);
     if (Number.isNaN(at.getTime())) program.error('--at must be an ISO 8601 instant');
     print(
-      await withLedger(async (app) =>
-        customerAsOf(
-          app.get(EVENT_STORE),
-          customerId,
-          at.toISOString(),
-          options.by,
-          app.get<LedgerConfig>(LEDGER_CONFIG).ledgerCurrency,
-        ),
+      await withLedger(
+        async (app) =>
+          customerAsOf(
+            app.get(EVENT_STORE),
+            customerId,
+            at.toISOString(),
+            options.by,
+            app.get<LedgerConfig>(LEDGER_CONFIG).ledgerCurrency,
+          ),
+        { fold: false },
       ),
     );
   });
@@ -282,22 +297,26 @@ program
     'Fold the projections until stopped (for service instances started with LEDGER_PROJECTIONS=off)',
   )
   .action(async () => {
-    process.env.LEDGER_PROJECTIONS = 'on';
-    await withLedger(async (app) => {
-      const engine = app.get<ProjectionEngine>(PROJECTION_ENGINE);
-      console.error('folding projections; Ctrl-C to stop');
-      await new Promise<void>((stop) =>
-        ['SIGINT', 'SIGTERM'].forEach((signal) => process.once(signal, () => stop())),
-      );
-      print(await engine.status());
-    });
+    await withLedger(
+      async (app) => {
+        const engine = app.get<ProjectionEngine>(PROJECTION_ENGINE);
+        console.error('folding projections; Ctrl-C to stop');
+        await new Promise<void>((stop) =>
+          ['SIGINT', 'SIGTERM'].forEach((signal) => process.once(signal, () => stop())),
+        );
+        print(await engine.status());
+      },
+      { fold: true },
+    );
   });
 
 program
   .command('status')
   .description('Projection checkpoints, lag and last errors')
   .action(async () => {
-    print(await withLedger(async (app) => app.get<ProjectionEngine>(PROJECTION_ENGINE).status()));
+    print(
+      await withLedger(async (app) => app.get<ProjectionEngine>(PROJECTION_ENGINE).status(), { fold: false }),
+    );
   });
 
 program
@@ -305,22 +324,25 @@ program
   .description('Walk the hash chains and report the first break (exit 1 on a break)')
   .option('--customer <id>', 'only this customer')
   .action(async (options: { customer?: string }) => {
-    const report = await withLedger(async (app) => {
-      const store = app.get<EventStore>(EVENT_STORE);
-      if (options.customer) return verifyChains(await store.readStream(`customer-${options.customer}`));
-      const bar = progressBar('verifying');
-      bar.start(await store.lastPosition(), 0, { unit: 'events' });
-      const result = await verifyChains(
-        (async function* () {
-          for await (const event of readWholeLog(store)) {
-            bar.update(event.position);
-            yield event;
-          }
-        })(),
-      );
-      bar.stop();
-      return result;
-    });
+    const report = await withLedger(
+      async (app) => {
+        const store = app.get<EventStore>(EVENT_STORE);
+        if (options.customer) return verifyChains(await store.readStream(`customer-${options.customer}`));
+        const bar = progressBar('verifying');
+        bar.start(await store.lastPosition(), 0, { unit: 'events' });
+        const result = await verifyChains(
+          (async function* () {
+            for await (const event of readWholeLog(store)) {
+              bar.update(event.position);
+              yield event;
+            }
+          })(),
+        );
+        bar.stop();
+        return result;
+      },
+      { fold: false },
+    );
     print(report);
     if (!report.ok) process.exitCode = 1;
   });

@@ -35,7 +35,8 @@ export interface ProjectionStatus {
   readonly name: string;
   readonly version: number;
   readonly generation: number;
-  readonly status: 'catching-up' | 'live' | 'stopped';
+  /** `idle`: this process serves reads but does not fold (LEDGER_PROJECTIONS=off; a projector does). */
+  readonly status: 'catching-up' | 'live' | 'idle' | 'stopped';
   readonly position: number;
   readonly lag: number;
   readonly lastError?: PoisonEvent;
@@ -69,6 +70,7 @@ export class ProjectionEngine {
   private readonly abort = new AbortController();
   /** Folding and switching generations take turns, so a switch never meets a half-applied batch. */
   private turn: Promise<unknown> = Promise.resolve();
+  private folding = false;
 
   constructor(
     private readonly events: EventStore,
@@ -108,6 +110,7 @@ export class ProjectionEngine {
       });
     }
     if (!fold) return;
+    this.folding = true;
     this.runLane([...this.live.values()]);
     if (stale.length > 0) {
       this.logger.warn({ projections: stale }, 'projection versions changed: rebuilding them');
@@ -167,7 +170,13 @@ export class ProjectionEngine {
         name: projection.name,
         version: projection.version,
         generation: live.generation,
-        status: this.abort.signal.aborted ? 'stopped' : live.caughtUp ? 'live' : 'catching-up',
+        status: this.abort.signal.aborted
+          ? 'stopped'
+          : !this.folding
+            ? 'idle'
+            : live.caughtUp
+              ? 'live'
+              : 'catching-up',
         position: live.position,
         lag: Math.max(0, head - live.position),
         lastError: live.lastError,
