@@ -56,6 +56,12 @@ function progressBar(label: string): SingleBar {
   });
 }
 
+/** Progress in MiB of the input file read so far. */
+const showBytes = (bar: SingleBar) => (read: number, total: number) => {
+  bar.setTotal(Math.max(1, Math.round(total / 1048576)));
+  bar.update(Math.round(read / 1048576));
+};
+
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 const list = (value: string) => value.split(',').filter(Boolean);
 
@@ -99,10 +105,7 @@ program
           ledger: app.get(CustomerLedger),
           actor,
           batchSize: options.batch,
-          onProgress: (read, total) => {
-            bar.setTotal(Math.max(1, Math.round(total / 1048576)));
-            bar.update(Math.round(read / 1048576));
-          },
+          onProgress: showBytes(bar),
           onRejected: (rejection) => rejects?.write(`${JSON.stringify(rejection)}\n`),
         });
         bar.stop();
@@ -145,10 +148,7 @@ program
           }),
           ledger: app.get(CustomerLedger),
           actor,
-          onProgress: (read, total) => {
-            bar.setTotal(Math.max(1, Math.round(total / 1048576)));
-            bar.update(Math.round(read / 1048576));
-          },
+          onProgress: showBytes(bar),
         });
         bar.stop();
         const { accepted, duplicates, rejected } = summary;

@@ -5,7 +5,7 @@ import { loyaltyProjection, loyaltyScore, LoyaltyFacts } from '../../projections
 import { ProjectedEvent, Projection } from '../../projections/projection';
 import { summarize } from '../../projections/timeline.projection';
 import { toProjectedEvent } from '../../projections/catalog';
-import { customerStreamId, isCustomerEventType, PII_FIELDS } from '../customers/domain/customer-events';
+import { customerStreamId, piiFieldsOf } from '../customers/domain/customer-events';
 import { EventStore, readWholeLog, RecordedEvent } from '../event-store/event-store.port';
 import { PiiCipher } from '../gdpr/pii-cipher';
 
@@ -71,7 +71,7 @@ export async function exportEvents(
   if (options.format === 'csv') options.out.write(`${CSV_COLUMNS.join(',')}\n`);
   for await (const event of events) {
     const customerId = event.streamId.slice('customer-'.length);
-    const fields = isCustomerEventType(event.type) ? PII_FIELDS[event.type] : [];
+    const fields = piiFieldsOf(event.type);
     const data =
       options.includePersonalData && options.cipher
         ? await options.cipher.decryptFields(customerId, fields, event.data)

@@ -12,7 +12,7 @@ import { Reflector } from '@nestjs/core';
 import { from, Observable, switchMap } from 'rxjs';
 import { v7 as uuidv7 } from 'uuid';
 import { AuthenticatedRequest } from '../auth/api-key.guard';
-import { EVENT_STORE, EventStore, RecordedEvent } from '../event-store/event-store.port';
+import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
 import { ANONYMOUS } from '../http/recording-context.decorator';
 
 export const accessStreamId = (customerId: string) => `access-${customerId}`;
@@ -48,8 +48,10 @@ export class AccessLog {
     ]);
   }
 
-  read(customerId: string): Promise<RecordedEvent[]> {
-    return this.store.readStream(accessStreamId(customerId));
+  /** Every read of the customer's personal data: position, when, who, on which request, what. */
+  async entries(customerId: string): Promise<Record<string, unknown>[]> {
+    const events = await this.store.readStream(accessStreamId(customerId));
+    return events.map(({ metadata, data, position }) => ({ position, ...metadata, ...data }));
   }
 }
 

@@ -5,7 +5,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { CustomerLedger, RecordingContext } from '../customers/customer-ledger';
 import { customerStreamId } from '../customers/domain/customer-events';
 import { DomainError } from '../customers/domain/domain-error';
-import { unknownCustomer } from '../customers/read-loyalty/read-loyalty.query';
+import { unknownCustomer } from '../customers/domain/domain-error';
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
 import { EmailDirectory } from './email-directory';
 import { PiiCipher } from './pii-cipher';

@@ -1,13 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { IsEmail, IsOptional, IsString, Matches } from 'class-validator';
-import {
-  CUSTOMER_ID_PATTERN,
-  customerStreamId,
-  isCustomerEventType,
-  PII_FIELDS,
-} from '../customers/domain/customer-events';
-import { unknownCustomer } from '../customers/read-loyalty/read-loyalty.query';
+import { CUSTOMER_ID_PATTERN, customerStreamId, piiFieldsOf } from '../customers/domain/customer-events';
+import { unknownCustomer } from '../customers/domain/domain-error';
 import { EVENT_STORE, EventStore, readWholeLog, RecordedEvent } from '../event-store/event-store.port';
 import { verifyChains, VerificationReport } from '../event-store/hash-chain';
 import { ReadModels } from '../read-models/read-models';
@@ -26,11 +21,7 @@ async function decryptedStream(
   return Promise.all(
     events.map(async (event) => ({
       ...event,
-      data: await cipher.decryptFields(
-        customerId,
-        isCustomerEventType(event.type) ? PII_FIELDS[event.type] : [],
-        event.data,
-      ),
+      data: await cipher.decryptFields(customerId, piiFieldsOf(event.type), event.data),
     })),
   );
 }
@@ -57,7 +48,7 @@ export class ExportSubjectHandler implements IQueryHandler<ExportSubject> {
       this.readModels.summary(customerId),
       this.readModels.loyaltyFacts(customerId),
       this.readModels.funnel(customerId),
-      this.accessLog.read(customerId),
+      this.accessLog.entries(customerId),
     ]);
     return {
       format: 'customer-interaction-ledger/subject-export/v1',
@@ -71,7 +62,7 @@ export class ExportSubjectHandler implements IQueryHandler<ExportSubject> {
         loyalty,
         funnel,
       },
-      accessLog: accessLog.map(({ metadata, data, position }) => ({ position, ...metadata, ...data })),
+      accessLog,
     };
   }
 }
@@ -121,11 +112,11 @@ export class ReadAuditTrailHandler implements IQueryHandler<ReadAuditTrail> {
         changes,
       };
     });
-    const accessLog = await this.accessLog.read(customerId);
+    const accessLog = await this.accessLog.entries(customerId);
     return {
       customerId,
       events: trail,
-      accessLog: accessLog.map(({ metadata, data, position }) => ({ position, ...metadata, ...data })),
+      accessLog,
     };
   }
 }

@@ -135,3 +135,8 @@ export function customerStreamId(customerId: string): string {
 export function isCustomerEventType(type: string): type is CustomerEventType {
   return Object.prototype.hasOwnProperty.call(PII_FIELDS, type);
 }
+
+/** The personal-data fields of a stored event of any type (none for types outside the customer catalog). */
+export function piiFieldsOf(type: string): readonly string[] {
+  return isCustomerEventType(type) ? PII_FIELDS[type] : [];
+}

@@ -18,3 +18,13 @@ export class DomainError extends Error {
     return new DomainError(this.kind, this.code, this.message, pathPrefix + (this.field ?? ''));
   }
 }
+
+/** A customer of whom nothing is recorded. */
+export function unknownCustomer(customerId: string): DomainError {
+  return new DomainError(
+    'not-found',
+    'unknown-customer',
+    `no events are recorded for customer ${customerId}`,
+    'customerId',
+  );
+}

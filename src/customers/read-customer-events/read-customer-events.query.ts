@@ -4,8 +4,8 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { EVENT_STORE, EventStore, RecordedEvent } from '../../event-store/event-store.port';
 import { PiiCipher } from '../../gdpr/pii-cipher';
-import { customerStreamId, isCustomerEventType, PII_FIELDS } from '../domain/customer-events';
-import { DomainError } from '../domain/domain-error';
+import { customerStreamId, piiFieldsOf } from '../domain/customer-events';
+import { unknownCustomer } from '../domain/domain-error';
 
 export class ReadCustomerEventsParams {
   /** First stream revision to return. */
@@ -45,21 +45,12 @@ export class ReadCustomerEventsHandler implements IQueryHandler<ReadCustomerEven
       maxCount: limit + 1,
     });
     if (page.length === 0 && (await this.store.streamRevision(customerStreamId(customerId))) < 0) {
-      throw new DomainError(
-        'not-found',
-        'unknown-customer',
-        `no events are recorded for customer ${customerId}`,
-        'customerId',
-      );
+      throw unknownCustomer(customerId);
     }
     const events = await Promise.all(
       page.slice(0, limit).map(async (event) => ({
         ...event,
-        data: await this.cipher.decryptFields(
-          customerId,
-          isCustomerEventType(event.type) ? PII_FIELDS[event.type] : [],
-          event.data,
-        ),
+        data: await this.cipher.decryptFields(customerId, piiFieldsOf(event.type), event.data),
       })),
     );
     return {

@@ -5,7 +5,7 @@ import { loyaltyScore, LoyaltyScore } from '../../../projections/loyalty.project
 import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
 import { IsIsoTimestamp } from '../../http/validators';
 import { ReadModels } from '../../read-models/read-models';
-import { DomainError } from '../domain/domain-error';
+import { unknownCustomer } from '../domain/domain-error';
 
 export class ReadLoyaltyParams {
   /** The instant to score as of (by occurredAt); now when absent. */
@@ -34,13 +34,4 @@ export class ReadLoyaltyHandler implements IQueryHandler<ReadLoyalty> {
     const facts = await this.readModels.loyaltyFacts(customerId);
     return { customerId, ...loyaltyScore(facts ?? null, asOf.toISOString(), this.config.ledgerCurrency) };
   }
-}
-
-export function unknownCustomer(customerId: string): DomainError {
-  return new DomainError(
-    'not-found',
-    'unknown-customer',
-    `no events are recorded for customer ${customerId}`,
-    'customerId',
-  );
 }

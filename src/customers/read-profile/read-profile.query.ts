@@ -5,7 +5,7 @@ import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
 import { PiiCipher } from '../../gdpr/pii-cipher';
 import { ReadModels } from '../../read-models/read-models';
 import { toDecimal } from '../domain/money';
-import { unknownCustomer } from '../read-loyalty/read-loyalty.query';
+import { unknownCustomer } from '../domain/domain-error';
 
 /** The profile a service rep sees: who it is, where they stand, what is open. */
 export class ReadProfile extends Query<object> {

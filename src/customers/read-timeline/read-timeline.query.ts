@@ -6,8 +6,8 @@ import { PiiCipher } from '../../gdpr/pii-cipher';
 import { IsIsoTimestamp } from '../../http/validators';
 import { RequestValidationError } from '../../http/request-validation';
 import { ReadModels } from '../../read-models/read-models';
-import { CustomerEventType, isCustomerEventType, PII_FIELDS } from '../domain/customer-events';
-import { unknownCustomer } from '../read-loyalty/read-loyalty.query';
+import { CustomerEventType, PII_FIELDS, piiFieldsOf } from '../domain/customer-events';
+import { unknownCustomer } from '../domain/domain-error';
 
 export class ReadTimelineParams {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
@@ -75,11 +75,7 @@ export class ReadTimelineHandler implements IQueryHandler<ReadTimeline> {
     const entries = await Promise.all(
       page.slice(0, limit).map(async (entry) => ({
         ...entry,
-        details: await this.cipher.decryptFields(
-          customerId,
-          isCustomerEventType(entry.type) ? PII_FIELDS[entry.type] : [],
-          entry.details,
-        ),
+        details: await this.cipher.decryptFields(customerId, piiFieldsOf(entry.type), entry.details),
       })),
     );
     const last = entries[entries.length - 1];
