@@ -17,7 +17,7 @@ import {
   SubscriptionMessage,
   WrongExpectedRevisionError,
 } from './event-store.port';
-import { openDatabase } from '../sqlite/open-database';
+import { openDatabase, statementCache } from '../sqlite/open-database';
 import { canonicalEvent, canonicalJson, chainHash, GENESIS_HASH } from './hash-chain';
 
 export interface SqliteEventStoreOptions {
@@ -110,8 +110,8 @@ class SqliteEventStore implements EventStore {
   private readonly appendWaiters = new Set<() => void>();
   private readonly pollIntervalMs: number;
   private closed = false;
-  /** Statements by SQL and limit: a bound LIMIT parameter made each read about 20 us slower than a literal one. */
-  private readonly limitedReads = new Map<string, Database.Statement<[string | number, number?], EventRow>>();
+  /** Reads by SQL and limit: a bound LIMIT parameter made each read about 20 us slower than a literal one. */
+  private readonly prepared: ReturnType<typeof statementCache>;
   /** One transaction per group commit; a request that fails is reported to its caller alone. */
   private readonly commitGroup: Database.Transaction<(group: PendingAppend[], outcomes: Outcome[]) => void>;
   /** Nested in the group's transaction, so it runs in a savepoint: a failing request leaves no trace. */
@@ -125,6 +125,7 @@ class SqliteEventStore implements EventStore {
   constructor(options: SqliteEventStoreOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
     this.db = openDatabase(options.file, { durable: true, secureDelete: true });
+    this.prepared = statementCache(this.db);
     this.db.exec(SCHEMA);
     this.statements = prepareStatements(this.db);
     this.commitGroup = this.db.transaction((group: PendingAppend[], outcomes: Outcome[]) => {
@@ -304,13 +305,7 @@ class SqliteEventStore implements EventStore {
 
   private read(sql: string, limit: number | undefined) {
     const limitClause = limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.trunc(limit))}`;
-    let statement = this.limitedReads.get(sql + limitClause);
-    if (!statement) {
-      if (this.limitedReads.size > 256) this.limitedReads.clear();
-      statement = this.db.prepare<[string | number, number?], EventRow>(sql + limitClause);
-      this.limitedReads.set(sql + limitClause, statement);
-    }
-    return statement;
+    return this.prepared<EventRow>(sql + limitClause);
   }
 
   async *subscribeToAll(options: SubscribeOptions = {}): AsyncIterable<SubscriptionMessage> {

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { openDatabase } from '../sqlite/open-database';
+import { openDatabase, statementCache } from '../sqlite/open-database';
 import { CollectionWrites, FindQuery, ReadStore } from './read-store.port';
 
 interface CollectionTable {
@@ -20,6 +20,7 @@ const SCAN_BATCH = 1000;
  */
 export function createSqliteReadStore(file: string): ReadStore {
   const db = openDatabase(file, { durable: false });
+  const prepared = statementCache(db);
   db.exec(`CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
            CREATE TABLE IF NOT EXISTS projection_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
            CREATE TABLE IF NOT EXISTS collections (name TEXT PRIMARY KEY, fields TEXT NOT NULL, indexes TEXT NOT NULL DEFAULT '[]');`);
@@ -119,10 +120,9 @@ export function createSqliteReadStore(file: string): ReadStore {
   };
 
   const select = <T>(table: CollectionTable, conditions: string[], params: unknown[], tail: string) =>
-    db
-      .prepare<unknown[], { id: string; doc: string }>(
-        `SELECT id, doc FROM "${table.table}"${conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''}${tail}`,
-      )
+    prepared<{ id: string; doc: string }>(
+      `SELECT id, doc FROM "${table.table}"${conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''}${tail}`,
+    )
       .all(...params)
       .map((row) => ({ id: row.id, doc: JSON.parse(row.doc) as T }));
 

@@ -19,3 +19,20 @@ export function openDatabase(
   db.pragma('busy_timeout = 10000');
   return db;
 }
+
+/**
+ * Prepared statements by SQL text, so that queries built at run time (limits, filters) are prepared once.
+ * Bounded: past `max` distinct texts the cache starts over.
+ */
+export function statementCache(db: Database.Database, max = 256) {
+  const statements = new Map<string, Database.Statement<unknown[]>>();
+  return <Row>(sql: string): Database.Statement<unknown[], Row> => {
+    let statement = statements.get(sql);
+    if (!statement) {
+      if (statements.size >= max) statements.clear();
+      statement = db.prepare<unknown[]>(sql);
+      statements.set(sql, statement);
+    }
+    return statement as Database.Statement<unknown[], Row>;
+  };
+}
