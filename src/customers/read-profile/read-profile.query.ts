@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { loyaltyScore } from '../../../projections/loyalty.projection';
 import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
-import { PiiCipher } from '../../gdpr/pii-cipher';
+import { ERASED_VALUE, PiiCipher } from '../../gdpr/pii-cipher';
 import { ReadModels } from '../../read-models/read-models';
 import { toDecimal } from '../domain/money';
 import { unknownCustomer } from '../domain/domain-error';
@@ -43,7 +43,7 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
       customerId,
       registered: summary.registered,
       erased: summary.erased,
-      ...(summary.erased ? { name: '[erased]', email: '[erased]', phone: '[erased]' } : personal),
+      ...(summary.erased ? { name: ERASED_VALUE, email: ERASED_VALUE, phone: ERASED_VALUE } : personal),
       country: summary.country,
       source: summary.source,
       funnelStage: funnel?.stage ?? 'browsing',
