@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { v5 as uuidv5 } from 'uuid';
 import { CommandEnvelope, CustomerLedger } from '../customers/customer-ledger';
-import { DomainError } from '../customers/domain/domain-error';
+import { DomainError, RejectedCommands } from '../customers/domain/domain-error';
 import { ParsedTouchpoint, parseTouchpoint } from '../customers/record-touchpoint/touchpoint.dto';
 import { toEnvelope } from '../customers/recording-fields.dto';
 import { FieldProblem } from '../http/request-validation';
@@ -149,7 +149,7 @@ async function record(
   try {
     count(await options.ledger.execute(envelopes(batch), context));
   } catch (error) {
-    if (!(error instanceof DomainError)) throw error;
+    if (!(error instanceof DomainError || error instanceof RejectedCommands)) throw error;
     for (const item of batch) {
       try {
         count(await options.ledger.execute(envelopes([item]), context));

@@ -11,7 +11,7 @@ import {
   RecordedEvent,
   WrongExpectedRevisionError,
 } from '../event-store/event-store.port';
-import { PiiCipher, SubjectErasedError } from '../gdpr/pii-cipher';
+import { ERASED_VALUE, PiiCipher, SubjectErasedError } from '../gdpr/pii-cipher';
 import { LedgerMetrics } from '../metrics/metrics';
 import {
   CustomerCommand,
@@ -19,6 +19,7 @@ import {
   decide,
   evolve,
   initialCustomerState,
+  requestedEvent,
 } from './domain/customer.decider';
 import {
   CUSTOMER_EVENT_SCHEMA_VERSION,
@@ -26,7 +27,8 @@ import {
   customerStreamId,
   PII_FIELDS,
 } from './domain/customer-events';
-import { DomainError } from './domain/domain-error';
+import { DomainError, RejectedCommands } from './domain/domain-error';
+import { firstDifference } from './domain/event-identity';
 
 /** One command for one customer with the client's recording fields. */
 export interface CommandEnvelope {
@@ -35,6 +37,8 @@ export interface CommandEnvelope {
   readonly eventId?: string;
   readonly channel?: string;
   readonly correlationId?: string;
+  /** The client sent no occurredAt: the server's clock gave it, so a retry is not compared on it. */
+  readonly occurredAtDefaulted?: boolean;
 }
 
 /** Who records, on whose request, and when (the server's clock, passed in). */
@@ -144,12 +148,26 @@ export class CustomerLedger {
       pendingByStream.set(streamId, pending);
     });
     const decided: DecidedStream[] = [];
+    const rejected: { index: number; error: DomainError }[] = [];
     for (const [streamId, pending] of pendingByStream) {
-      decided.push(await this.decideStream(streamId, pending, context.now, fieldPath));
+      decided.push(await this.decideStream(streamId, pending, context.now, fieldPath, rejected));
+    }
+    if (rejected.length === 1) throw rejected[0]!.error;
+    if (rejected.length > 1) {
+      throw new RejectedCommands(rejected.sort((a, b) => a.index - b.index).map(({ error }) => error));
     }
     if (decided.length === 0) return outcomes as RecordedOutcome[];
 
     const results = await this.store.append(await this.appendRequests(decided, context));
+    // A concurrent request with the same event id got there first: the same body or a conflict, as above.
+    for (const [streamIndex, result] of results.entries()) {
+      for (const [eventIndex, appended] of result.events.entries()) {
+        const { index, envelope, firstOfCommand } = decided[streamIndex]!.items[eventIndex]!;
+        if (appended.duplicate && firstOfCommand) {
+          await this.checkSameBody(envelope, result.streamId, appended.streamRevision, fieldPath(index));
+        }
+      }
+    }
     results.forEach((result, streamIndex) => {
       const { streamId, state, items } = decided[streamIndex]!;
       // A duplicate means another writer stored part of this: the decided state may not be the stored one.
@@ -163,12 +181,16 @@ export class CustomerLedger {
     return outcomes as RecordedOutcome[];
   }
 
-  /** Decides a stream's commands in order, each against the state the previous ones left. */
+  /**
+   * Decides a stream's commands in order, each against the state the previous ones left. A command that
+   * breaks a rule is reported and leaves the state as it was, so every broken rule of a batch is found.
+   */
   private async decideStream(
     streamId: string,
     pending: readonly Pending[],
     now: Date,
     fieldPath: (index: number) => string,
+    rejected: { index: number; error: DomainError }[],
   ): Promise<DecidedStream> {
     const loaded = await this.load(streamId);
     let state = loaded.state;
@@ -178,7 +200,9 @@ export class CustomerLedger {
       try {
         events = decide(envelope.command, state, now);
       } catch (error) {
-        throw error instanceof DomainError ? error.under(fieldPath(index)) : error;
+        if (!(error instanceof DomainError)) throw error;
+        rejected.push({ index, error: error.under(fieldPath(index)) });
+        continue;
       }
       events.forEach((event, eventIndex) => {
         state = evolve(state, event);
@@ -217,25 +241,71 @@ export class CustomerLedger {
   ): Promise<(RecordedOutcome | undefined)[]> {
     const eventIds = envelopes.flatMap((envelope) => (envelope.eventId ? [envelope.eventId] : []));
     const found = eventIds.length > 0 ? await this.store.findEvents(eventIds) : new Map();
-    return envelopes.map((envelope, index) => {
-      const location = envelope.eventId ? found.get(envelope.eventId.toLowerCase()) : undefined;
-      if (!location) return undefined;
-      if (location.streamId !== customerStreamId(envelope.customerId)) {
-        throw new DomainError(
-          'conflict',
-          'event-id-reused',
-          `event id ${envelope.eventId} is already used in another customer's stream`,
-          `${fieldPath(index)}eventId`,
-        );
-      }
-      return {
-        customerId: envelope.customerId,
-        eventId: location.eventId,
-        streamRevision: location.streamRevision,
-        position: location.position,
-        duplicate: true,
-      };
-    });
+    return Promise.all(
+      envelopes.map(async (envelope, index) => {
+        const location = envelope.eventId ? found.get(envelope.eventId.toLowerCase()) : undefined;
+        if (!location) return undefined;
+        if (location.streamId !== customerStreamId(envelope.customerId)) {
+          throw new DomainError(
+            'conflict',
+            'event-id-reused',
+            `event id ${envelope.eventId} is already used in another customer's stream`,
+            `${fieldPath(index)}eventId`,
+          );
+        }
+        await this.checkSameBody(envelope, location.streamId, location.streamRevision, fieldPath(index));
+        return {
+          customerId: envelope.customerId,
+          eventId: location.eventId,
+          streamRevision: location.streamRevision,
+          position: location.position,
+          duplicate: true,
+        };
+      }),
+    );
+  }
+
+  /**
+   * An event id is bound to one body: the stored event must be what this request asks for (personal data
+   * decrypted for the comparison only; fields whose key was destroyed cannot be compared). 409 naming the id
+   * and the first differing field otherwise.
+   */
+  private async checkSameBody(
+    envelope: CommandEnvelope,
+    streamId: string,
+    streamRevision: number,
+    fieldPathPrefix: string,
+  ): Promise<void> {
+    const [stored] = await this.store.readStream(streamId, { fromRevision: streamRevision, maxCount: 1 });
+    if (!stored) return;
+    const piiFields = PII_FIELDS[stored.type as CustomerEvent['type']] ?? [];
+    const data = await this.cipher.decryptFields(envelope.customerId, piiFields, stored.data);
+    const requested = requestedEvent(envelope.command);
+    const differing = firstDifference(
+      {
+        type: stored.type,
+        data,
+        occurredAt: String(stored.metadata.occurredAt),
+        channel: stored.metadata.channel as string | undefined,
+        correlationId: stored.metadata.correlationId as string | undefined,
+      },
+      {
+        type: requested.type,
+        data: requested.data as Record<string, unknown>,
+        occurredAt: envelope.occurredAtDefaulted ? undefined : envelope.command.occurredAt.toISOString(),
+        channel: envelope.channel,
+        correlationId: envelope.correlationId,
+      },
+      piiFields.filter((field) => data[field] === ERASED_VALUE),
+    );
+    if (differing === undefined) return;
+    const field = fieldPathPrefix + clientField(envelope.command, differing);
+    throw new DomainError(
+      'conflict',
+      'event-id-reused',
+      `event id ${stored.eventId} was recorded with another body: ${field} differs (a retry must resend the same body; a new fact needs a new event id)`,
+      field,
+    );
   }
 
   private async load(streamId: string): Promise<LoadedStream> {
@@ -271,6 +341,14 @@ function toNewEvent(
       causationId: context.causationId,
     },
   };
+}
+
+/** A differing field of the stored event named as the client's body names it. */
+function clientField(command: CustomerCommand, storedPath: string): string {
+  const path = storedPath.replace(/\.amountMinor\b/g, '.amount');
+  if (command.kind === 'RecordTouchpoint') return path;
+  if (command.kind === 'RecordConsent' && path === 'type') return 'granted';
+  return path.replace(/^data\./, '');
 }
 
 function rejectRepeatedEventIds(

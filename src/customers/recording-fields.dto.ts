@@ -40,6 +40,7 @@ export function toEnvelope(
     eventId: body.eventId,
     channel: body.channel,
     correlationId: body.correlationId,
+    occurredAtDefaulted: !body.occurredAt,
     command: { ...command, occurredAt: body.occurredAt ? new Date(body.occurredAt) : now },
   };
 }

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
-import { DomainError, DomainErrorKind } from '../customers/domain/domain-error';
+import { DomainError, DomainErrorKind, RejectedCommands } from '../customers/domain/domain-error';
 import { FieldProblem, RequestValidationError } from './request-validation';
 
 /** RFC 7807 problem details, with one entry per invalid field. */
@@ -37,6 +37,19 @@ export function toProblem(error: unknown): ProblemDetails {
       status: STATUS_OF[error.kind],
       detail: error.message,
       errors: error.field ? [{ field: error.field, message: error.message }] : undefined,
+    };
+  }
+  if (error instanceof RejectedCommands) {
+    const kinds = new Set(error.errors.map((each) => each.kind));
+    return {
+      type: '/problems/commands-rejected',
+      title: "Several touchpoints break the ledger's rules: nothing was recorded",
+      status: kinds.size === 1 ? STATUS_OF[error.errors[0]!.kind] : HttpStatus.UNPROCESSABLE_ENTITY,
+      errors: error.errors.map((each) => ({
+        field: each.field ?? 'body',
+        message: each.message,
+        code: each.code,
+      })),
     };
   }
   if (error instanceof HttpException) {

@@ -4,6 +4,8 @@ import { validateSync, ValidationError } from 'class-validator';
 export interface FieldProblem {
   readonly field: string;
   readonly message: string;
+  /** The broken rule, where one of several domain rules is reported. */
+  readonly code?: string;
 }
 
 /** A request whose body, path or query is invalid; lists every invalid field. */

@@ -248,6 +248,67 @@ describe('HTTP ingest API (v1)', () => {
       expect(retry.body.duplicate).toBe(true);
     });
 
+    it('refuses a retried eventId with another body: 409 naming the id and the first differing field', async () => {
+      const customerId = `c-${randomUUID().slice(0, 8)}`;
+      const eventId = randomUUID();
+      const original = aPurchase(customerId, { eventId });
+      await ledger.post('/v1/touchpoints', original);
+      const changed = {
+        ...original,
+        data: {
+          ...original.data,
+          items: [{ sku: 'SKU-1', quantity: 3, unitPrice: { amount: 40.18, currency: 'EUR' } }],
+        },
+      };
+
+      const reuse = await ledger.post('/v1/touchpoints', changed);
+
+      expect(reuse.status).toBe(409);
+      expect(reuse.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(reuse.body).toMatchObject({
+        type: '/problems/event-id-reused',
+        errors: [{ field: 'data.items[0].unitPrice.amount' }],
+      });
+      expect(reuse.body.detail).toContain(eventId);
+      expect(await eventsOf(customerId)).toHaveLength(1);
+      expect((await ledger.post('/v1/touchpoints', original)).status).toBe(200);
+    });
+
+    it('compares a retried body on every field the client sent, personal data included', async () => {
+      const registration = aRegistration({ eventId: randomUUID() });
+      await ledger.post('/v1/customers', registration);
+      const otherEmail = await ledger.post('/v1/customers', { ...registration, email: 'grace@example.org' });
+      const otherTime = await ledger.post('/v1/touchpoints', {
+        ...aTouchpoint(registration.customerId, 'browse', { url: 'https://shop.example/p/1' }),
+        eventId: registration.eventId,
+      });
+      const sameAgain = await ledger.post('/v1/customers', registration);
+
+      expect(otherEmail.status).toBe(409);
+      expect(otherEmail.body.errors).toEqual([
+        { field: 'email', message: expect.stringContaining('differs') },
+      ]);
+      expect(otherTime.status).toBe(409);
+      expect(otherTime.body.errors[0].field).toBe('type');
+      expect(sameAgain.status).toBe(200);
+      expect(sameAgain.body.duplicate).toBe(true);
+    });
+
+    it('compares occurredAt only when the client sent one', async () => {
+      const customerId = `c-${randomUUID().slice(0, 8)}`;
+      const eventId = randomUUID();
+      const withoutTime = { customerId, type: 'browse', eventId, data: { url: 'https://shop.example/p/2' } };
+      await ledger.post('/v1/touchpoints', withoutTime);
+
+      expect((await ledger.post('/v1/touchpoints', withoutTime)).status).toBe(200);
+      const withTime = await ledger.post('/v1/touchpoints', {
+        ...withoutTime,
+        occurredAt: '2020-01-01T00:00:00Z',
+      });
+      expect(withTime.status).toBe(409);
+      expect(withTime.body.errors[0].field).toBe('occurredAt');
+    });
+
     it('refuses an eventId already used for another customer', async () => {
       const eventId = randomUUID();
       await ledger.post('/v1/touchpoints', aPurchase('owner-1', { eventId }));
@@ -434,6 +495,42 @@ describe('HTTP ingest API (v1)', () => {
       expect(response.status).toBe(404);
       expect(response.body.errors[0].field).toBe('touchpoints[1].data.complaintId');
       expect((await ledger.get(`/v1/customers/${customerId}/events`)).status).toBe(404);
+    });
+
+    it('lists every domain error of a batch, one entry per touchpoint index, and appends nothing', async () => {
+      const customerId = `c-${randomUUID().slice(0, 8)}`;
+      const other = `c-${randomUUID().slice(0, 8)}`;
+      const response = await ledger.post('/v1/touchpoints/batch', {
+        touchpoints: [
+          aTouchpoint(customerId, 'complaint', { complaintId: 'K-1', severity: 'low' }),
+          aTouchpoint(customerId, 'complaint-resolved', { complaintId: 'nope' }),
+          aPurchase(other),
+          aTouchpoint(customerId, 'complaint', { complaintId: 'K-1', severity: 'high' }),
+          aTouchpoint(other, 'complaint-resolved', { complaintId: 'K-9' }),
+        ],
+      });
+
+      expect(response.status).toBe(422);
+      expect(response.body.type).toBe('/problems/commands-rejected');
+      expect(response.body.errors).toEqual([
+        {
+          field: 'touchpoints[1].data.complaintId',
+          code: 'complaint-not-filed',
+          message: expect.any(String),
+        },
+        {
+          field: 'touchpoints[3].data.complaintId',
+          code: 'complaint-already-filed',
+          message: expect.any(String),
+        },
+        {
+          field: 'touchpoints[4].data.complaintId',
+          code: 'complaint-not-filed',
+          message: expect.any(String),
+        },
+      ]);
+      expect((await ledger.get(`/v1/customers/${customerId}/events`)).status).toBe(404);
+      expect((await ledger.get(`/v1/customers/${other}/events`)).status).toBe(404);
     });
 
     it('answers a retried batch with the original results', async () => {

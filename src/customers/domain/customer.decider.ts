@@ -86,7 +86,7 @@ export function decide(command: CustomerCommand, state: CustomerState, now: Date
           'customerId',
         );
       }
-      return [{ type: 'CustomerRegistered', data: command.data }];
+      break;
     case 'ChangeContactDetails':
       if (!state.registered) {
         throw new DomainError(
@@ -96,21 +96,74 @@ export function decide(command: CustomerCommand, state: CustomerState, now: Date
           'customerId',
         );
       }
-      return [{ type: 'ContactDetailsChanged', data: command.data }];
+      break;
+    case 'RecordTouchpoint':
+      checkTouchpoint(command.touchpoint, state);
+      break;
+    case 'RecordConsent':
+    case 'EraseCustomer':
+      break;
+    default:
+      return assertNever(command);
+  }
+  return [requestedEvent(command)];
+}
+
+/**
+ * The event a command asks for, whatever the history: what `decide` records once the rules hold, and what a
+ * retried event id is compared with.
+ */
+export function requestedEvent(command: CustomerCommandBody): CustomerEvent {
+  switch (command.kind) {
+    case 'RegisterCustomer':
+      return { type: 'CustomerRegistered', data: command.data };
+    case 'ChangeContactDetails':
+      return { type: 'ContactDetailsChanged', data: command.data };
     case 'RecordConsent': {
       const data = { purpose: command.purpose, legalBasis: command.legalBasis };
-      return [command.granted ? { type: 'ConsentGranted', data } : { type: 'ConsentWithdrawn', data }];
+      return command.granted ? { type: 'ConsentGranted', data } : { type: 'ConsentWithdrawn', data };
     }
     case 'RecordTouchpoint':
-      return [touchpointEvent(command.touchpoint, state)];
+      return touchpointEvent(command.touchpoint);
     case 'EraseCustomer':
-      return [{ type: 'CustomerErased', data: { requestId: command.requestId, reason: command.reason } }];
+      return { type: 'CustomerErased', data: { requestId: command.requestId, reason: command.reason } };
     default:
       return assertNever(command);
   }
 }
 
-function touchpointEvent(touchpoint: Touchpoint, state: CustomerState): CustomerEvent {
+/** The rules a touchpoint must keep: a complaint id is filed once, and only an open complaint is resolved. */
+function checkTouchpoint(touchpoint: Touchpoint, state: CustomerState): void {
+  if (touchpoint.type === 'complaint' && state.filedComplaints.has(touchpoint.data.complaintId)) {
+    throw new DomainError(
+      'conflict',
+      'complaint-already-filed',
+      `complaint ${touchpoint.data.complaintId} was already filed`,
+      'data.complaintId',
+    );
+  }
+  if (touchpoint.type === 'complaint-resolved') {
+    const { complaintId } = touchpoint.data;
+    if (!state.filedComplaints.has(complaintId)) {
+      throw new DomainError(
+        'not-found',
+        'complaint-not-filed',
+        `no complaint ${complaintId} was filed for this customer`,
+        'data.complaintId',
+      );
+    }
+    if (!state.openComplaints.has(complaintId)) {
+      throw new DomainError(
+        'conflict',
+        'complaint-already-resolved',
+        `complaint ${complaintId} is already resolved`,
+        'data.complaintId',
+      );
+    }
+  }
+}
+
+function touchpointEvent(touchpoint: Touchpoint): CustomerEvent {
   switch (touchpoint.type) {
     case 'browse':
       return { type: 'ProductBrowsed', data: touchpoint.data };
@@ -123,35 +176,9 @@ function touchpointEvent(touchpoint: Touchpoint, state: CustomerState): Customer
     case 'survey':
       return { type: 'SurveyAnswered', data: touchpoint.data };
     case 'complaint':
-      if (state.filedComplaints.has(touchpoint.data.complaintId)) {
-        throw new DomainError(
-          'conflict',
-          'complaint-already-filed',
-          `complaint ${touchpoint.data.complaintId} was already filed`,
-          'data.complaintId',
-        );
-      }
       return { type: 'ComplaintFiled', data: touchpoint.data };
-    case 'complaint-resolved': {
-      const { complaintId } = touchpoint.data;
-      if (!state.filedComplaints.has(complaintId)) {
-        throw new DomainError(
-          'not-found',
-          'complaint-not-filed',
-          `no complaint ${complaintId} was filed for this customer`,
-          'data.complaintId',
-        );
-      }
-      if (!state.openComplaints.has(complaintId)) {
-        throw new DomainError(
-          'conflict',
-          'complaint-already-resolved',
-          `complaint ${complaintId} is already resolved`,
-          'data.complaintId',
-        );
-      }
+    case 'complaint-resolved':
       return { type: 'ComplaintResolved', data: touchpoint.data };
-    }
     case 'contact':
       return { type: 'CustomerContacted', data: touchpoint.data };
     default:

@@ -28,3 +28,11 @@ export function unknownCustomer(customerId: string): DomainError {
     'customerId',
   );
 }
+
+/** Several commands of one request broke rules: every one is reported, in request order; nothing was recorded. */
+export class RejectedCommands extends Error {
+  constructor(readonly errors: readonly DomainError[]) {
+    super(errors.map((error) => `${error.field ?? 'request'}: ${error.message}`).join('; '));
+    this.name = 'RejectedCommands';
+  }
+}
