@@ -11,7 +11,9 @@ import pino from 'pino';
 import { AppModule } from '../src/app.module';
 import { IMPORT_PRESETS } from '../src/cli/import-presets';
 import { importTouchpoints } from '../src/cli/import-touchpoints';
-import { customerEvents, exportEvents } from '../src/cli/replay';
+import { analystAudience, customerEvents, exportEvents } from '../src/cli/replay';
+import { Pseudonyms } from '../src/gdpr/pseudonyms';
+import { ReadModels } from '../src/read-models/read-models';
 import { loadConfig } from '../src/config/ledger-config';
 import { CustomerLedger } from '../src/customers/customer-ledger';
 import { EVENT_STORE, EventStore } from '../src/event-store/event-store.port';
@@ -49,9 +51,18 @@ async function main(): Promise<void> {
   }
   const store = app.get<EventStore>(EVENT_STORE);
   const out = createWriteStream('/dev/null');
-  const exported = await timed(() => exportEvents(customerEvents(store), { format: 'ndjson', out }));
+  const pseudonyms = app.get(Pseudonyms);
+  const readModels = app.get(ReadModels);
+  const now = new Date().toISOString();
+  const exported = await timed(() =>
+    exportEvents(customerEvents(store), {
+      format: 'ndjson',
+      out,
+      audience: analystAudience(pseudonyms, readModels, now),
+    }),
+  );
   console.log(
-    `export to NDJSON (pseudonymised)   ${formatRate(exported.result / exported.seconds)} events (${exported.result.toLocaleString('en-US')} events)`,
+    `export to NDJSON (pseudonymised)   ${formatRate(exported.result.written / exported.seconds)} events (${exported.result.written.toLocaleString('en-US')} events)`,
   );
   console.log(`peak RSS of this process: ${mib(peakRssOfThisProcessBytes())}`);
   out.end();

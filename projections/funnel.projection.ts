@@ -1,3 +1,4 @@
+import { ConsentHistory, withConsentChange } from './consent';
 import { alreadyFolded, daysBetween, PositionedDoc, Projection } from './projection';
 
 export const FUNNEL_STAGES = ['browsing', 'committed', 'purchased', 'repeat', 'advocate'] as const;
@@ -17,11 +18,13 @@ export interface FunnelPosition extends PositionedDoc {
   readonly latestNps?: { readonly score: number; readonly at: string };
   readonly stage: FunnelStage;
   readonly reachedAt: Partial<Record<FunnelStage, string>>;
+  /** Consent choices: the funnel report leaves out customers whose analytics consent is withdrawn. */
+  readonly consents?: ConsentHistory;
 }
 
 export const funnelProjection: Projection<FunnelPosition> = {
   name: 'funnel',
-  version: 1,
+  version: 2,
   indexes: [[['firstSeenAt', 1]]],
   documentId: (event) => event.customerId,
   evolve: (previous, event) => {
@@ -38,6 +41,7 @@ export const funnelProjection: Projection<FunnelPosition> = {
       ...base,
       position: event.position,
       firstSeenAt: event.occurredAt < base.firstSeenAt ? event.occurredAt : base.firstSeenAt,
+      consents: withConsentChange(base.consents, event),
     };
     switch (event.type) {
       case 'PurchaseCommitted':

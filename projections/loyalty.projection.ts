@@ -1,5 +1,6 @@
-import { SURVEY_SCALES, SurveyKind } from '../src/customers/domain/customer-events';
+import { ConsentPurpose, SURVEY_SCALES, SurveyKind } from '../src/customers/domain/customer-events';
 import { minorDigits, Money } from '../src/customers/domain/money';
+import { ConsentHistory, withConsentChange, withdrawnSince } from './consent';
 import { alreadyFolded, daysBetween, PositionedDoc, Projection } from './projection';
 
 interface DatedFact {
@@ -21,11 +22,13 @@ export interface LoyaltyFacts extends PositionedDoc {
     readonly complaintId: string;
     readonly resolvedAt?: string;
   })[];
+  /** Consent choices: no score is computed for an instant at which profiling was withdrawn. */
+  readonly consents?: ConsentHistory;
 }
 
 export const loyaltyProjection: Projection<LoyaltyFacts> = {
   name: 'loyalty',
-  version: 1,
+  version: 2,
   indexes: [],
   documentId: (event) => event.customerId,
   evolve: (previous, event) => {
@@ -39,6 +42,7 @@ export const loyaltyProjection: Projection<LoyaltyFacts> = {
         complaints: [],
       }),
       position: event.position,
+      consents: withConsentChange(previous?.consents, event),
     };
     const fact = { eventId: event.eventId, at: event.occurredAt };
     switch (event.type) {
@@ -97,6 +101,45 @@ export interface LoyaltyScore {
 }
 
 const WINDOW_DAYS = 365;
+
+/** What a loyalty question answers while the customer's profiling consent is withdrawn: why there is no score. */
+export interface WithheldLoyalty {
+  readonly score: null;
+  readonly tier: null;
+  readonly asOf: string;
+  readonly withheld: { readonly purpose: ConsentPurpose; readonly since: string; readonly reason: string };
+}
+
+/**
+ * The loyalty score as of an instant, unless consent to profiling (or to another purpose the reader's use
+ * needs, such as analytics) was withdrawn at that instant: then why there is none.
+ */
+export function loyaltyAsOf(
+  facts: LoyaltyFacts | null,
+  asOf: string,
+  ledgerCurrency: string,
+  purposes: readonly ConsentPurpose[] = ['profiling'],
+): LoyaltyScore | WithheldLoyalty {
+  for (const purpose of purposes) {
+    const since = withdrawnSince(facts?.consents, purpose, asOf);
+    if (since === undefined) continue;
+    return {
+      score: null,
+      tier: null,
+      asOf,
+      withheld: {
+        purpose,
+        since,
+        reason: `the customer withdrew consent to ${purpose} on ${since}: no loyalty score or tier is computed`,
+      },
+    };
+  }
+  return loyaltyScore(facts, asOf, ledgerCurrency);
+}
+
+export function isWithheld(loyalty: LoyaltyScore | WithheldLoyalty): loyalty is WithheldLoyalty {
+  return 'withheld' in loyalty;
+}
 
 /**
  * The default loyalty formula of DESIGN.md as of instant `asOf` (ISO); only facts that occurred at or

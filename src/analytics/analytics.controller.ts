@@ -1,9 +1,12 @@
 import { Roles } from '../auth/roles';
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ReadLoyaltyParams } from '../customers/read-loyalty/read-loyalty.query';
+import { PseudonymPipe } from '../gdpr/pseudonym.pipe';
 import {
   FunnelParams,
+  ReadPseudonymousLoyalty,
   LoyaltyDistributionParams,
   ReadFunnelReport,
   ReadLoyaltyDistribution,
@@ -17,10 +20,11 @@ export class AnalyticsController {
   @Get('funnel')
   @Roles('analyst')
   @ApiOperation({
-    summary: 'Funnel stages, conversion and median days between stages for a first-seen cohort',
+    summary:
+      'Funnel stages, conversion and median days between stages for a first-seen cohort; customers without analytics consent are left out',
   })
   funnel(@Query() params: FunnelParams) {
-    return this.queries.execute(new ReadFunnelReport(params));
+    return this.queries.execute(new ReadFunnelReport(params, new Date()));
   }
 
   @Get('loyalty')
@@ -28,5 +32,16 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Loyalty distribution and top customers (pseudonymous)' })
   loyalty(@Query() params: LoyaltyDistributionParams) {
     return this.queries.execute(new ReadLoyaltyDistribution(params.top ?? 10, new Date()));
+  }
+
+  @Get('customers/:pseudonym/loyalty')
+  @Roles('analyst')
+  @ApiOperation({
+    summary: "One customer's loyalty by pseudonym (as in the distribution's top list), as of an instant",
+  })
+  customerLoyalty(@Param('pseudonym', PseudonymPipe) pseudonym: string, @Query() params: ReadLoyaltyParams) {
+    return this.queries.execute(
+      new ReadPseudonymousLoyalty(pseudonym, params.asOf ? new Date(params.asOf) : new Date()),
+    );
   }
 }

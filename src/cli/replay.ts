@@ -1,13 +1,16 @@
 import { createWriteStream, WriteStream } from 'node:fs';
 import { customerSummaryProjection, CustomerSummary } from '../../projections/customer-summary.projection';
 import { funnelProjection, FunnelPosition } from '../../projections/funnel.projection';
-import { loyaltyProjection, loyaltyScore, LoyaltyFacts } from '../../projections/loyalty.projection';
+import { loyaltyAsOf, loyaltyProjection, LoyaltyFacts } from '../../projections/loyalty.projection';
 import { ProjectedEvent, Projection } from '../../projections/projection';
 import { summarize } from '../../projections/timeline.projection';
 import { toProjectedEvent } from '../../projections/catalog';
 import { customerStreamId, piiFieldsOf } from '../customers/domain/customer-events';
 import { EventStore, readWholeLog, RecordedEvent } from '../event-store/event-store.port';
+import { AccessLog } from '../gdpr/access-log';
 import { PiiCipher } from '../gdpr/pii-cipher';
+import { Pseudonyms } from '../gdpr/pseudonyms';
+import { ReadModels } from '../read-models/read-models';
 
 export interface ReplayFilter {
   readonly from?: string;
@@ -34,9 +37,48 @@ export async function* customerEvents(
 
 export type ExportFormat = 'ndjson' | 'csv';
 
+/**
+ * Who an export is for. Analysts (the default) get keyed pseudonyms instead of customer ids, no personal-data
+ * fields, and only customers whose analytics consent is not withdrawn. Auditors and admins may ask for ids and
+ * decrypted personal data: each customer whose data is read that way is entered in the access log.
+ */
+export type ExportAudience =
+  | {
+      readonly kind: 'analyst';
+      readonly pseudonymOf: (customerId: string) => string;
+      readonly analyticsAllowed: (customerId: string) => Promise<boolean>;
+    }
+  | {
+      readonly kind: 'personal-data';
+      readonly cipher: PiiCipher;
+      readonly recordRead: (customerId: string) => Promise<void>;
+    };
+
+/** Pseudonyms, no personal data, only customers whose analytics consent is not withdrawn at `now`. */
+export function analystAudience(pseudonyms: Pseudonyms, readModels: ReadModels, now: string): ExportAudience {
+  return {
+    kind: 'analyst',
+    pseudonymOf: (customerId) => pseudonyms.of(customerId),
+    analyticsAllowed: (customerId) => readModels.consentGiven(customerId, 'analytics', now),
+  };
+}
+
+/** Customer ids and decrypted personal data; each customer read is entered in its access log. */
+export function personalDataAudience(
+  cipher: PiiCipher,
+  accessLog: AccessLog,
+  actor: string,
+  requestId: string,
+): ExportAudience {
+  return {
+    kind: 'personal-data',
+    cipher,
+    recordRead: (customerId) => accessLog.record(customerId, actor, 'event-export', requestId),
+  };
+}
+
 const CSV_COLUMNS = [
   'position',
-  'customerId',
   'streamRevision',
   'eventId',
   'type',
@@ -47,20 +89,21 @@ const CSV_COLUMNS = [
   'data',
 ];
 
-/**
- * Writes events as NDJSON or CSV. Pseudonymised by default: personal-data fields are left out and customers
- * appear by id only; `includePersonalData` decrypts them instead.
- */
+/** Writes events as NDJSON or CSV for an audience (see ExportAudience); how many, and how many customers were left out. */
 export async function exportEvents(
   events: AsyncIterable<RecordedEvent>,
   options: {
     format: ExportFormat;
     out: NodeJS.WritableStream;
-    cipher?: PiiCipher;
-    includePersonalData?: boolean;
+    audience: ExportAudience;
     onEvent?: () => void;
   },
-): Promise<number> {
+): Promise<{ written: number; customersLeftOut: number }> {
+  const { audience } = options;
+  const customerColumn = audience.kind === 'analyst' ? 'pseudonym' : 'customerId';
+  const columns = [CSV_COLUMNS[0]!, customerColumn, ...CSV_COLUMNS.slice(1)];
+  /** Per customer: whether its events are exported (analysts) or its read was logged (personal data). */
+  const decided = new Map<string, boolean>();
   let written = 0;
   let chunk = '';
   const flush = async () => {
@@ -68,17 +111,23 @@ export async function exportEvents(
       await new Promise((resolve) => options.out.once('drain', resolve));
     chunk = '';
   };
-  if (options.format === 'csv') options.out.write(`${CSV_COLUMNS.join(',')}\n`);
+  if (options.format === 'csv') options.out.write(`${columns.join(',')}\n`);
   for await (const event of events) {
+    options.onEvent?.();
     const customerId = event.streamId.slice('customer-'.length);
+    if (!decided.has(customerId)) {
+      if (audience.kind === 'analyst') decided.set(customerId, await audience.analyticsAllowed(customerId));
+      else decided.set(customerId, (await audience.recordRead(customerId), true));
+    }
+    if (!decided.get(customerId)) continue;
     const fields = piiFieldsOf(event.type);
     const data =
-      options.includePersonalData && options.cipher
-        ? await options.cipher.decryptFields(customerId, fields, event.data)
+      audience.kind === 'personal-data'
+        ? await audience.cipher.decryptFields(customerId, fields, event.data)
         : Object.fromEntries(Object.entries(event.data).filter(([field]) => !fields.includes(field)));
-    const row = {
+    const row: Record<string, unknown> = {
       position: event.position,
-      customerId,
+      [customerColumn]: audience.kind === 'analyst' ? audience.pseudonymOf(customerId) : customerId,
       streamRevision: event.streamRevision,
       eventId: event.eventId,
       type: event.type,
@@ -91,14 +140,13 @@ export async function exportEvents(
     const line =
       options.format === 'ndjson'
         ? JSON.stringify(row)
-        : CSV_COLUMNS.map((column) => csvCell((row as Record<string, unknown>)[column])).join(',');
+        : columns.map((column) => csvCell(row[column])).join(',');
     chunk += `${line}\n`;
     if (chunk.length > 65_536) await flush();
     written++;
-    options.onEvent?.();
   }
   await flush();
-  return written;
+  return { written, customersLeftOut: [...decided.values()].filter((exported) => !exported).length };
 }
 
 function csvCell(value: unknown): string {
@@ -154,7 +202,7 @@ export async function customerAsOf(
     by,
     events: events.length,
     funnelStage: funnel?.stage ?? null,
-    loyalty: loyaltyScore(facts ?? null, at, ledgerCurrency),
+    loyalty: loyaltyAsOf(facts ?? null, at, ledgerCurrency),
     summary: summary && { ...summary, name: undefined, email: undefined, phone: undefined },
     timeline: [...events]
       .reverse()

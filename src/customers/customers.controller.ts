@@ -71,9 +71,13 @@ export class CustomersController {
 
   @Get()
   @Roles('rep', 'auditor')
-  @ApiOperation({ summary: 'Find customers by e-mail (blind index)' })
-  findByEmail(@Query() params: EmailLookupParams) {
-    return this.queries.execute(new FindCustomersByEmail(params.email));
+  @ApiOperation({
+    summary: 'Find customers by e-mail (blind index); each match is entered in its access log',
+  })
+  findByEmail(@Query() params: EmailLookupParams, @Recording() context: RecordingContext) {
+    return this.queries.execute(
+      new FindCustomersByEmail(params.email, { actor: context.actor, requestId: context.causationId }),
+    );
   }
 
   @Get(':id')
@@ -95,8 +99,11 @@ export class CustomersController {
   }
 
   @Get(':id/loyalty')
-  @Roles('rep', 'analyst')
-  @ApiOperation({ summary: 'Loyalty score as of an instant, with its components and contributing events' })
+  @Roles('rep')
+  @ApiOperation({
+    summary:
+      'Loyalty score as of an instant, with its components and contributing events (analysts: /v1/analytics/customers/:pseudonym/loyalty)',
+  })
   readLoyalty(@Param('id', CustomerIdPipe) customerId: string, @Query() params: ReadLoyaltyParams) {
     return this.queries.execute(
       new ReadLoyalty(customerId, params.asOf ? new Date(params.asOf) : new Date()),

@@ -17,7 +17,16 @@ import { ANONYMOUS } from '../http/recording-context.decorator';
 
 export const accessStreamId = (customerId: string) => `access-${customerId}`;
 
-export type PersonalDataResource = 'profile' | 'timeline' | 'events' | 'export' | 'audit-trail';
+/** What was read: an HTTP resource, a lookup that revealed who someone is, or a CLI export. */
+export type PersonalDataResource =
+  | 'profile'
+  | 'timeline'
+  | 'events'
+  | 'export'
+  | 'audit-trail'
+  | 'email-lookup'
+  | 'pseudonym-resolution'
+  | 'event-export';
 
 /** Who read which personal data of a customer, appended to `access-<customerId>`, never to the customer stream. */
 @Injectable()

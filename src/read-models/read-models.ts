@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { consentGiven } from '../../projections/consent';
 import { CustomerSummary } from '../../projections/customer-summary.projection';
+import { ConsentPurpose } from '../customers/domain/customer-events';
 import { FunnelPosition } from '../../projections/funnel.projection';
 import { LoyaltyFacts } from '../../projections/loyalty.projection';
 import { TimelineEntry } from '../../projections/timeline.projection';
@@ -28,6 +30,14 @@ export class ReadModels {
 
   funnel(customerId: string) {
     return this.store.get<FunnelPosition>(this.engine.collection('funnel'), customerId);
+  }
+
+  /**
+   * Whether processing for a purpose is allowed for a customer at an instant, by the consent history the
+   * funnel read model keeps (a customer it has not folded yet has made no recorded choice).
+   */
+  async consentGiven(customerId: string, purpose: ConsentPurpose, at: string): Promise<boolean> {
+    return consentGiven((await this.funnel(customerId))?.consents, purpose, at);
   }
 
   funnelCohort(firstSeenFrom?: string, firstSeenTo?: string) {

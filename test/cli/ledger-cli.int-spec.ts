@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Pseudonyms } from '../../src/gdpr/pseudonyms';
 
 const ROOT = join(__dirname, '..', '..');
 const DATA = join(ROOT, '..', 'shared', 'data');
@@ -122,15 +123,19 @@ describe('ledger CLI', () => {
     ]);
 
     expect(pseudonymous.stdout).not.toContain('Wilhelmina');
+    expect(pseudonymous.stdout).not.toContain('nd-1');
     expect(JSON.parse(pseudonymous.stdout.trim())).toMatchObject({
-      customerId: 'nd-1',
+      pseudonym: new Pseudonyms(Buffer.from(env.LEDGER_MASTER_KEY, 'base64')).of('nd-1'),
       type: 'SurveyAnswered',
       data: { kind: 'csat', score: 5 },
     });
-    expect(JSON.parse(identified.stdout.trim()).data.comment).toBe('Wonderful Wilhelmina');
+    expect(JSON.parse(identified.stdout.trim())).toMatchObject({
+      customerId: 'nd-1',
+      data: { comment: 'Wonderful Wilhelmina' },
+    });
     const lines = readFileSync(join(directory, 'purchases.csv'), 'utf8').trim().split('\n');
     expect(lines[0]).toBe(
-      'position,customerId,streamRevision,eventId,type,occurredAt,recordedAt,actor,channel,data',
+      'position,pseudonym,streamRevision,eventId,type,occurredAt,recordedAt,actor,channel,data',
     );
     expect(lines).toHaveLength(1 + 214);
     expect(csv.code).toBe(0);
@@ -189,6 +194,11 @@ describe('ledger CLI', () => {
 
     const exported = JSON.parse((await ledger(env, ['export-subject', 'nd-1'])).stdout);
     expect(exported.events[0].data.comment).toBe('Wonderful Wilhelmina');
+    // The export with personal data (previous test) and this subject export are both in the access log.
+    const again = JSON.parse((await ledger(env, ['export-subject', 'nd-1'])).stdout);
+    expect(again.accessLog.map((entry: { resource: string }) => entry.resource)).toEqual(
+      expect.arrayContaining(['event-export', 'export']),
+    );
 
     const refused = await ledger(env, ['erase', 'nd-1'], 'someone-else\n');
     expect(refused.code).toBe(1);

@@ -1,10 +1,13 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { ROLES, Role } from '../../src/auth/roles';
+import { Pseudonyms } from '../../src/gdpr/pseudonyms';
 import { LedgerTestApp } from '../support/ledger-app';
 import { aPurchase, aRegistration } from '../fixtures/touchpoints';
 
 const keyOf = (role: Role) => `test-key-for-the-${role}-role-0123456789`;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const MASTER_KEY = randomBytes(32);
+const PSEUDONYM_OF_M1 = new Pseudonyms(MASTER_KEY).of('m-1');
 
 /** Every endpoint with the roles DESIGN.md allows, walked with every role, no key, an unknown and a malformed key. */
 const ENDPOINTS: {
@@ -41,7 +44,9 @@ const ENDPOINTS: {
   { method: 'GET', url: '/v1/customers/m-1', roles: ['rep', 'auditor'] },
   { method: 'GET', url: '/v1/customers?email=ada.lovelace@example.org', roles: ['rep', 'auditor'] },
   { method: 'GET', url: '/v1/customers/m-1/timeline', roles: ['rep', 'auditor'] },
-  { method: 'GET', url: '/v1/customers/m-1/loyalty', roles: ['rep', 'analyst'] },
+  { method: 'GET', url: '/v1/customers/m-1/loyalty', roles: ['rep'] },
+  { method: 'GET', url: `/v1/analytics/customers/${PSEUDONYM_OF_M1}/loyalty`, roles: ['analyst'] },
+  { method: 'GET', url: `/v1/pseudonyms/${PSEUDONYM_OF_M1}`, roles: ['auditor', 'admin'] },
   { method: 'GET', url: '/v1/customers/m-1/events', roles: ['auditor', 'admin'] },
   { method: 'GET', url: '/v1/analytics/funnel', roles: ['analyst'] },
   { method: 'GET', url: '/v1/analytics/loyalty', roles: ['analyst'] },
@@ -58,6 +63,7 @@ describe('roles by API key', () => {
 
   beforeAll(async () => {
     ledger = await LedgerTestApp.start({
+      masterKey: MASTER_KEY,
       apiKeys: ROLES.map((role) => ({
         principal: `${role}-person`,
         roles: [role],
@@ -118,6 +124,24 @@ describe('roles by API key', () => {
     const analyst = { authorization: `Bearer ${keyOf('analyst')}` };
     const loyalty = await ledger.request('GET', '/v1/analytics/loyalty', undefined, analyst);
     expect(JSON.stringify(loyalty.body)).not.toMatch(/Ada|Lovelace|example\.org/);
+    const top = loyalty.body.top as Record<string, unknown>[];
+    expect(top.map((entry) => Object.keys(entry).sort())).toEqual(
+      top.map(() => ['pseudonym', 'score', 'tier']),
+    );
+    expect(top.map((entry) => new Pseudonyms(MASTER_KEY).resolve(entry.pseudonym as string)).sort()).toEqual([
+      'm-1',
+      'm-2',
+    ]);
     expect((await ledger.request('GET', '/v1/customers/m-1', undefined, analyst)).status).toBe(403);
+    expect((await ledger.request('GET', '/v1/customers/m-1/loyalty', undefined, analyst)).status).toBe(403);
+    const byPseudonym = await ledger.request(
+      'GET',
+      `/v1/analytics/customers/${PSEUDONYM_OF_M1}/loyalty`,
+      undefined,
+      analyst,
+    );
+    expect(byPseudonym.status).toBe(200);
+    expect(byPseudonym.body.pseudonym).toBe(PSEUDONYM_OF_M1);
+    expect(JSON.stringify(byPseudonym.body)).not.toContain('"m-1"');
   });
 });

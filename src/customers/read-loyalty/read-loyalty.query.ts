@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { IsOptional } from 'class-validator';
-import { loyaltyScore, LoyaltyScore } from '../../../projections/loyalty.projection';
+import { loyaltyAsOf, LoyaltyScore, WithheldLoyalty } from '../../../projections/loyalty.projection';
 import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
 import { IsIsoTimestamp } from '../../http/validators';
 import { ReadModels } from '../../read-models/read-models';
@@ -12,8 +12,11 @@ export class ReadLoyaltyParams {
   @IsOptional() @IsIsoTimestamp() asOf?: string;
 }
 
-/** A customer's loyalty score as of an instant, with its components and contributing events. */
-export class ReadLoyalty extends Query<LoyaltyScore & { customerId: string }> {
+/**
+ * A customer's loyalty score as of an instant, with its components and contributing events; while profiling
+ * consent was withdrawn at that instant, why there is none.
+ */
+export class ReadLoyalty extends Query<(LoyaltyScore | WithheldLoyalty) & { customerId: string }> {
   constructor(
     readonly customerId: string,
     readonly asOf: Date,
@@ -32,6 +35,6 @@ export class ReadLoyaltyHandler implements IQueryHandler<ReadLoyalty> {
   async execute({ customerId, asOf }: ReadLoyalty) {
     if (!(await this.readModels.summary(customerId))) throw unknownCustomer(customerId);
     const facts = await this.readModels.loyaltyFacts(customerId);
-    return { customerId, ...loyaltyScore(facts ?? null, asOf.toISOString(), this.config.ledgerCurrency) };
+    return { customerId, ...loyaltyAsOf(facts ?? null, asOf.toISOString(), this.config.ledgerCurrency) };
   }
 }

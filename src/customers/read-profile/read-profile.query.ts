@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { loyaltyScore } from '../../../projections/loyalty.projection';
+import { isWithheld, loyaltyAsOf } from '../../../projections/loyalty.projection';
 import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
 import { ERASED_VALUE, PiiCipher } from '../../gdpr/pii-cipher';
 import { ReadModels } from '../../read-models/read-models';
@@ -37,7 +37,7 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
       email: summary.email,
       phone: summary.phone,
     });
-    const loyalty = loyaltyScore(facts ?? null, now.toISOString(), this.config.ledgerCurrency);
+    const loyalty = loyaltyAsOf(facts ?? null, now.toISOString(), this.config.ledgerCurrency);
     const currency = this.config.ledgerCurrency;
     return {
       customerId,
@@ -47,7 +47,9 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
       country: summary.country,
       source: summary.source,
       funnelStage: funnel?.stage ?? 'browsing',
-      loyalty: { score: loyalty.score, tier: loyalty.tier, components: loyalty.components },
+      loyalty: isWithheld(loyalty)
+        ? loyalty
+        : { score: loyalty.score, tier: loyalty.tier, components: loyalty.components },
       purchaseCount: summary.purchaseCount,
       netSpend: {
         amount: toDecimal({ amountMinor: summary.netSpendMinor[currency] ?? 0, currency }),

@@ -319,12 +319,23 @@ export function profileCard(profile, { onResolve, onNewComplaint }) {
         h('h2', { id: 'profile-name', tabindex: '-1' }, title === ERASED ? 'Erased customer' : title),
         h('p', { class: 'customer-id' }, profile.customerId),
       ),
-      h(
-        'div',
-        { class: `score tier-${profile.loyalty.tier}`, id: 'loyalty-score' },
-        h('span', { class: 'score-value' }, String(profile.loyalty.score)),
-        h('span', { class: 'score-label' }, `loyalty · ${profile.loyalty.tier}`),
-      ),
+      profile.loyalty.withheld
+        ? h(
+            'div',
+            { class: 'score tier-withheld', id: 'loyalty-score', title: profile.loyalty.withheld.reason },
+            h('span', { class: 'score-value' }, '–'),
+            h(
+              'span',
+              { class: 'score-label' },
+              `no score: ${profile.loyalty.withheld.purpose} consent withdrawn`,
+            ),
+          )
+        : h(
+            'div',
+            { class: `score tier-${profile.loyalty.tier}`, id: 'loyalty-score' },
+            h('span', { class: 'score-value' }, String(profile.loyalty.score)),
+            h('span', { class: 'score-label' }, `loyalty · ${profile.loyalty.tier}`),
+          ),
       h(
         'ol',
         { class: 'stages', 'aria-label': `Funnel stage: ${profile.funnelStage}` },
@@ -339,7 +350,9 @@ export function profileCard(profile, { onResolve, onNewComplaint }) {
           ),
         ),
       ),
-      loyaltyWhy(profile.loyalty, profile.netSpend.currency),
+      profile.loyalty.withheld
+        ? h('p', { class: 'why' }, profile.loyalty.withheld.reason)
+        : loyaltyWhy(profile.loyalty, profile.netSpend.currency),
     ),
     h(
       'section',

@@ -1,0 +1,53 @@
+import { ConsentPurpose } from '../src/customers/domain/customer-events';
+import { ALLOWED_WITHOUT_RECORDED_CHOICE } from '../src/customers/domain/processing-purposes';
+import { ProjectedEvent } from './projection';
+
+/** One recorded choice of the customer, by when it happened (occurredAt). */
+export interface ConsentChange {
+  readonly purpose: ConsentPurpose;
+  readonly granted: boolean;
+  readonly at: string;
+}
+
+/** Every consent choice of a customer, in the order of `at`, so any instant can be asked. */
+export type ConsentHistory = readonly ConsentChange[];
+
+/** The history with the event's choice added in time order, or unchanged for other events. */
+export function withConsentChange(
+  history: ConsentHistory | undefined,
+  event: ProjectedEvent,
+): ConsentHistory {
+  const current = history ?? [];
+  if (event.type !== 'ConsentGranted' && event.type !== 'ConsentWithdrawn') return current;
+  const change = {
+    purpose: event.data.purpose,
+    granted: event.type === 'ConsentGranted',
+    at: event.occurredAt,
+  };
+  return [...current, change].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+}
+
+/** Whether processing for `purpose` was allowed at instant `at`: the latest choice at or before it decides. */
+export function consentGiven(
+  history: ConsentHistory | undefined,
+  purpose: ConsentPurpose,
+  at: string,
+): boolean {
+  let allowed = ALLOWED_WITHOUT_RECORDED_CHOICE;
+  for (const change of history ?? []) {
+    if (change.at > at) break;
+    if (change.purpose === purpose) allowed = change.granted;
+  }
+  return allowed;
+}
+
+/** When the withdrawal in force at `at` was made, if processing for `purpose` was not allowed then. */
+export function withdrawnSince(
+  history: ConsentHistory | undefined,
+  purpose: ConsentPurpose,
+  at: string,
+): string | undefined {
+  if (consentGiven(history, purpose, at)) return undefined;
+  const choices = (history ?? []).filter((change) => change.purpose === purpose && change.at <= at);
+  return choices[choices.length - 1]?.at;
+}
