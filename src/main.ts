@@ -1,29 +1,22 @@
 import 'reflect-metadata';
 import { createApp } from './app.factory';
-import { loadConfigOrExit } from './config/ledger-config';
+import { loadConfigOrExit, startupWarnings } from './config/ledger-config';
 import { createLogger } from './logging/logger';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel);
-  if (config.masterKeyGenerated) {
-    logger.warn(
-      { file: `${config.dataDir}/master.key` },
-      'LEDGER_MASTER_KEY is not set: using a generated master key stored beside the data. Fine for a demo; in production set LEDGER_MASTER_KEY from a secret store.',
-    );
-  }
+  for (const warning of startupWarnings(config)) logger.warn(warning);
   const app = await createApp(config, logger);
-  // Without API keys the service is open, so it only listens on this machine.
-  const host = '127.0.0.1';
-  logger.warn(
-    'no API keys are configured: the service runs OPEN (no authentication) and listens on localhost only',
-  );
-  await app.listen(config.port, host);
+  await app.listen(config.port, config.host);
+  // An IPv6 address needs brackets in a URL; 0.0.0.0 and :: mean every interface, so the URL is a pattern.
+  const origin = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   logger.info(
     {
-      url: `http://${host}:${config.port}`,
-      docs: `http://${host}:${config.port}/docs`,
+      url: origin,
+      docs: `${origin}/docs`,
       dataDir: config.dataDir,
+      authentication: config.apiKeys.length > 0 ? `${config.apiKeys.length} API keys` : 'none (open)',
     },
     'ledger listening',
   );

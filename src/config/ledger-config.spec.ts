@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigurationError, loadConfig } from './ledger-config';
+import { ConfigurationError, isLoopbackAddress, loadConfig, startupWarnings } from './ledger-config';
 
 describe('loadConfig', () => {
   const dataDir = () => mkdtempSync(join(tmpdir(), 'ledger-config-'));
@@ -81,5 +81,98 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATA_DIR: dir, LEDGER_API_KEYS_FILE: join(dir, 'missing.json') })).toThrow(
       /does not exist/,
     );
+  });
+
+  describe('HOST and API keys', () => {
+    const keysFile = (keys: object[]) => {
+      const dir = dataDir();
+      const file = join(dir, 'keys.json');
+      writeFileSync(file, JSON.stringify(keys));
+      return { dir, file };
+    };
+    const problemsOf = (env: NodeJS.ProcessEnv): string[] => {
+      try {
+        loadConfig(env);
+      } catch (thrown) {
+        if (thrown instanceof ConfigurationError) return thrown.problems;
+        throw thrown;
+      }
+      return [];
+    };
+    const anAdminKey = { principal: 'ops', roles: ['admin'], keySha256: 'b'.repeat(64) };
+
+    it('listens on 127.0.0.1 by default, with or without keys', () => {
+      const { dir, file } = keysFile([anAdminKey]);
+      expect(loadConfig({ DATA_DIR: dir }).host).toBe('127.0.0.1');
+      expect(loadConfig({ DATA_DIR: dir, LEDGER_API_KEYS_FILE: file }).host).toBe('127.0.0.1');
+    });
+
+    it('binds to every interface only when API keys are configured', () => {
+      const { dir, file } = keysFile([anAdminKey]);
+      expect(loadConfig({ DATA_DIR: dir, LEDGER_API_KEYS_FILE: file, HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+      expect(loadConfig({ DATA_DIR: dir, LEDGER_API_KEYS_FILE: file, HOST: '::' }).host).toBe('::');
+
+      expect(problemsOf({ DATA_DIR: dir, HOST: '0.0.0.0' })).toEqual([
+        'HOST 0.0.0.0 is not a loopback address, but no API keys are configured: set LEDGER_API_KEYS_FILE, or leave HOST unset (127.0.0.1) to run open on this machine only',
+      ]);
+      expect(problemsOf({ DATA_DIR: dir, HOST: '10.1.2.3' })).toEqual([
+        expect.stringMatching(/^HOST 10\.1\.2\.3 is not a loopback address, but no API keys are configured/),
+      ]);
+    });
+
+    it('refuses a wide bind when the keys file holds no keys, and does not pile on when it is broken', () => {
+      const empty = keysFile([]);
+      expect(problemsOf({ DATA_DIR: empty.dir, LEDGER_API_KEYS_FILE: empty.file, HOST: '0.0.0.0' })).toEqual([
+        'HOST 0.0.0.0 is not a loopback address, but LEDGER_API_KEYS_FILE holds no keys: an open service listens on a loopback address only',
+      ]);
+      const broken = keysFile([{ principal: 'ops', roles: ['root'], keySha256: 'b'.repeat(64) }]);
+      expect(
+        problemsOf({ DATA_DIR: broken.dir, LEDGER_API_KEYS_FILE: broken.file, HOST: '0.0.0.0' }),
+      ).toEqual([expect.stringContaining('LEDGER_API_KEYS_FILE[0].roles must be')]);
+    });
+
+    it('runs open on any loopback address', () => {
+      const dir = dataDir();
+      for (const host of ['127.0.0.1', '127.0.0.53', '::1', 'localhost', '::ffff:127.0.0.1']) {
+        expect(loadConfig({ DATA_DIR: dir, HOST: host }).host).toBe(host);
+      }
+    });
+
+    it('rejects a HOST that is not an address to bind to', () => {
+      const dir = dataDir();
+      for (const host of ['example.org', '0.0.0.0:3000', '300.1.1.1', 'http://0.0.0.0']) {
+        expect(problemsOf({ DATA_DIR: dir, HOST: host })).toEqual([
+          `HOST must be an IP address to listen on, such as 127.0.0.1, or 0.0.0.0 for every interface with API keys; "${host}" is not`,
+        ]);
+      }
+    });
+
+    it('tells loopback from other addresses', () => {
+      expect(
+        ['127.0.0.1', '127.255.0.9', '::1', '0:0:0:0:0:0:0:1', 'LOCALHOST'].map(isLoopbackAddress),
+      ).toEqual([true, true, true, true, true]);
+      expect(
+        ['0.0.0.0', '::', '192.168.1.5', '128.0.0.1', 'fe80::1', '::ffff:10.0.0.1'].map(isLoopbackAddress),
+      ).toEqual([false, false, false, false, false, false]);
+    });
+
+    it('warns that the service runs open only when it is open', () => {
+      const { dir, file } = keysFile([anAdminKey]);
+      const key = randomBytes(32).toString('base64');
+      const open = startupWarnings(loadConfig({ DATA_DIR: dir, LEDGER_MASTER_KEY: key }));
+      const keyed = startupWarnings(
+        loadConfig({ DATA_DIR: dir, LEDGER_MASTER_KEY: key, LEDGER_API_KEYS_FILE: file, HOST: '0.0.0.0' }),
+      );
+
+      expect(open).toEqual([
+        'no API keys are configured (LEDGER_API_KEYS_FILE): the service runs OPEN, without authentication, and listens on 127.0.0.1 only',
+      ]);
+      expect(keyed).toEqual([]);
+      expect(startupWarnings(loadConfig({ DATA_DIR: dir, LEDGER_API_KEYS_FILE: file }))).toEqual([
+        expect.stringMatching(
+          /^LEDGER_MASTER_KEY is not set: using a generated master key stored in .*master\.key/,
+        ),
+      ]);
+    });
   });
 });

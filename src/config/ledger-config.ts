@@ -1,8 +1,9 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBase64, IsIn, IsInt, IsOptional, IsString, Max, Min, validateSync } from 'class-validator';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { RETAINABLE_EVENT_TYPES } from '../../projections/projection';
 import { ApiKey, parseApiKeys } from '../auth/roles';
 import { RetentionRule } from '../event-store/event-store.port';
@@ -18,6 +19,11 @@ class EnvironmentVariables {
   @Min(1, { message: 'PORT must be an integer from 1 to 65535' })
   @Max(65535, { message: 'PORT must be an integer from 1 to 65535' })
   PORT?: number;
+
+  /** The address to listen on; checked in loadConfig against the API keys. */
+  @IsOptional()
+  @IsString()
+  HOST?: string;
 
   @IsOptional()
   @IsString()
@@ -62,10 +68,17 @@ class EnvironmentVariables {
   @IsOptional()
   @IsString()
   MONGO_URL?: string;
+
+  /** The Ed25519 private key (PEM) that signs anchors; must live outside DATA_DIR. */
+  @IsOptional()
+  @IsString()
+  LEDGER_ANCHOR_KEY_FILE?: string;
 }
 
 export interface LedgerConfig {
   readonly port: number;
+  /** The address the HTTP server listens on: loopback unless API keys are configured. */
+  readonly host: string;
   readonly dataDir: string;
   readonly ledgerCurrency: string;
   readonly masterKey: Buffer;
@@ -80,8 +93,10 @@ export interface LedgerConfig {
   readonly eventStoreUrl?: string;
   /** MongoDB instead of the embedded read store and key store, when set. */
   readonly mongoUrl?: string;
-  /** From LEDGER_API_KEYS_FILE; empty means the service runs open on localhost. */
+  /** From LEDGER_API_KEYS_FILE; empty means the service runs open, on a loopback address only. */
   readonly apiKeys: readonly ApiKey[];
+  /** LEDGER_ANCHOR_KEY_FILE: the private key that signs anchors, outside dataDir. */
+  readonly anchorKeyFile?: string;
 }
 
 export class ConfigurationError extends Error {
@@ -134,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
       return { type, maxAgeDays: Number(days) };
     });
   let apiKeys: ApiKey[] = [];
+  let keysFileLoaded = false;
   if (variables.LEDGER_API_KEYS_FILE) {
     if (!existsSync(variables.LEDGER_API_KEYS_FILE)) {
       problems.push(`LEDGER_API_KEYS_FILE ${variables.LEDGER_API_KEYS_FILE} does not exist`);
@@ -141,13 +157,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
       const parsed = parseApiKeys(readFileSync(variables.LEDGER_API_KEYS_FILE, 'utf8'));
       problems.push(...parsed.problems);
       apiKeys = parsed.keys;
+      keysFileLoaded = parsed.problems.length === 0;
     }
+  }
+  const host = variables.HOST ?? DEFAULT_HOST;
+  if (!isBindAddress(host)) {
+    problems.push(
+      `HOST must be an IP address to listen on, such as 127.0.0.1, or 0.0.0.0 for every interface with API keys; "${host}" is not`,
+    );
+  } else if (!isLoopbackAddress(host) && apiKeys.length === 0) {
+    // A keys file that failed to load has its own messages; the host's is about a service left open.
+    if (!variables.LEDGER_API_KEYS_FILE) {
+      problems.push(
+        `HOST ${host} is not a loopback address, but no API keys are configured: set LEDGER_API_KEYS_FILE, or leave HOST unset (${DEFAULT_HOST}) to run open on this machine only`,
+      );
+    } else if (keysFileLoaded) {
+      problems.push(
+        `HOST ${host} is not a loopback address, but LEDGER_API_KEYS_FILE holds no keys: an open service listens on a loopback address only`,
+      );
+    }
+  }
+  if (
+    variables.LEDGER_ANCHOR_KEY_FILE &&
+    isInsideDirectory(resolve(variables.DATA_DIR ?? './data'), variables.LEDGER_ANCHOR_KEY_FILE)
+  ) {
+    problems.push(
+      `LEDGER_ANCHOR_KEY_FILE ${variables.LEDGER_ANCHOR_KEY_FILE} is inside DATA_DIR: whoever can alter the data could then sign anchors for it; keep the key on another disk or host`,
+    );
   }
   if (problems.length > 0) throw new ConfigurationError(problems);
 
   const dataDir = resolve(variables.DATA_DIR ?? './data');
   return {
     port: variables.PORT ?? 3000,
+    host,
     dataDir,
     ledgerCurrency: variables.LEDGER_CURRENCY ?? 'EUR',
     masterKey: masterKey ?? localMasterKey(dataDir),
@@ -159,7 +202,53 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     mongoUrl: variables.MONGO_URL,
     logLevel: variables.LOG_LEVEL ?? 'info',
     apiKeys,
+    anchorKeyFile: variables.LEDGER_ANCHOR_KEY_FILE && resolve(variables.LEDGER_ANCHOR_KEY_FILE),
   };
+}
+
+/**
+ * Whether the file is (or would be created) inside the directory, following symbolic links on both sides so
+ * that a link cannot smuggle a path in or out.
+ */
+export function isInsideDirectory(directory: string, file: string): boolean {
+  const real = (path: string) => (existsSync(path) ? realpathSync(path) : resolve(path));
+  const target = existsSync(file) ? realpathSync(file) : join(real(dirname(resolve(file))), basename(file));
+  const path = relative(real(directory), target);
+  return path === '' || (path !== '..' && !path.startsWith(`..${sep}`) && !isAbsolute(path));
+}
+
+/** Where the service listens when HOST is not set: this machine only, whether or not keys are configured. */
+export const DEFAULT_HOST = '127.0.0.1';
+
+/** An IP literal, or `localhost`: what the server can bind to without a name lookup that might go elsewhere. */
+function isBindAddress(host: string): boolean {
+  return host === 'localhost' || isIP(host) !== 0;
+}
+
+/** Addresses that only this machine can reach: 127.0.0.0/8, ::1 (also IPv4-mapped) and localhost. */
+export function isLoopbackAddress(host: string): boolean {
+  const address = host.toLowerCase().replace(/^::ffff:/, '');
+  if (address === 'localhost' || address === '::1' || address === '0:0:0:0:0:0:0:1') return true;
+  return isIP(address) === 4 && address.startsWith('127.');
+}
+
+/**
+ * What the operator must hear at start, as log messages. Returned rather than logged so that the rule (warn that
+ * the service is open only when it is) is tested here and main.ts only prints.
+ */
+export function startupWarnings(config: LedgerConfig): string[] {
+  const warnings: string[] = [];
+  if (config.masterKeyGenerated) {
+    warnings.push(
+      `LEDGER_MASTER_KEY is not set: using a generated master key stored in ${join(config.dataDir, 'master.key')}. Fine for a demo; in production set LEDGER_MASTER_KEY from a secret store.`,
+    );
+  }
+  if (config.apiKeys.length === 0) {
+    warnings.push(
+      `no API keys are configured (LEDGER_API_KEYS_FILE): the service runs OPEN, without authentication, and listens on ${config.host} only`,
+    );
+  }
+  return warnings;
 }
 
 /** The configuration, or a message per bad value on stderr and exit code 2. */

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CustomerLedger } from '../../src/customers/customer-ledger';
 import { LedgerTestApp } from '../support/ledger-app';
 import { aPurchase, aRegistration, aTouchpoint } from '../fixtures/touchpoints';
 
@@ -86,10 +87,127 @@ describe('GDPR: erasure, export, audit trail, verification, e-mail lookup', () =
 
     const again = await ledger.request('DELETE', `/v1/customers/${customerId}`);
     expect(again.status).toBe(200);
-    expect(again.body).toMatchObject({ alreadyErased: true, stores: [] });
+    expect(again.body).toEqual({ ...erasure.body, alreadyErased: true });
     expect((await ledger.post('/v1/touchpoints', aPurchase(customerId))).status).toBe(410);
     expect((await ledger.post('/v1/customers', aRegistration({ customerId }))).status).toBe(410);
     expect((await ledger.request('DELETE', '/v1/customers/never-known')).status).toBe(404);
+  });
+
+  it('answers a repeated erasure with the original report: request id, time, position and stores', async () => {
+    const customerId = `c-${randomUUID().slice(0, 8)}`;
+    await ledger.post('/v1/customers', aRegistration({ customerId, email: `${customerId}@repeat.example` }));
+    await ledger.post('/v1/touchpoints', aPurchase(customerId));
+
+    const first = await ledger.request('DELETE', `/v1/customers/${customerId}?requestId=DSR-100`);
+    const erasedEvent = (await ledger.get(`/v1/customers/${customerId}/events`)).body.events[2];
+    const second = await ledger.request('DELETE', `/v1/customers/${customerId}?requestId=DSR-101`);
+
+    expect(first.status).toBe(200);
+    expect(erasedEvent.type).toBe('CustomerErased');
+    expect(first.body).toEqual({
+      customerId,
+      requestId: 'DSR-100',
+      alreadyErased: false,
+      erasedAt: erasedEvent.metadata.recordedAt,
+      position: erasedEvent.position,
+      stores: [
+        expect.objectContaining({
+          store: 'event store',
+          action: expect.stringContaining(`position ${erasedEvent.position}`),
+        }),
+        expect.objectContaining({ store: 'subject key store', action: expect.stringContaining('destroyed') }),
+        { store: 'e-mail blind index', action: '1 entries removed' },
+        expect.objectContaining({ store: 'read models' }),
+      ],
+    });
+    expect(second.status).toBe(200);
+    expect(second.body).toEqual({ ...first.body, alreadyErased: true });
+  });
+
+  it('answers a repeated erasure with the original report after a restart on the same data', async () => {
+    const customerId = `c-${randomUUID().slice(0, 8)}`;
+    let service = await LedgerTestApp.start();
+    try {
+      await service.post('/v1/customers', aRegistration({ customerId }));
+      const first = await service.request('DELETE', `/v1/customers/${customerId}?requestId=DSR-200`);
+      expect(first.body).toMatchObject({ requestId: 'DSR-200', alreadyErased: false });
+
+      service = await service.restart();
+      const afterRestart = await service.request('DELETE', `/v1/customers/${customerId}`);
+
+      expect(afterRestart.status).toBe(200);
+      expect(afterRestart.body).toEqual({ ...first.body, alreadyErased: true });
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('rebuilds the report of an interrupted erasure from its event and finishes what was left, once', async () => {
+    const customerId = `c-${randomUUID().slice(0, 8)}`;
+    let service = await LedgerTestApp.start();
+    try {
+      await service.post('/v1/customers', aRegistration({ customerId, email: `${customerId}@cut.example` }));
+      // CustomerErased recorded, then the process stops: data key and blind-index entry are still there.
+      const interruptedAt = new Date('2025-03-04T05:06:07.000Z');
+      const [recorded] = await service.app.get(CustomerLedger).execute(
+        [
+          {
+            customerId,
+            command: {
+              kind: 'EraseCustomer',
+              occurredAt: interruptedAt,
+              requestId: 'DSR-300',
+              reason: 'test',
+            },
+          },
+        ],
+        { actor: 'admin', causationId: 'cut', correlationId: 'cut', now: interruptedAt },
+      );
+      service = await service.restart();
+
+      const finishing = await service.request('DELETE', `/v1/customers/${customerId}?requestId=DSR-301`);
+
+      const original = {
+        customerId,
+        requestId: 'DSR-300',
+        alreadyErased: true,
+        erasedAt: interruptedAt.toISOString(),
+        position: recorded!.position,
+        stores: [
+          expect.objectContaining({ store: 'event store' }),
+          expect.objectContaining({ store: 'read models' }),
+        ],
+        reconstructed: true,
+      };
+      expect(finishing.status).toBe(200);
+      expect(finishing.body).toEqual({
+        ...original,
+        finishedNow: [
+          { store: 'subject key store', action: 'data key destroyed; file checkpointed with secure_delete' },
+          { store: 'e-mail blind index', action: '1 entries removed' },
+        ],
+      });
+      expect((await service.get(`/v1/customers?email=${customerId}%40cut.example`)).body.customers).toEqual(
+        [],
+      );
+      expect((await service.get(`/v1/customers/${customerId}/events`)).body.events[0].data.email).toBe(
+        '[erased]',
+      );
+
+      const later = await service.request('DELETE', `/v1/customers/${customerId}`);
+      expect(later.body).toEqual({
+        ...original,
+        finishedLater: finishing.body.finishedNow.map((entry: object) => ({
+          ...entry,
+          finishedAt: expect.any(String),
+        })),
+      });
+      expect(Date.parse(later.body.finishedLater[0].finishedAt)).toBeGreaterThan(interruptedAt.getTime());
+      service = await service.restart();
+      expect((await service.request('DELETE', `/v1/customers/${customerId}`)).body).toEqual(later.body);
+    } finally {
+      await service.stop();
+    }
   });
 
   it('exports everything held about a customer, with the access log', async () => {

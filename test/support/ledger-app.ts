@@ -24,6 +24,7 @@ export class LedgerTestApp {
   static async start(overrides: Partial<LedgerConfig> = {}): Promise<LedgerTestApp> {
     const config: LedgerConfig = {
       port: 0,
+      host: '127.0.0.1',
       dataDir: mkdtempSync(join(tmpdir(), 'ledger-e2e-')),
       ledgerCurrency: 'EUR',
       masterKey: randomBytes(32),
@@ -70,6 +71,15 @@ export class LedgerTestApp {
 
   get(url: string) {
     return this.request('GET', url);
+  }
+
+  /**
+   * Closes this service and starts a new one on the same data directory and master key, as a process restart
+   * would: only what the stores kept survives. Use the returned app from then on.
+   */
+  async restart(): Promise<LedgerTestApp> {
+    await this.app.close();
+    return LedgerTestApp.start(this.config);
   }
 
   async stop(): Promise<void> {
