@@ -89,6 +89,36 @@ export interface SubscribeOptions {
 export type StreamMetadata = Record<string, unknown>;
 
 /**
+ * The store's own record of where a stream ends, kept apart from the events themselves (SQLite: the `streams`
+ * row; EventStoreDB: the stream's index). Verification holds it against the stream's last event, so that a
+ * removed last event cannot go unnoticed.
+ */
+export interface StreamHead {
+  readonly streamId: string;
+  /** The last revision, -1 for a stream that holds only metadata. */
+  readonly streamRevision: number;
+  /** The hash of the last event, GENESIS_HASH when there is none. */
+  readonly hash: string;
+}
+
+/** What the store knows about the whole log, read at one instant. */
+export interface LogSummary {
+  /** The position of the last event, 0 when empty. */
+  readonly lastPosition: number;
+  /**
+   * Events, and streams with at least one event, up to lastPosition as the store counted them while appending
+   * (in the same transaction as the events); absent where the backend keeps no count of its own. A removed
+   * stream leaves nothing else behind to notice it by.
+   */
+  readonly counted?: { readonly streams: number; readonly events: number };
+  /**
+   * True when positions run 1, 2, 3... without gaps (SQLite row ids), so that a gap is itself a removed event;
+   * false where positions are byte offsets (EventStoreDB).
+   */
+  readonly densePositions: boolean;
+}
+
+/**
  * The append-only event log: one stream per aggregate, a global order over all streams, exact idempotency
  * by event id and optimistic concurrency by stream revision. Every adapter passes test/contract/event-store.contract.ts.
  */
@@ -116,6 +146,19 @@ export interface EventStore {
 
   /** The position of the last event in the log, 0 when empty. */
   lastPosition(): Promise<number>;
+
+  /** The last position and the store's own counts, read together (see LogSummary). */
+  logSummary(): Promise<LogSummary>;
+
+  /** The store's record of one stream's end; undefined for a stream it does not know. */
+  streamHead(streamId: string): Promise<StreamHead | undefined>;
+
+  /**
+   * The store's record of the end of every stream with events, each once, in no promised order; a store that
+   * keeps metadata-only streams apart from its events lists them too, with revision -1. Read while appends go
+   * on: a head may be ahead of a log read a moment earlier.
+   */
+  streamHeads(): AsyncIterable<StreamHead>;
 
   /**
    * Retention: removes the data of events older than their type's rule, keeping position, revision, type,

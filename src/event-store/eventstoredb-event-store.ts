@@ -27,11 +27,14 @@ import {
   EventIdConflictError,
   EventLocation,
   EventStore,
+  LogSummary,
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  readWholeLog,
   revisionMatches,
+  StreamHead,
   StreamMetadata,
   SubscribeOptions,
   SubscriptionMessage,
@@ -115,6 +118,12 @@ interface Located {
  *   idempotently (the stored ones come back as duplicates); events whose ids the server generated are not
  *   protected that way.
  * - Reading the whole log ($all) needs a user allowed to (by default, admins in a secure cluster).
+ * - Verification: a stream's head is its last event as the server's stream index returns it (a backwards read
+ *   of one event), a source apart from $all. Streams are listed from their first events in $all, because the
+ *   `$streams` system stream needs the system projections, which the deployment leaves off. The server keeps no
+ *   count of events or streams that the adapter could hold the log against, and positions are byte offsets,
+ *   so `logSummary` offers neither; removals that EventStoreDB allows (deleting, truncating or scavenging a
+ *   stream) are what a signed anchor catches.
  *
  * `close()` ends live subscriptions and disposes the client (its open gRPC streams are cancelled).
  */
@@ -447,10 +456,24 @@ class EventStoreDbEventStore implements EventStore {
     }
   }
 
-  /**
-   * Kept under one custom key of the EventStoreDB stream metadata, so that the port's free-form keys are never
-   * taken for the server's own settings ($maxAge, $maxCount, $tb, $acl), which an operator may still set.
-   */
+  async logSummary(): Promise<LogSummary> {
+    return { lastPosition: await this.lastPosition(), densePositions: false };
+  }
+
+  async streamHead(streamId: string): Promise<StreamHead | undefined> {
+    const head = await this.head(streamId);
+    return head && { streamId, streamRevision: head.revision, hash: head.hash };
+  }
+
+  /** Every stream with events, found by its revision 0 in $all, with its head from its own index. */
+  async *streamHeads(): AsyncIterable<StreamHead> {
+    for await (const event of readWholeLog(this)) {
+      if (event.streamRevision !== 0) continue;
+      const head = await this.streamHead(event.streamId);
+      if (head) yield head;
+    }
+  }
+
   /**
    * EventStoreDB cannot redact single events: it scavenges whole stream prefixes ($tb) or ages ($maxAge).
    * Per-type retention would need each retained type in streams of its own; until then it is refused.
@@ -461,6 +484,10 @@ class EventStoreDbEventStore implements EventStore {
     );
   }
 
+  /**
+   * Kept under one custom key of the EventStoreDB stream metadata, so that the port's free-form keys are never
+   * taken for the server's own settings ($maxAge, $maxCount, $tb, $acl), which an operator may still set.
+   */
   async getStreamMetadata(streamId: string): Promise<StreamMetadata | undefined> {
     const { metadata } = await this.client.getStreamMetadata(streamId);
     return metadata?.[METADATA_KEY] as StreamMetadata | undefined;

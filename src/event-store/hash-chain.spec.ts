@@ -1,5 +1,5 @@
 import stringify from 'safe-stable-stringify';
-import { canonicalEvent, chainHash, GENESIS_HASH, verifyChains } from './hash-chain';
+import { canonicalEvent, chainHash, ChainWalk, GENESIS_HASH, verifyChains } from './hash-chain';
 import { RecordedEvent } from './event-store.port';
 
 const event = {
@@ -56,5 +56,18 @@ describe('hash chain', () => {
       streamRevision: 2,
       reason: expect.stringContaining('missing'),
     });
+  });
+
+  it('with dense positions, reports a gap in positions as a removed event, even one that ends a stream', () => {
+    const [first, second, third] = chained(3);
+    const walk = new ChainWalk(true);
+
+    expect(walk.add(first!)).toBeUndefined();
+    expect(walk.add({ ...third!, streamId: 'customer-b', streamRevision: 0 })).toEqual({
+      position: 2,
+      reason: 'no event at position 2: the log goes on at 3, an event was removed',
+    });
+    expect(new ChainWalk(false).add(second!)).toMatchObject({ reason: expect.stringContaining('missing') });
+    expect(new ChainWalk(true).add({ ...first!, position: 2 })).toMatchObject({ position: 1 });
   });
 });

@@ -32,10 +32,13 @@ export function chainHash(prevHash: string, canonical: string): string {
   return hash('sha256', prevHash + canonical, 'hex');
 }
 
+/** Where verification found the first thing that does not hold, and why. */
 export interface ChainBreak {
-  readonly streamId: string;
-  readonly streamRevision: number;
-  readonly position: number;
+  /** The stream, when the break can be tied to one (a removed stream leaves only the counts to go by). */
+  readonly streamId?: string;
+  readonly streamRevision?: number;
+  /** The log position of the event that does not hold, or of the first one missing. */
+  readonly position?: number;
   readonly reason: string;
 }
 
@@ -47,25 +50,53 @@ export interface VerificationReport {
   readonly redacted?: number;
   /** The first break in position order, if any. */
   readonly firstBreak?: ChainBreak;
+  /** When verified against a signed anchor: what the anchor vouched for. */
+  readonly anchor?: {
+    readonly position: number;
+    readonly events: number;
+    readonly streams: number;
+    readonly createdAt: string;
+    readonly keyId: string;
+  };
+}
+
+/** Where a stream's chain ends so far in a walk. */
+export interface ChainEnd {
+  readonly revision: number;
+  readonly hash: string;
+  readonly position: number;
 }
 
 /**
- * Walks events in position order (one stream or the whole log) and recomputes every stream's chain.
- * Reports the first event whose hash, link to its predecessor or revision sequence does not hold. An event
- * redacted by retention keeps its stored hash: its link is checked, its removed content cannot be.
+ * Recomputes every stream's chain from events fed in position order, one at a time, so that a walk over the
+ * whole log needs memory for one chain end per stream only. With `densePositions` (positions 1, 2, 3...), a
+ * gap between positions is a break too.
  */
-export async function verifyChains(
-  events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>,
-): Promise<VerificationReport> {
-  const lastByStream = new Map<string, { revision: number; hash: string }>();
-  let count = 0;
-  let redacted = 0;
-  for await (const event of events) {
-    count++;
-    if (event.redactedAt) redacted++;
-    const previous = lastByStream.get(event.streamId);
+export class ChainWalk {
+  private readonly ends = new Map<string, ChainEnd>();
+  private lastPosition = 0;
+  /** Events walked, the breaking one included. */
+  private walked = 0;
+  private redacted = 0;
+
+  constructor(private readonly densePositions = false) {}
+
+  /** Checks the next event of the walk; the break it makes, if any. */
+  add(event: RecordedEvent): ChainBreak | undefined {
+    this.walked++;
+    const gap = this.densePositions && event.position !== this.lastPosition + 1;
+    const previous = this.ends.get(event.streamId);
     const expectedRevision = previous ? previous.revision + 1 : 0;
     const expectedPrevHash = previous ? previous.hash : GENESIS_HASH;
+    if (gap) {
+      return {
+        position: this.lastPosition + 1,
+        reason:
+          event.position > this.lastPosition + 1
+            ? `no event at position ${this.lastPosition + 1}: the log goes on at ${event.position}, an event was removed`
+            : `position ${event.position} follows ${this.lastPosition}: positions were changed`,
+      };
+    }
     const reason =
       event.streamRevision !== expectedRevision
         ? `revision ${event.streamRevision} follows ${expectedRevision - 1}: an event is missing or out of order`
@@ -78,18 +109,69 @@ export async function verifyChains(
             : undefined;
     if (reason) {
       return {
-        ok: false,
-        streams: lastByStream.size,
-        events: count,
-        firstBreak: {
-          streamId: event.streamId,
-          streamRevision: event.streamRevision,
-          position: event.position,
-          reason,
-        },
+        streamId: event.streamId,
+        streamRevision: event.streamRevision,
+        position: event.position,
+        reason,
       };
     }
-    lastByStream.set(event.streamId, { revision: event.streamRevision, hash: event.hash });
+    if (event.redactedAt) this.redacted++;
+    this.lastPosition = event.position;
+    this.ends.set(event.streamId, {
+      revision: event.streamRevision,
+      hash: event.hash,
+      position: event.position,
+    });
+    return undefined;
   }
-  return { ok: true, streams: lastByStream.size, events: count, ...(redacted > 0 && { redacted }) };
+
+  /** Continues a stream's chain from where another walk left it: its next event must follow `end`. */
+  resume(streamId: string, end: ChainEnd): void {
+    this.ends.set(streamId, end);
+  }
+
+  /** Where the stream's chain ends so far; undefined when no event of it was walked. */
+  end(streamId: string): ChainEnd | undefined {
+    return this.ends.get(streamId);
+  }
+
+  /** Every stream walked so far, with where its chain ends. */
+  entries(): IterableIterator<[string, ChainEnd]> {
+    return this.ends.entries();
+  }
+
+  get streams(): number {
+    return this.ends.size;
+  }
+
+  get events(): number {
+    return this.walked;
+  }
+
+  /** The report: ok with the counts and redactions, or the given break with the counts walked up to it. */
+  report(firstBreak?: ChainBreak): VerificationReport {
+    if (firstBreak) return { ok: false, streams: this.streams, events: this.walked, firstBreak };
+    return {
+      ok: true,
+      streams: this.streams,
+      events: this.walked,
+      ...(this.redacted > 0 && { redacted: this.redacted }),
+    };
+  }
+}
+
+/**
+ * Walks events in position order (one stream or several) and recomputes every stream's chain.
+ * Reports the first event whose hash, link to its predecessor or revision sequence does not hold. An event
+ * redacted by retention keeps its stored hash: its link is checked, its removed content cannot be.
+ */
+export async function verifyChains(
+  events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>,
+): Promise<VerificationReport> {
+  const walk = new ChainWalk();
+  for await (const event of events) {
+    const broken = walk.add(event);
+    if (broken) return walk.report(broken);
+  }
+  return walk.report();
 }

@@ -6,12 +6,14 @@ import {
   EventIdConflictError,
   EventLocation,
   EventStore,
+  LogSummary,
   NewEvent,
   ReadAllOptions,
   RetentionRule,
   ReadStreamOptions,
   RecordedEvent,
   revisionMatches,
+  StreamHead,
   StreamMetadata,
   SubscribeOptions,
   SubscriptionMessage,
@@ -80,6 +82,20 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream_key, stream
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_event_id ON events (event_id);
 `;
 
+/**
+ * The store's own count of events and of streams holding events, advanced in the same transaction as the
+ * events, so that verification notices a whole stream removed from the file (events and streams row).
+ */
+const LOG_SUMMARY = `
+CREATE TABLE log_summary (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  streams INTEGER NOT NULL,
+  events INTEGER NOT NULL
+);
+INSERT INTO log_summary (id, streams, events)
+  SELECT 1, (SELECT COUNT(*) FROM streams WHERE revision >= 0), (SELECT COUNT(*) FROM events);
+`;
+
 const EVENT_COLUMNS = `e.position, s.stream_id, e.stream_revision, e.event_id, e.type, e.schema_version,
   e.data, e.metadata, e.prev_hash, e.hash, e.redacted_at`;
 
@@ -127,6 +143,7 @@ class SqliteEventStore implements EventStore {
     this.db = openDatabase(options.file, { durable: true, secureDelete: true });
     this.prepared = statementCache(this.db);
     this.db.exec(SCHEMA);
+    createLogSummary(this.db);
     this.statements = prepareStatements(this.db);
     this.commitGroup = this.db.transaction((group: PendingAppend[], outcomes: Outcome[]) => {
       for (const pending of group) {
@@ -138,6 +155,7 @@ class SqliteEventStore implements EventStore {
           outcomes.push({ error });
         }
       }
+      this.countAppended(outcomes);
     });
     this.appendAtomically = this.db.transaction((requests: readonly AppendRequest[]) =>
       requests.map((request) => this.appendOne(request)),
@@ -178,6 +196,27 @@ class SqliteEventStore implements EventStore {
       else pending.reject(outcome.error);
     });
     this.wakeSubscribers();
+  }
+
+  /**
+   * Advances the log summary once per group commit, from the results alone: a request rolled back in its
+   * savepoint has none, and a stream gains its first event exactly when revision 0 is appended to it.
+   */
+  private countAppended(outcomes: readonly Outcome[]): void {
+    let events = 0;
+    let streams = 0;
+    for (const outcome of outcomes) {
+      if (!('results' in outcome)) continue;
+      for (const result of outcome.results) {
+        for (const event of result.events) {
+          if (event.duplicate) continue;
+          events++;
+          if (event.streamRevision === 0) streams++;
+        }
+      }
+    }
+    // Relative, so that other processes appending to the same file between our commits are counted too.
+    if (events > 0) this.statements.countAppended.run(streams, events);
   }
 
   private appendOne(request: AppendRequest): AppendResult {
@@ -364,6 +403,32 @@ class SqliteEventStore implements EventStore {
     return this.statements.lastPosition.get()?.position ?? 0;
   }
 
+  async logSummary(): Promise<LogSummary> {
+    // One read transaction: the counts and the last position come from the same snapshot of the file.
+    return this.db.transaction((): LogSummary => {
+      // A missing row counts as nothing counted: verification then finds every event unaccounted for.
+      const counted = this.statements.logSummary.get() ?? { streams: 0, events: 0 };
+      const lastPosition = this.statements.lastPosition.get()?.position ?? 0;
+      return { lastPosition, counted, densePositions: true };
+    })();
+  }
+
+  async streamHead(streamId: string): Promise<StreamHead | undefined> {
+    const row = this.statements.stream.get(streamId);
+    return row && { streamId, streamRevision: row.revision, hash: row.last_hash.toString('hex') };
+  }
+
+  async *streamHeads(): AsyncIterable<StreamHead> {
+    for (let afterKey = 0; ;) {
+      const page = this.statements.streamHeads.all(afterKey, PAGE_SIZE);
+      for (const row of page) {
+        yield { streamId: row.stream_id, streamRevision: row.revision, hash: row.last_hash.toString('hex') };
+      }
+      if (page.length < PAGE_SIZE) return;
+      afterKey = page[page.length - 1]!.stream_key;
+    }
+  }
+
   async applyRetention(rules: readonly RetentionRule[], now: Date): Promise<Record<string, number>> {
     const redact = this.db.prepare<[string, string, string]>(
       `UPDATE events SET data = '{}', redacted_at = ?
@@ -420,6 +485,15 @@ function prepareStatements(db: Database.Database) {
       `SELECT ${EVENT_COLUMNS} FROM events e JOIN streams s USING (stream_key) WHERE e.event_id = ?`,
     ),
     lastPosition: db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events'),
+    logSummary: db.prepare<[], { streams: number; events: number }>(
+      'SELECT streams, events FROM log_summary WHERE id = 1',
+    ),
+    countAppended: db.prepare<[number, number]>(
+      'UPDATE log_summary SET streams = streams + ?, events = events + ? WHERE id = 1',
+    ),
+    streamHeads: db.prepare<[number, number], StreamRow & { stream_id: string }>(
+      'SELECT stream_key, stream_id, revision, last_hash FROM streams WHERE stream_key > ? ORDER BY stream_key LIMIT ?',
+    ),
     metadata: db.prepare<[string], { metadata: string | null }>(
       'SELECT metadata FROM streams WHERE stream_id = ?',
     ),
@@ -428,6 +502,19 @@ function prepareStatements(db: Database.Database) {
        ON CONFLICT (stream_id) DO UPDATE SET metadata = excluded.metadata`,
     ),
   };
+}
+
+/**
+ * Creates and seeds the log summary once, in a write transaction so that two processes opening the file
+ * together seed it once. A file from before the summary existed is counted as it stands when first opened.
+ */
+function createLogSummary(db: Database.Database): void {
+  db.transaction(() => {
+    const exists = db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'log_summary'")
+      .get();
+    if (!exists) db.exec(LOG_SUMMARY);
+  }).immediate();
 }
 
 /** By code, not instanceof: a module registry (Jest) may hold another SqliteError class than the addon throws. */

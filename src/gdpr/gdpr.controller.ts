@@ -7,7 +7,14 @@ import { CustomerIdPipe } from '../http/customer-id.pipe';
 import { Recording } from '../http/recording-context.decorator';
 import { ReadsPersonalData } from './access-log';
 import { EraseCustomer, EraseCustomerParams } from './erase-customer.command';
-import { ExportSubject, ReadAuditTrail, VerifyChains, VerifyParams } from './personal-data.queries';
+import {
+  ExportSubject,
+  ReadAuditTrail,
+  ResolvePseudonym,
+  VerifyChains,
+  VerifyParams,
+} from './personal-data.queries';
+import { PseudonymPipe } from './pseudonym.pipe';
 
 @ApiTags('gdpr')
 @Controller('v1')
@@ -20,7 +27,8 @@ export class GdprController {
   @Delete('customers/:id')
   @Roles('admin')
   @ApiOperation({
-    summary: 'Erase a customer (crypto-shredding) and report every store touched; repeating it is a no-op',
+    summary:
+      'Erase a customer (crypto-shredding) and report every store touched; a repeat answers the original report',
   })
   erase(
     @Param('id', CustomerIdPipe) customerId: string,
@@ -52,9 +60,26 @@ export class GdprController {
   @Get('audit/verify')
   @Roles('auditor', 'admin')
   @ApiOperation({
-    summary: 'Verify the hash chains of one customer or of the whole log; reports the first break',
+    summary:
+      "Verify one customer's streams (chains, heads) or the whole log (chains, positions, every stream head, the store's counts); reports the first break",
+    description:
+      'Checks content, order and completeness against what the store recorded. Holding the log against a signed anchor (proof against someone able to rewrite the database) is done offline: `ledger verify --against <anchor>`.',
   })
   verify(@Query() params: VerifyParams) {
     return this.queries.execute(new VerifyChains(params.customerId));
+  }
+
+  @Get('pseudonyms/:pseudonym')
+  @Roles('auditor', 'admin')
+  @ApiOperation({
+    summary: 'Resolve an analyst pseudonym to the customer id; the resolution is entered in the access log',
+  })
+  resolvePseudonym(
+    @Param('pseudonym', PseudonymPipe) pseudonym: string,
+    @Recording() context: RecordingContext,
+  ) {
+    return this.queries.execute(
+      new ResolvePseudonym(pseudonym, { actor: context.actor, requestId: context.causationId }),
+    );
   }
 }

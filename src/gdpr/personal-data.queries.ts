@@ -2,13 +2,15 @@ import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { IsEmail, IsOptional, IsString, Matches } from 'class-validator';
 import { CUSTOMER_ID_PATTERN, customerStreamId, piiFieldsOf } from '../customers/domain/customer-events';
-import { unknownCustomer } from '../customers/domain/domain-error';
-import { EVENT_STORE, EventStore, readWholeLog, RecordedEvent } from '../event-store/event-store.port';
-import { verifyChains, VerificationReport } from '../event-store/hash-chain';
+import { DomainError, unknownCustomer } from '../customers/domain/domain-error';
+import { EVENT_STORE, EventStore, RecordedEvent } from '../event-store/event-store.port';
+import { VerificationReport } from '../event-store/hash-chain';
+import { verifyLog, verifyStreams } from '../event-store/log-verification';
 import { ReadModels } from '../read-models/read-models';
 import { AccessLog, accessStreamId } from './access-log';
 import { EmailDirectory } from './email-directory';
 import { PiiCipher } from './pii-cipher';
+import { Pseudonyms } from './pseudonyms';
 
 /** A customer's events with personal data decrypted (or shown as erased). */
 async function decryptedStream(
@@ -128,7 +130,10 @@ export class VerifyParams {
   customerId?: string;
 }
 
-/** Walks the hash chains (one customer's streams, or the whole log) and reports the first break. */
+/**
+ * Verifies one customer's streams (chains and heads) or the whole log (chains, positions, every stream's head
+ * and the store's own counts) and reports the first break.
+ */
 export class VerifyChains extends Query<VerificationReport> {
   constructor(readonly customerId?: string) {
     super();
@@ -140,12 +145,15 @@ export class VerifyChainsHandler implements IQueryHandler<VerifyChains> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async execute({ customerId }: VerifyChains): Promise<VerificationReport> {
-    if (!customerId) return verifyChains(readWholeLog(this.store));
-    const streams = await Promise.all(
-      [customerStreamId(customerId), accessStreamId(customerId)].map((id) => this.store.readStream(id)),
-    );
-    if (streams[0]!.length === 0) throw unknownCustomer(customerId);
-    return verifyChains(streams.flat().sort((a, b) => a.position - b.position));
+    if (!customerId) return verifyLog(this.store);
+    const streamId = customerStreamId(customerId);
+    // Unknown only when neither a head nor an event says otherwise: removed events must show as a break.
+    const [head, [first]] = await Promise.all([
+      this.store.streamHead(streamId),
+      this.store.readStream(streamId, { maxCount: 1 }),
+    ]);
+    if ((head?.streamRevision ?? -1) < 0 && !first) throw unknownCustomer(customerId);
+    return verifyStreams(this.store, [streamId, accessStreamId(customerId)]);
   }
 }
 
@@ -153,18 +161,70 @@ export class EmailLookupParams {
   @IsEmail() email: string;
 }
 
-/** Customers whose current e-mail address is the given one (blind-index lookup). */
+/** Who reads personal data, on which request: what the access log records. */
+export interface PersonalDataReader {
+  readonly actor: string;
+  readonly requestId: string;
+}
+
+/**
+ * Customers whose current e-mail address is the given one (blind-index lookup). Telling who owns an address
+ * is a read of that customer's personal data: each match is entered in the access log.
+ */
 export class FindCustomersByEmail extends Query<{ customers: { customerId: string }[] }> {
-  constructor(readonly email: string) {
+  constructor(
+    readonly email: string,
+    readonly reader: PersonalDataReader,
+  ) {
     super();
   }
 }
 
 @QueryHandler(FindCustomersByEmail)
 export class FindCustomersByEmailHandler implements IQueryHandler<FindCustomersByEmail> {
-  constructor(private readonly directory: EmailDirectory) {}
+  constructor(
+    private readonly directory: EmailDirectory,
+    private readonly accessLog: AccessLog,
+  ) {}
 
-  async execute({ email }: FindCustomersByEmail) {
-    return { customers: (await this.directory.find(email)).map((customerId) => ({ customerId })) };
+  async execute({ email, reader }: FindCustomersByEmail) {
+    const customerIds = await this.directory.find(email);
+    for (const customerId of customerIds) {
+      await this.accessLog.record(customerId, reader.actor, 'email-lookup', reader.requestId);
+    }
+    return { customers: customerIds.map((customerId) => ({ customerId })) };
+  }
+}
+
+/** The customer behind an analyst's pseudonym, for auditors and admins; the resolution is access-logged. */
+export class ResolvePseudonym extends Query<{ pseudonym: string; customerId: string }> {
+  constructor(
+    readonly pseudonym: string,
+    readonly reader: PersonalDataReader,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(ResolvePseudonym)
+export class ResolvePseudonymHandler implements IQueryHandler<ResolvePseudonym> {
+  constructor(
+    private readonly pseudonyms: Pseudonyms,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly accessLog: AccessLog,
+  ) {}
+
+  async execute({ pseudonym, reader }: ResolvePseudonym) {
+    const customerId = this.pseudonyms.resolve(pseudonym);
+    if (customerId === undefined || (await this.store.streamRevision(customerStreamId(customerId))) < 0) {
+      throw new DomainError(
+        'not-found',
+        'unknown-pseudonym',
+        `no customer has the pseudonym ${pseudonym}`,
+        'pseudonym',
+      );
+    }
+    await this.accessLog.record(customerId, reader.actor, 'pseudonym-resolution', reader.requestId);
+    return { pseudonym, customerId };
   }
 }

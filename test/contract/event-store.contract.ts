@@ -6,6 +6,7 @@ import {
   WrongExpectedRevisionError,
 } from '../../src/event-store/event-store.port';
 import { GENESIS_HASH, verifyChains } from '../../src/event-store/hash-chain';
+import { verifyStreams } from '../../src/event-store/log-verification';
 import { aNewEvent, collect, someNewEvents } from '../support/events';
 
 /**
@@ -235,6 +236,74 @@ export function eventStoreContract(name: string, createStore: () => Promise<Even
       controller.abort();
       const rest = await collect(subscription, 1);
       expect(rest).toEqual([]);
+    });
+
+    it("keeps each stream's head: its last revision and the hash of its last event", async () => {
+      const metadataOnly = `customer-contract-${randomUUID()}`;
+      await store.append([{ streamId, expectedRevision: 'no_stream', events: someNewEvents(2) }]);
+      await store.append([{ streamId, expectedRevision: 1, events: [aNewEvent()] }]);
+      await store.setStreamMetadata(metadataOnly, { maxAgeDays: 30 });
+      const last = (await store.readStream(streamId, { direction: 'backwards', maxCount: 1 }))[0]!;
+
+      expect(await store.streamHead(streamId)).toEqual({ streamId, streamRevision: 2, hash: last.hash });
+      expect(await store.streamHead(`customer-contract-${randomUUID()}`)).toBeUndefined();
+      // A store may keep metadata apart from streams (EventStoreDB) or in the stream's record (SQLite).
+      expect([undefined, { streamId: metadataOnly, streamRevision: -1, hash: GENESIS_HASH }]).toContainEqual(
+        await store.streamHead(metadataOnly),
+      );
+      expect(await verifyStreams(store, [streamId, metadataOnly])).toEqual({
+        ok: true,
+        streams: 1,
+        events: 3,
+      });
+    });
+
+    it('lists every stream head once', async () => {
+      const other = `customer-contract-${randomUUID()}`;
+      await store.append([
+        { streamId, expectedRevision: 'no_stream', events: someNewEvents(3) },
+        { streamId: other, expectedRevision: 'no_stream', events: someNewEvents(1) },
+      ]);
+
+      const heads = [];
+      for await (const head of store.streamHeads()) {
+        if (head.streamId === streamId || head.streamId === other) heads.push(head);
+      }
+      expect(heads.sort((a, b) => a.streamRevision - b.streamRevision)).toEqual([
+        await store.streamHead(other),
+        await store.streamHead(streamId),
+      ]);
+      expect(heads.map((head) => head.streamRevision)).toEqual([0, 2]);
+    });
+
+    it('summarises the log: the last position, and counts of its own that only stored events advance', async () => {
+      const before = await store.logSummary();
+      const metadataOnly = `customer-contract-${randomUUID()}`;
+      const events = someNewEvents(2);
+      await store.setStreamMetadata(metadataOnly, { maxAgeDays: 30 });
+      await store.append([{ streamId, expectedRevision: 'no_stream', events }]);
+      await store.append([{ streamId, expectedRevision: 'no_stream', events }]);
+      await expect(
+        store.append([{ streamId, expectedRevision: 'no_stream', events: [aNewEvent()] }]),
+      ).rejects.toThrow(WrongExpectedRevisionError);
+      await Promise.allSettled([
+        store.append([{ streamId: metadataOnly, expectedRevision: 'any', events: someNewEvents(3) }]),
+        store.append([{ streamId, expectedRevision: 0, events: [aNewEvent()] }]),
+        store.append([{ streamId, expectedRevision: 1, events: [aNewEvent()] }]),
+      ]);
+      const after = await store.logSummary();
+
+      expect(after.lastPosition).toBe(await store.lastPosition());
+      expect(after.lastPosition).toBeGreaterThan(before.lastPosition);
+      expect(after.densePositions).toBe(before.densePositions);
+      if (before.counted) {
+        // 2 new, a retry that stored nothing, a refused append, 3 in a stream that held only metadata, 1 of 2 racing.
+        expect(after.counted).toEqual({
+          streams: before.counted.streams + 2,
+          events: before.counted.events + 6,
+        });
+      }
+      if (after.densePositions) expect(after.lastPosition).toBe(after.counted?.events);
     });
 
     it('stores and replaces stream metadata', async () => {
