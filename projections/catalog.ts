@@ -1,4 +1,5 @@
 import { customerSummaryProjection } from './customer-summary.projection';
+import { assertWellFormed, StoredEvent } from './event-guard';
 import { funnelProjection } from './funnel.projection';
 import { loyaltyProjection } from './loyalty.projection';
 import { CUSTOMER_STREAM_PREFIX, ProjectedEvent, Projection } from './projection';
@@ -12,18 +13,15 @@ export const PROJECTIONS: readonly Projection<object>[] = [
   funnelProjection,
 ] as Projection<object>[];
 
-/** A stored event as projections see it, or undefined for events of other streams (access logs). */
-export function toProjectedEvent(stored: {
-  eventId: string;
-  streamId: string;
-  streamRevision: number;
-  position: number;
-  type: string;
-  data: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-  redactedAt?: string;
-}): ProjectedEvent | undefined {
+/**
+ * A stored event as projections see it, or undefined for events of other streams (access logs). This is the
+ * one place stored events become projected events (live runner, retry, what-if, as-of, replay), so every
+ * customer event is checked here once, the same way for every projection: a malformed one throws
+ * MalformedEventError naming the field, and no projection ever folds it.
+ */
+export function toProjectedEvent(stored: StoredEvent): ProjectedEvent | undefined {
   if (!stored.streamId.startsWith(CUSTOMER_STREAM_PREFIX)) return undefined;
+  assertWellFormed(stored);
   const metadata = stored.metadata as {
     occurredAt: string;
     recordedAt: string;

@@ -32,7 +32,10 @@ export interface Projection<Doc extends object> {
   readonly indexes: readonly (readonly IndexKey[])[];
   /** Each event makes a document of its own (keyed by event id): nothing needs looking up before folding. */
   readonly documentPerEvent?: boolean;
-  /** The document an event updates, or undefined when the projection ignores it. */
+  /**
+   * The document an event updates, or undefined when the projection ignores it. Every event of a document
+   * lies in one customer stream: a retry of parked events re-derives a document by folding that stream again.
+   */
   documentId(event: ProjectedEvent): string | undefined;
   evolve(doc: Doc | null, event: ProjectedEvent): Doc | null;
 }

@@ -1,7 +1,12 @@
 import { DynamicModule, Inject, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { PROJECTIONS } from '../projections/catalog';
 import { AnalyticsController } from './analytics/analytics.controller';
-import { ReadFunnelReportHandler, ReadLoyaltyDistributionHandler } from './analytics/analytics.queries';
+import {
+  ReadFunnelReportHandler,
+  ReadLoyaltyDistributionHandler,
+  ReadPseudonymousLoyaltyHandler,
+} from './analytics/analytics.queries';
+import { Pseudonyms } from './gdpr/pseudonyms';
 import { ReadLoyaltyHandler } from './customers/read-loyalty/read-loyalty.query';
 import { ReadProfileHandler } from './customers/read-profile/read-profile.query';
 import { ReadTimelineHandler } from './customers/read-timeline/read-timeline.query';
@@ -10,7 +15,8 @@ import { ProjectionsController } from './read-models/projections.controller';
 import { READ_STORE, ReadStore } from './read-models/read-store.port';
 import { ReadModels } from './read-models/read-models';
 import { createSqliteReadStore } from './read-models/sqlite-read-store';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { ConsistentReadInterceptor } from './http/consistent-read.interceptor';
 import { AccessLog, AccessLogInterceptor } from './gdpr/access-log';
 import { EMAIL_INDEX_COLLECTION, EMAIL_INDEX_KEYS, EmailBlindIndex } from './gdpr/blind-index';
 import { EmailDirectory } from './gdpr/email-directory';
@@ -19,6 +25,7 @@ import { GdprController } from './gdpr/gdpr.controller';
 import {
   ExportSubjectHandler,
   FindCustomersByEmailHandler,
+  ResolvePseudonymHandler,
   ReadAuditTrailHandler,
   VerifyChainsHandler,
 } from './gdpr/personal-data.queries';
@@ -92,9 +99,11 @@ export class AppModule {
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_INTERCEPTOR, useClass: ConsistentReadInterceptor },
         AccessLogInterceptor,
         LedgerMetrics,
         { provide: EmailBlindIndex, useFactory: () => new EmailBlindIndex(config.masterKey) },
+        { provide: Pseudonyms, useFactory: () => new Pseudonyms(config.masterKey) },
         AccessLog,
         EmailDirectory,
         EraseCustomerHandler,
@@ -102,6 +111,7 @@ export class AppModule {
         ReadAuditTrailHandler,
         VerifyChainsHandler,
         FindCustomersByEmailHandler,
+        ResolvePseudonymHandler,
         {
           provide: EVENT_STORE,
           useFactory: () =>
@@ -148,6 +158,7 @@ export class AppModule {
         ReadLoyaltyHandler,
         ReadFunnelReportHandler,
         ReadLoyaltyDistributionHandler,
+        ReadPseudonymousLoyaltyHandler,
       ],
     };
   }

@@ -11,15 +11,33 @@ import pino from 'pino';
 import { AppModule } from './app.module';
 import { ImportPreset, IMPORT_PRESETS, PresetContext } from './cli/import-presets';
 import { importTouchpoints } from './cli/import-touchpoints';
-import { customerAsOf, customerEvents, exportEvents, ExportFormat, openOutput } from './cli/replay';
+import {
+  customerAsOf,
+  analystAudience,
+  customerEvents,
+  exportEvents,
+  ExportFormat,
+  openOutput,
+  personalDataAudience,
+} from './cli/replay';
+import { Pseudonyms } from './gdpr/pseudonyms';
+import { ReadModels } from './read-models/read-models';
 import { runWhatIf, WhatIfModule } from './cli/what-if';
-import { LEDGER_CONFIG, LedgerConfig, loadConfigOrExit } from './config/ledger-config';
+import { isInsideDirectory, LEDGER_CONFIG, LedgerConfig, loadConfigOrExit } from './config/ledger-config';
 import { CustomerLedger } from './customers/customer-ledger';
-import { EVENT_STORE, EventStore, readWholeLog } from './event-store/event-store.port';
-import { verifyChains } from './event-store/hash-chain';
+import { EVENT_STORE, EventStore, RecordedEvent } from './event-store/event-store.port';
+import { anchorText } from './event-store/anchor';
+import { anchorLog, verifyLog, verifyLogAgainstAnchor } from './event-store/log-verification';
+import {
+  readAnchorFile,
+  readSigningKey,
+  readVerifyingKey,
+  writeAnchorKeyPair,
+  writeFileAtomically,
+} from './cli/anchor-files';
 import { AccessLog } from './gdpr/access-log';
 import { EraseCustomer } from './gdpr/erase-customer.command';
-import { ExportSubject } from './gdpr/personal-data.queries';
+import { ExportSubject, VerifyChains } from './gdpr/personal-data.queries';
 import { PiiCipher } from './gdpr/pii-cipher';
 import { PROJECTION_ENGINE, ProjectionEngine } from './read-models/projection-engine';
 import { READ_STORE, ReadStore } from './read-models/read-store.port';
@@ -46,6 +64,22 @@ async function withLedger<T>(
   } finally {
     await app.close();
   }
+}
+
+/**
+ * Read-your-writes for the CLI: waits until the read models have folded the log as it stands now (this process
+ * folds, or a projector does when LEDGER_PROJECTIONS=off), saying so when that takes a moment.
+ */
+async function untilReadModelsFoldHead(app: INestApplicationContext, timeoutMs = 600_000): Promise<void> {
+  const head = await app.get<EventStore>(EVENT_STORE).lastPosition();
+  const engine = app.get<ProjectionEngine>(PROJECTION_ENGINE);
+  if (await engine.waitFor(head, 1_000)) return;
+  console.error(`waiting for the read models to fold the log up to position ${head}…`);
+  if (await engine.waitFor(head, timeoutMs)) return;
+  throw new Error(
+    `the read models did not fold the log up to position ${head} within ${timeoutMs / 1000} s` +
+      (engine.folds ? '' : ': is a projector running (`npm run ledger -- project`)?'),
+  );
 }
 
 function progressBar(label: string): SingleBar {
@@ -161,15 +195,17 @@ program
 
 program
   .command('export')
-  .description('Replay events to NDJSON or CSV, pseudonymised unless --include-personal-data')
+  .description(
+    'Replay events to NDJSON or CSV: for analysts (pseudonyms, no personal data, only customers with analytics consent) unless --include-personal-data',
+  )
   .addOption(new Option('--format <format>', 'output format').choices(['ndjson', 'csv']).default('ndjson'))
   .option('--from <instant>', 'occurredAt from (ISO 8601)')
   .option('--to <instant>', 'occurredAt to (ISO 8601)')
   .option('--types <types>', 'comma-separated event types', list)
-  .option('--customers <ids>', 'comma-separated customer ids', list)
+  .option('--customers <ids>', 'comma-separated customer ids or pseudonyms', list)
   .option(
     '--include-personal-data',
-    'decrypt personal data (for auditors and admins; the access is yours to justify)',
+    'customer ids and decrypted personal data (for auditors and admins; every customer read is access-logged)',
   )
   .option('--out <file>', 'write to a file instead of stdout')
   .action(
@@ -188,16 +224,26 @@ program
           const bar = progressBar('exporting');
           bar.start(await store.lastPosition(), 0, { unit: 'events' });
           const out = openOutput(options.out);
-          const written = await exportEvents(customerEvents(store, options), {
-            format: options.format,
-            out,
-            cipher: app.get(PiiCipher),
-            includePersonalData: options.includePersonalData,
-            onEvent: () => bar.increment(),
-          });
+          const pseudonyms = app.get(Pseudonyms);
+          const customers = options.customers?.map((value) => pseudonyms.resolve(value) ?? value);
+          const now = new Date().toISOString();
+          const audience = options.includePersonalData
+            ? personalDataAudience(app.get(PiiCipher), app.get(AccessLog), actor, `cli:export:${now}`)
+            : analystAudience(pseudonyms, app.get(ReadModels), now);
+          const { written, customersLeftOut } = await exportEvents(
+            customerEvents(store, { ...options, customers }),
+            {
+              format: options.format,
+              out,
+              audience,
+              onEvent: () => bar.increment(),
+            },
+          );
           bar.stop();
           if (options.out) await new Promise<void>((done) => out.end(() => done()));
-          console.error(`${written} events written`);
+          console.error(
+            `${written} events written${customersLeftOut > 0 ? `; ${customersLeftOut} customers left out: analytics consent withdrawn` : ''}`,
+          );
         },
         { fold: false },
       );
@@ -287,8 +333,36 @@ program
       }
       bar.update(head);
       bar.stop();
+      await untilReadModelsFoldHead(app);
       print(await engine.status());
     });
+  });
+
+const projectionsCommand = program
+  .command('projections')
+  .description('Projection operations on parked events (see `status` for the list)');
+
+projectionsCommand
+  .command('retry')
+  .description(
+    'After a fix, fold the parked events of one projection (or all) again; exit 1 while any stays parked',
+  )
+  .argument('[name]', 'projection name (all when none)')
+  .action(async (name: string | undefined) => {
+    const report = await withLedger(
+      async (app) => {
+        const engine = app.get<ProjectionEngine>(PROJECTION_ENGINE);
+        if (name !== undefined && !engine.names().includes(name)) {
+          throw new Error(`no projection is named ${name} (known: ${engine.names().join(', ')})`);
+        }
+        await engine.caughtUp(3_600_000);
+        const retried = await engine.retryParked(name === undefined ? undefined : [name]);
+        return { retried, projections: await engine.status() };
+      },
+      { fold: true },
+    );
+    print(report);
+    if (report.retried.some((result) => result.stillParked + result.newlyParked > 0)) process.exitCode = 1;
   });
 
 program
@@ -312,7 +386,7 @@ program
 
 program
   .command('status')
-  .description('Projection checkpoints, lag and last errors')
+  .description('Projection checkpoints, lag, last errors and parked events')
   .action(async () => {
     print(
       await withLedger(async (app) => app.get<ProjectionEngine>(PROJECTION_ENGINE).status(), { fold: false }),
@@ -321,23 +395,39 @@ program
 
 program
   .command('verify')
-  .description('Walk the hash chains and report the first break (exit 1 on a break)')
+  .description(
+    "Verify content, order and completeness (hash chains, stream heads, the store's counts), optionally against a signed anchor; report the first break (exit 1 on a break)",
+  )
   .option('--customer <id>', 'only this customer')
-  .action(async (options: { customer?: string }) => {
+  .option(
+    '--against <anchor>',
+    'also prove that nothing recorded up to this signed anchor was changed, removed or reordered',
+  )
+  .option(
+    '--public-key <pem>',
+    "the anchor signer's public key (default: derived from LEDGER_ANCHOR_KEY_FILE)",
+  )
+  .action(async (options: { customer?: string; against?: string; publicKey?: string }) => {
+    if (options.customer && options.against) {
+      throw new Error('--against verifies the whole log: leave out --customer');
+    }
+    const anchor = options.against ? readAnchorFile(options.against) : undefined;
     const report = await withLedger(
       async (app) => {
+        if (options.customer) return app.get(QueryBus).execute(new VerifyChains(options.customer));
         const store = app.get<EventStore>(EVENT_STORE);
-        if (options.customer) return verifyChains(await store.readStream(`customer-${options.customer}`));
+        const keyFile = options.publicKey ?? app.get<LedgerConfig>(LEDGER_CONFIG).anchorKeyFile;
+        if (anchor && !keyFile) {
+          throw new Error('--against needs --public-key <pem> or LEDGER_ANCHOR_KEY_FILE');
+        }
+        const publicKey = anchor && keyFile ? readVerifyingKey(keyFile) : undefined;
         const bar = progressBar('verifying');
         bar.start(await store.lastPosition(), 0, { unit: 'events' });
-        const result = await verifyChains(
-          (async function* () {
-            for await (const event of readWholeLog(store)) {
-              bar.update(event.position);
-              yield event;
-            }
-          })(),
-        );
+        const onEvent = (event: RecordedEvent) => bar.update(event.position);
+        const result =
+          anchor && publicKey
+            ? await verifyLogAgainstAnchor(store, anchor, publicKey, { onEvent })
+            : await verifyLog(store, { onEvent });
         bar.stop();
         return result;
       },
@@ -348,12 +438,77 @@ program
   });
 
 program
+  .command('anchor')
+  .description(
+    'Verify the log, then write a signed anchor of every stream head, the counts and a digest of the order (exit 1, and no anchor, when the log does not verify)',
+  )
+  .requiredOption(
+    '--out <file>',
+    'the anchor file, written atomically; keep anchors away from the database host',
+  )
+  .action(async (options: { out: string }) => {
+    const result = await withLedger(
+      async (app) => {
+        const { anchorKeyFile } = app.get<LedgerConfig>(LEDGER_CONFIG);
+        if (!anchorKeyFile) {
+          throw new Error(
+            'LEDGER_ANCHOR_KEY_FILE is not set: make a key with `npm run ledger -- anchor-key --out <file>` outside DATA_DIR',
+          );
+        }
+        const privateKey = readSigningKey(anchorKeyFile);
+        const store = app.get<EventStore>(EVENT_STORE);
+        const bar = progressBar('anchoring');
+        bar.start(await store.lastPosition(), 0, { unit: 'events' });
+        const anchored = await anchorLog(store, privateKey, {
+          onEvent: (event) => bar.update(event.position),
+          now: new Date(),
+        });
+        bar.stop();
+        if (anchored.anchor) await writeFileAtomically(options.out, anchorText(anchored.anchor));
+        return anchored;
+      },
+      { fold: false },
+    );
+    if (!result.anchor) {
+      console.error('the log does not verify: no anchor written');
+      print(result.report);
+      process.exitCode = 1;
+      return;
+    }
+    const { position, events, streams, createdAt, keyId } = result.anchor.statement;
+    print({ anchor: resolve(options.out), position, events, streams, createdAt, keyId });
+  });
+
+program
+  .command('anchor-key')
+  .description(
+    'Make an Ed25519 key pair for anchors: the private key (LEDGER_ANCHOR_KEY_FILE) outside DATA_DIR, the public key for verifiers',
+  )
+  .requiredOption('--out <file>', 'where to write the private key (PEM, readable by its owner only)')
+  .option('--public-out <file>', 'where to write the public key (default: <out>.pub)')
+  .action((options: { out: string; publicOut?: string }) => {
+    const { dataDir } = loadConfigOrExit();
+    const publicOut = options.publicOut ?? `${options.out}.pub`;
+    if (isInsideDirectory(dataDir, options.out)) {
+      throw new Error(
+        `${options.out} is inside DATA_DIR (${dataDir}): whoever can alter the data could then sign anchors for it; keep the key on another disk or host`,
+      );
+    }
+    const { keyId, publicKeyPem } = writeAnchorKeyPair(options.out, publicOut);
+    process.stdout.write(publicKeyPem);
+    console.error(
+      `private key: ${resolve(options.out)} (set LEDGER_ANCHOR_KEY_FILE to it); public key ${keyId}: ${resolve(publicOut)}`,
+    );
+  });
+
+program
   .command('export-subject')
   .description('Subject access export (Art. 15/20) of one customer as JSON')
   .argument('<customerId>')
   .option('--out <file>', 'write to a file instead of stdout')
   .action(async (customerId: string, options: { out?: string }) => {
     const document = await withLedger(async (app) => {
+      await untilReadModelsFoldHead(app);
       const exported = await app.get(QueryBus).execute(new ExportSubject(customerId));
       await app.get(AccessLog).record(customerId, actor, 'export', 'cli:export-subject');
       return exported;

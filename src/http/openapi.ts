@@ -3,6 +3,7 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
 import { TOUCHPOINT_DATA } from '../customers/record-touchpoint/touchpoint-data.dto';
 import { MAX_BATCH_SIZE } from '../customers/record-touchpoint/touchpoint.dto';
+import { describeMinPosition } from './consistent-read.interceptor';
 
 const REF_PREFIX = '#/components/schemas/';
 
@@ -44,7 +45,7 @@ export function setUpOpenApi(app: INestApplication): OpenAPIObject {
     .setVersion('1')
     .addBearerAuth()
     .build();
-  const document = SwaggerModule.createDocument(app, config);
+  const document = describeMinPosition(SwaggerModule.createDocument(app, config));
   const schemas = validationMetadatasToSchemas({ refPointerPrefix: REF_PREFIX });
   document.components = {
     ...document.components,

@@ -1,21 +1,32 @@
 import { Roles } from '../auth/roles';
-import { Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { IsOptional, IsString } from 'class-validator';
 import { DomainError } from '../customers/domain/domain-error';
+import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
 import { PROJECTION_ENGINE, ProjectionEngine } from './projection-engine';
+
+export class RetryParkedParams {
+  /** One projection's parked events; every projection's when absent. */
+  @IsOptional() @IsString() projection?: string;
+}
 
 @ApiTags('operations')
 @Controller('v1/projections')
 export class ProjectionsController {
-  constructor(@Inject(PROJECTION_ENGINE) private readonly engine: ProjectionEngine) {}
+  constructor(
+    @Inject(PROJECTION_ENGINE) private readonly engine: ProjectionEngine,
+    @Inject(EVENT_STORE) private readonly events: EventStore,
+  ) {}
 
   @Get()
   @Roles('admin')
   @ApiOperation({
-    summary: 'Each projection: generation, status, position, lag, last error, rebuild progress',
+    summary:
+      'The log head, and each projection: generation, status, position, lag, parked events (counted, first 100 listed), rebuild progress',
   })
   async status() {
-    return { projections: await this.engine.status() };
+    return this.overview();
   }
 
   @Post(':name/rebuild')
@@ -31,5 +42,41 @@ export class ProjectionsController {
     }
     await this.engine.rebuild(names);
     return { projections: await this.engine.status() };
+  }
+
+  @Post('parked/retry')
+  @Roles('admin')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'After a fix: fold the parked events of one projection (?projection=) or of all again; those that still fail stay parked',
+  })
+  async retryParked(@Query() params: RetryParkedParams) {
+    if (params.projection !== undefined && !this.engine.names().includes(params.projection)) {
+      throw new DomainError(
+        'not-found',
+        'unknown-projection',
+        `no projection is named ${params.projection}`,
+        'projection',
+      );
+    }
+    if (!this.engine.folds) {
+      throw new DomainError(
+        'conflict',
+        'projections-not-folded-here',
+        'this instance does not fold projections (LEDGER_PROJECTIONS=off): retry where the projector runs (`npm run ledger -- projections retry`)',
+      );
+    }
+    const retried = await this.engine.retryParked(params.projection ? [params.projection] : undefined);
+    return { retried, ...(await this.overview()) };
+  }
+
+  private async overview() {
+    const [head, projections] = await Promise.all([this.events.lastPosition(), this.engine.status()]);
+    return {
+      head,
+      parked: projections.reduce((sum, projection) => sum + projection.parked.count, 0),
+      projections,
+    };
   }
 }

@@ -275,7 +275,7 @@ describe('HTTP ingest API (v1)', () => {
     });
 
     it('compares a retried body on every field the client sent, personal data included', async () => {
-      const registration = aRegistration({ eventId: randomUUID() });
+      const registration = { ...aRegistration(), eventId: randomUUID() };
       await ledger.post('/v1/customers', registration);
       const otherEmail = await ledger.post('/v1/customers', { ...registration, email: 'grace@example.org' });
       const otherTime = await ledger.post('/v1/touchpoints', {

@@ -28,26 +28,64 @@ function headers(extra = {}) {
   return key ? { ...extra, authorization: `Bearer ${key}` } : extra;
 }
 
-/** One JSON request to the service; throws ApiError for any answer that is not 2xx. */
-export async function api(path, { method = 'GET', body, signal } = {}) {
-  const response = await fetch(path, {
-    method,
-    signal,
-    cache: 'no-store',
-    headers: headers(
-      body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' },
-    ),
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let json;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = { title: text.slice(0, 200) };
+const MIN_POSITION_HEADER = 'x-ledger-min-position';
+/** How often a read is asked again when the service says its read models are still behind (503). */
+const BEHIND_RETRIES = 3;
+
+/**
+ * Read-your-writes: the log position of this page's last write. Reads carry it, so the service answers only
+ * once its read models show that write, and a rep sees what they recorded at once.
+ */
+let lastWrittenPosition = 0;
+
+/** The highest log position in a write's answer (one event, or a batch's results). */
+function positionOf(answer) {
+  const positions = [answer?.position, ...(answer?.results ?? []).map((result) => result?.position)];
+  return Math.max(0, ...positions.filter((position) => Number.isSafeInteger(position)));
+}
+
+/**
+ * One JSON request to the service; throws ApiError for any answer that is not 2xx. Reads wait for the page's
+ * last write, or for `minPosition` when that is later (an event the live stream announced).
+ */
+export async function api(path, { method = 'GET', body, signal, minPosition = 0 } = {}) {
+  const reading = method === 'GET';
+  for (let attempt = 0; ; attempt++) {
+    const wanted = reading ? Math.max(lastWrittenPosition, minPosition) : 0;
+    const response = await fetch(path, {
+      method,
+      signal,
+      cache: 'no-store',
+      headers: headers({
+        ...(body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' }),
+        ...(wanted > 0 && { [MIN_POSITION_HEADER]: String(wanted) }),
+      }),
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let json;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = { title: text.slice(0, 200) };
+    }
+    if (response.ok) {
+      if (!reading) lastWrittenPosition = Math.max(lastWrittenPosition, positionOf(json));
+      return json;
+    }
+    if (wanted > 0 && response.status === 503 && attempt < BEHIND_RETRIES) {
+      await sleep(1000 * Number(response.headers.get('retry-after') ?? 1), signal);
+      continue;
+    }
+    // A position the log does not have (the service was reset under an open page): forget it, ask once more.
+    const staleWrite = json?.errors?.some?.((error) => error.field === MIN_POSITION_HEADER);
+    if (wanted > 0 && response.status === 400 && staleWrite && attempt === 0) {
+      lastWrittenPosition = 0;
+      minPosition = 0;
+      continue;
+    }
+    throw new ApiError(response.status, json);
   }
-  if (!response.ok) throw new ApiError(response.status, json);
-  return json;
 }
 
 export const query = (params) => {

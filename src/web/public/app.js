@@ -384,7 +384,7 @@ function startLive(customer) {
     onState: (state) => customer === current && setLiveState(state),
     onEvent: ({ type, data }) => {
       if (customer !== current) return;
-      if (type === 'appended') void awaitEntries(customer, [data.eventId]);
+      if (type === 'appended') void awaitEntries(customer, [data.eventId], data.position);
       // After a reconnect, what was appended while the stream was down is fetched like new entries.
       if (type === 'ready' && seen !== undefined && data.position > seen) void catchUp(customer, seen);
       seen = Math.max(seen ?? 0, data.position);
@@ -392,10 +392,14 @@ function startLive(customer) {
   });
 }
 
-/** The newest entries by the time they were recorded: where anything just appended is found. */
-const recentlyRecorded = (customer) =>
+/**
+ * The newest entries by the time they were recorded: where anything just appended is found. Given the log
+ * position of an event, the service answers once its timeline holds it.
+ */
+const recentlyRecorded = (customer, minPosition) =>
   api(
     `/v1/customers/${encodeURIComponent(customer.customerId)}/timeline${query({ by: 'recordedAt', limit: 50 })}`,
+    { minPosition },
   );
 
 async function catchUp(customer, afterPosition) {
@@ -411,16 +415,17 @@ async function catchUp(customer, afterPosition) {
 }
 
 /**
- * The timeline is a projection, updated a moment after the event is stored: asks again, a little later each
- * time, until the entries are there (or gives up after ten seconds; scrolling or reopening shows them).
+ * The timeline is a projection, updated a moment after the event is stored. Reads carry the position of the
+ * page's last write (and of an announced event), so the entries are normally there at the first answer; should
+ * they not be, asks again, a little later each time, for up to ten seconds (scrolling or reopening shows them).
  */
-async function awaitEntries(customer, eventIds) {
+async function awaitEntries(customer, eventIds, position) {
   const wanted = new Set(eventIds.filter((id) => !customer.announced.has(id) && !customer.awaited.has(id)));
   const mine = [...wanted];
   mine.forEach((id) => customer.awaited.add(id));
   try {
     for (let delay = 50, waited = 0; wanted.size > 0 && waited < 10_000; waited += delay) {
-      const { entries } = await recentlyRecorded(customer);
+      const { entries } = await recentlyRecorded(customer, position);
       if (customer !== current) return;
       const arrived = entries.filter((entry) => wanted.delete(entry.entryId));
       await showArrived(customer, arrived);

@@ -1,0 +1,327 @@
+import {
+  COMPLAINT_SEVERITIES,
+  CONSENT_PURPOSES,
+  CONTACT_DIRECTIONS,
+  CUSTOMER_ID_PATTERN,
+  CustomerEventType,
+  isCustomerEventType,
+  SURVEY_KINDS,
+  SURVEY_SCALES,
+} from '../src/customers/domain/customer-events';
+import { CUSTOMER_STREAM_PREFIX, RETAINABLE_EVENT_TYPES } from './projection';
+
+/** A customer event as the event store hands it over, before anything about it is trusted. */
+export interface StoredEvent {
+  readonly eventId: string;
+  readonly streamId: string;
+  readonly streamRevision: number;
+  readonly position: number;
+  readonly type: string;
+  readonly data: Record<string, unknown>;
+  readonly metadata: Record<string, unknown>;
+  readonly redactedAt?: string;
+}
+
+/** Where an event breaks the shape the projections rely on: a field path and why, never the value. */
+export interface EventProblem {
+  readonly path: string;
+  readonly reason: string;
+}
+
+/**
+ * A stored event no projection may fold: the one error every projection refuses a malformed event with.
+ * The message names the event and the field, never the value (it may be personal data).
+ */
+export class MalformedEventError extends Error {
+  readonly path: string;
+  readonly reason: string;
+
+  constructor(
+    readonly event: { readonly position: unknown; readonly eventId: unknown; readonly type: unknown },
+    problem: EventProblem,
+  ) {
+    super(
+      `malformed ${String(event.type)} event at position ${String(event.position)}: ${problem.path} ${problem.reason}`,
+    );
+    this.name = 'MalformedEventError';
+    this.path = problem.path;
+    this.reason = problem.reason;
+  }
+}
+
+/** How one field is checked. Personal data is stored encrypted, so it can only be checked to be a string. */
+export type FieldRule =
+  | { readonly kind: 'id' }
+  | { readonly kind: 'text' }
+  | { readonly kind: 'personal-data' }
+  | { readonly kind: 'one-of'; readonly values: readonly string[] }
+  | { readonly kind: 'integer'; readonly min: number; readonly max: number }
+  | { readonly kind: 'score-on-scale-of'; readonly field: string }
+  | { readonly kind: 'boolean' }
+  | { readonly kind: 'money' }
+  | { readonly kind: 'line-items' };
+
+export interface FieldSpec {
+  readonly rule: FieldRule;
+  readonly required: boolean;
+}
+
+/** The data an event type's folds rely on: its fields, and groups of which at least one must be present. */
+export interface EventShape {
+  readonly fields: Readonly<Record<string, FieldSpec>>;
+  readonly atLeastOneOf?: readonly string[];
+}
+
+const required = (rule: FieldRule): FieldSpec => ({ rule, required: true });
+const optional = (rule: FieldRule): FieldSpec => ({ rule, required: false });
+const id: FieldRule = { kind: 'id' };
+const text: FieldRule = { kind: 'text' };
+const personalData: FieldRule = { kind: 'personal-data' };
+const money: FieldRule = { kind: 'money' };
+const lineItems: FieldRule = { kind: 'line-items' };
+const oneOf = (values: readonly string[]): FieldRule => ({ kind: 'one-of', values });
+
+/**
+ * The data shape of every customer event type (src/customers/domain/customer-events.ts). Typed by the event
+ * catalog, so a new event type does not compile until its shape is declared here. Unknown fields are allowed:
+ * an older reader must not refuse what a newer writer added.
+ */
+export const EVENT_SHAPES: { readonly [Type in CustomerEventType]: EventShape } = {
+  CustomerRegistered: {
+    fields: {
+      name: required(personalData),
+      email: required(personalData),
+      phone: optional(personalData),
+      country: optional(text),
+      source: optional(text),
+    },
+  },
+  ContactDetailsChanged: {
+    fields: {
+      name: optional(personalData),
+      email: optional(personalData),
+      phone: optional(personalData),
+      reason: required(text),
+    },
+    atLeastOneOf: ['name', 'email', 'phone'],
+  },
+  ConsentGranted: {
+    fields: { purpose: required(oneOf(CONSENT_PURPOSES)), legalBasis: optional(text) },
+  },
+  ConsentWithdrawn: {
+    fields: { purpose: required(oneOf(CONSENT_PURPOSES)), legalBasis: optional(text) },
+  },
+  ProductBrowsed: {
+    fields: {
+      url: optional(text),
+      productId: optional(id),
+      category: optional(text),
+      referrer: optional(text),
+      campaign: optional(text),
+      sessionId: optional(text),
+    },
+    atLeastOneOf: ['url', 'productId'],
+  },
+  PurchaseCommitted: {
+    fields: {
+      cartId: optional(id),
+      orderId: optional(id),
+      items: optional(lineItems),
+      value: optional(money),
+    },
+    atLeastOneOf: ['cartId', 'orderId'],
+  },
+  PurchaseCompleted: {
+    fields: { orderId: required(id), items: optional(lineItems), total: required(money) },
+  },
+  PurchaseRefunded: {
+    fields: { orderId: required(id), amount: required(money), reason: optional(text) },
+  },
+  SurveyAnswered: {
+    fields: {
+      surveyId: optional(text),
+      kind: required(oneOf(SURVEY_KINDS)),
+      score: required({ kind: 'score-on-scale-of', field: 'kind' }),
+      comment: optional(personalData),
+      orderId: optional(text),
+    },
+  },
+  ComplaintFiled: {
+    fields: {
+      complaintId: required(id),
+      category: optional(text),
+      severity: required(oneOf(COMPLAINT_SEVERITIES)),
+      description: optional(personalData),
+      orderId: optional(text),
+    },
+  },
+  ComplaintResolved: {
+    fields: {
+      complaintId: required(id),
+      resolution: optional(personalData),
+      satisfied: optional({ kind: 'boolean' }),
+    },
+  },
+  CustomerContacted: {
+    fields: {
+      direction: required(oneOf(CONTACT_DIRECTIONS)),
+      topic: optional(text),
+      note: optional(personalData),
+      durationSeconds: optional({ kind: 'integer', min: 0, max: 86_400 }),
+    },
+  },
+  CustomerErased: {
+    fields: { requestId: required(id), reason: required(text) },
+  },
+};
+
+const CURRENCY_CODE = /^[A-Z]{3}$/;
+
+/**
+ * The first way a stored customer event breaks what the projections rely on, or undefined when it is well
+ * formed: the envelope (customer stream, known type, instants, actor, integer position and revision), then the
+ * data shape of its type. Redacted events (retention) are checked by their envelope only: no fold reads their
+ * data. Pure: the same event always gives the same answer.
+ */
+export function findProblem(stored: StoredEvent): EventProblem | undefined {
+  return envelopeProblem(stored) ?? dataProblem(stored);
+}
+
+/** Throws MalformedEventError for an event `findProblem` refuses. */
+export function assertWellFormed(stored: StoredEvent): void {
+  const problem = findProblem(stored);
+  if (problem) throw new MalformedEventError(stored, problem);
+}
+
+function envelopeProblem(stored: StoredEvent): EventProblem | undefined {
+  if (typeof stored.streamId !== 'string' || !stored.streamId.startsWith(CUSTOMER_STREAM_PREFIX))
+    return { path: 'streamId', reason: 'must be a customer stream (customer-<customerId>)' };
+  if (!CUSTOMER_ID_PATTERN.test(stored.streamId.slice(CUSTOMER_STREAM_PREFIX.length)))
+    return { path: 'streamId', reason: `must name a customer id matching ${CUSTOMER_ID_PATTERN.source}` };
+  if (typeof stored.eventId !== 'string' || stored.eventId.length === 0)
+    return { path: 'eventId', reason: 'must be a non-empty string' };
+  if (!isCustomerEventType(stored.type))
+    return { path: 'type', reason: 'must be a customer event type of the catalog' };
+  if (!Number.isSafeInteger(stored.position) || stored.position < 1)
+    return { path: 'position', reason: 'must be a positive integer' };
+  if (!Number.isSafeInteger(stored.streamRevision) || stored.streamRevision < 0)
+    return { path: 'streamRevision', reason: 'must be a non-negative integer' };
+  if (!isPlainObject(stored.metadata)) return { path: 'metadata', reason: 'must be an object' };
+  for (const field of ['occurredAt', 'recordedAt']) {
+    if (!isCanonicalInstant(stored.metadata[field]))
+      return {
+        path: `metadata.${field}`,
+        reason: 'must be an ISO 8601 UTC instant as the ledger writes it (YYYY-MM-DDTHH:mm:ss.sssZ)',
+      };
+  }
+  const { actor, channel } = stored.metadata;
+  if (typeof actor !== 'string' || actor.length === 0)
+    return { path: 'metadata.actor', reason: 'must be a non-empty string' };
+  if (channel !== undefined && typeof channel !== 'string')
+    return { path: 'metadata.channel', reason: 'must be a string when present' };
+  if (!isPlainObject(stored.data)) return { path: 'data', reason: 'must be an object' };
+  return undefined;
+}
+
+function dataProblem(stored: StoredEvent): EventProblem | undefined {
+  const type = stored.type as CustomerEventType;
+  if (stored.redactedAt !== undefined && (RETAINABLE_EVENT_TYPES as readonly string[]).includes(type))
+    return undefined;
+  const shape = EVENT_SHAPES[type];
+  const data = stored.data;
+  for (const [field, spec] of Object.entries(shape.fields)) {
+    const value = data[field];
+    if (value === undefined) {
+      if (spec.required) return { path: `data.${field}`, reason: 'is required' };
+      continue;
+    }
+    const problem = ruleProblem(spec.rule, value, `data.${field}`, data);
+    if (problem) return problem;
+  }
+  const alternatives = shape.atLeastOneOf;
+  if (alternatives && alternatives.every((field) => data[field] === undefined)) {
+    const [first, ...others] = alternatives;
+    return { path: `data.${first}`, reason: `is required when none of ${others.join(', ')} is given` };
+  }
+  return undefined;
+}
+
+function ruleProblem(
+  rule: FieldRule,
+  value: unknown,
+  path: string,
+  data: Record<string, unknown>,
+): EventProblem | undefined {
+  switch (rule.kind) {
+    case 'id':
+      return typeof value === 'string' && value.length > 0
+        ? undefined
+        : { path, reason: 'must be a non-empty string' };
+    case 'text':
+      return typeof value === 'string' ? undefined : { path, reason: 'must be a string' };
+    case 'personal-data':
+      return typeof value === 'string' ? undefined : { path, reason: 'must be a string (stored encrypted)' };
+    case 'one-of':
+      return typeof value === 'string' && rule.values.includes(value)
+        ? undefined
+        : { path, reason: `must be one of ${rule.values.join(', ')}` };
+    case 'integer':
+      return Number.isSafeInteger(value) && (value as number) >= rule.min && (value as number) <= rule.max
+        ? undefined
+        : { path, reason: `must be an integer from ${rule.min} to ${rule.max}` };
+    case 'score-on-scale-of': {
+      const scale = SURVEY_SCALES[data[rule.field] as keyof typeof SURVEY_SCALES];
+      if (!scale) return { path, reason: `cannot be checked: ${rule.field} is not a known scale` };
+      return Number.isSafeInteger(value) && (value as number) >= scale.min && (value as number) <= scale.max
+        ? undefined
+        : {
+            path,
+            reason: `must be an integer from ${scale.min} to ${scale.max} on this ${rule.field}'s scale`,
+          };
+    }
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : { path, reason: 'must be true or false' };
+    case 'money':
+      return moneyProblem(value, path);
+    case 'line-items':
+      return lineItemsProblem(value, path);
+  }
+}
+
+function moneyProblem(value: unknown, path: string): EventProblem | undefined {
+  if (!isPlainObject(value)) return { path, reason: 'must be money: { amountMinor, currency }' };
+  if (!Number.isSafeInteger(value.amountMinor))
+    return { path: `${path}.amountMinor`, reason: 'must be an integer number of minor units' };
+  if (typeof value.currency !== 'string' || !CURRENCY_CODE.test(value.currency))
+    return { path: `${path}.currency`, reason: 'must be a three-letter ISO 4217 code' };
+  return undefined;
+}
+
+function lineItemsProblem(value: unknown, path: string): EventProblem | undefined {
+  if (!Array.isArray(value)) return { path, reason: 'must be a list of line items' };
+  for (const [index, item] of value.entries()) {
+    const itemPath = `${path}[${index}]`;
+    if (!isPlainObject(item))
+      return { path: itemPath, reason: 'must be a line item: { sku, quantity, unitPrice }' };
+    if (typeof item.sku !== 'string' || item.sku.length === 0)
+      return { path: `${itemPath}.sku`, reason: 'must be a non-empty string' };
+    if (!Number.isSafeInteger(item.quantity) || (item.quantity as number) < 1)
+      return { path: `${itemPath}.quantity`, reason: 'must be a positive integer' };
+    const problem = moneyProblem(item.unitPrice, `${itemPath}.unitPrice`);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/**
+ * The folds order instants by comparing their text, which holds only for one fixed format: the one
+ * `Date.prototype.toISOString` writes, which is how the ledger stores every instant.
+ */
+function isCanonicalInstant(value: unknown): boolean {
+  if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) return false;
+  return new Date(value).toISOString() === value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
