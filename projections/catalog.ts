@@ -1,5 +1,5 @@
 import { customerSummaryProjection } from './customer-summary.projection';
-import { assertWellFormed, StoredEvent } from './event-guard';
+import { assertWellFormed, MalformedEventError, StoredEvent } from './event-guard';
 import { funnelProjection } from './funnel.projection';
 import { loyaltyProjection } from './loyalty.projection';
 import { CUSTOMER_STREAM_PREFIX, ProjectedEvent, Projection } from './projection';
@@ -41,4 +41,28 @@ export function toProjectedEvent(stored: StoredEvent): ProjectedEvent | undefine
     channel: metadata.channel,
     ...(stored.redactedAt && { redacted: true }),
   } as ProjectedEvent;
+}
+
+/** A malformed event that an in-memory fold (what-if, as-of) left out, as the live runner parks it. */
+export interface SkippedEvent {
+  readonly position: number;
+  readonly eventId: string;
+  readonly error: string;
+}
+
+/**
+ * Like toProjectedEvent, for folds outside the runner: a malformed event is left out and reported in
+ * `skipped` (position, id and the guard's message, never the value), so one bad event does not stop a replay.
+ */
+export function toProjectedEventOrSkip(
+  stored: StoredEvent,
+  skipped: SkippedEvent[],
+): ProjectedEvent | undefined {
+  try {
+    return toProjectedEvent(stored);
+  } catch (error) {
+    if (!(error instanceof MalformedEventError)) throw error;
+    skipped.push({ position: stored.position, eventId: stored.eventId, error: error.message });
+    return undefined;
+  }
 }

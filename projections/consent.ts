@@ -12,13 +12,13 @@ export interface ConsentChange {
 /** Every consent choice of a customer, in the order of `at`, so any instant can be asked. */
 export type ConsentHistory = readonly ConsentChange[];
 
-/** The history with the event's choice added in time order, or unchanged for other events. */
+/** The history with the event's choice added in time order; unchanged (absent while empty) for other events. */
 export function withConsentChange(
   history: ConsentHistory | undefined,
   event: ProjectedEvent,
-): ConsentHistory {
+): ConsentHistory | undefined {
+  if (event.type !== 'ConsentGranted' && event.type !== 'ConsentWithdrawn') return history;
   const current = history ?? [];
-  if (event.type !== 'ConsentGranted' && event.type !== 'ConsentWithdrawn') return current;
   const change = {
     purpose: event.data.purpose,
     granted: event.type === 'ConsentGranted',

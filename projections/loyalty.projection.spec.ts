@@ -73,6 +73,7 @@ describe('loyalty projection', () => {
         .then({
           customerId: 'c-ada',
           position: consent.position,
+          consents: [{ purpose: 'marketing', granted: true, at: ago(20) }],
           purchases: [
             { eventId: purchase.eventId, at: ago(97), total: { amountMinor: 12050, currency: 'EUR' } },
           ],

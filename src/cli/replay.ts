@@ -4,7 +4,7 @@ import { funnelProjection, FunnelPosition } from '../../projections/funnel.proje
 import { loyaltyAsOf, loyaltyProjection, LoyaltyFacts } from '../../projections/loyalty.projection';
 import { ProjectedEvent, Projection } from '../../projections/projection';
 import { summarize } from '../../projections/timeline.projection';
-import { toProjectedEvent } from '../../projections/catalog';
+import { SkippedEvent, toProjectedEventOrSkip } from '../../projections/catalog';
 import { customerStreamId, piiFieldsOf } from '../customers/domain/customer-events';
 import { EventStore, readWholeLog, RecordedEvent } from '../event-store/event-store.port';
 import { AccessLog } from '../gdpr/access-log';
@@ -189,9 +189,10 @@ export async function customerAsOf(
   ledgerCurrency: string,
 ) {
   const stored = await store.readStream(customerStreamId(customerId));
+  const skipped: SkippedEvent[] = [];
   const events = stored
     .filter((event) => String(event.metadata[by]) <= at)
-    .map(toProjectedEvent)
+    .map((event) => toProjectedEventOrSkip(event, skipped))
     .filter((event): event is ProjectedEvent => event !== undefined);
   const summary = fold(customerSummaryProjection, events).get(customerId) as CustomerSummary | undefined;
   const funnel = fold(funnelProjection, events).get(customerId) as FunnelPosition | undefined;
@@ -201,6 +202,7 @@ export async function customerAsOf(
     asOf: at,
     by,
     events: events.length,
+    skipped,
     funnelStage: funnel?.stage ?? null,
     loyalty: loyaltyAsOf(facts ?? null, at, ledgerCurrency),
     summary: summary && { ...summary, name: undefined, email: undefined, phone: undefined },

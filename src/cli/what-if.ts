@@ -1,4 +1,4 @@
-import { toProjectedEvent } from '../../projections/catalog';
+import { SkippedEvent, toProjectedEventOrSkip } from '../../projections/catalog';
 import { Projection } from '../../projections/projection';
 import { EventStore } from '../event-store/event-store.port';
 import { ReadStore } from '../read-models/read-store.port';
@@ -24,6 +24,8 @@ export interface WhatIfReport {
   readonly projection: string;
   readonly events: number;
   readonly documents: number;
+  /** Malformed events left out of the fold (the live runner parks the same ones). */
+  readonly skipped: readonly SkippedEvent[];
   readonly comparedWith?: string;
   readonly unchanged?: number;
   readonly changed?: number;
@@ -45,8 +47,9 @@ export async function runWhatIf(
   const { projection } = module;
   const docs = new Map<string, object>();
   let events = 0;
+  const skipped: SkippedEvent[] = [];
   for await (const stored of customerEvents(store, filter)) {
-    const event = toProjectedEvent(stored);
+    const event = toProjectedEventOrSkip(stored, skipped);
     const id = event && projection.documentId(event);
     if (!event || id === undefined) continue;
     events++;
@@ -55,7 +58,7 @@ export async function runWhatIf(
     else docs.set(id, next);
   }
   docs.forEach((doc, id) => onDocument?.(id, doc));
-  const report = { projection: projection.name, events, documents: docs.size };
+  const report = { projection: projection.name, events, documents: docs.size, skipped };
   if (!live.collection) return report;
 
   const liveDocs = new Map<string, object>();

@@ -176,7 +176,7 @@ describe('HTTP read API (v1)', () => {
     const loyalty = await ledger.get('/v1/analytics/loyalty?top=5');
     expect(loyalty.body.customers).toBeGreaterThanOrEqual(1);
     expect(JSON.stringify(loyalty.body)).not.toContain('Grace');
-    expect(Object.keys(loyalty.body.top[0]).sort()).toEqual(['customerId', 'score', 'tier']);
+    expect(Object.keys(loyalty.body.top[0]).sort()).toEqual(['pseudonym', 'score', 'tier']);
   });
 
   it('shows projection status and rebuilds blue/green to the same read models', async () => {

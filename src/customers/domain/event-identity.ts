@@ -24,7 +24,10 @@ export function firstDifference(
   if (stored.type !== retried.type) return 'type';
   const data = { ...stored.data };
   const retriedData = { ...retried.data };
-  for (const field of unknowable) (delete data[field], delete retriedData[field]);
+  for (const field of unknowable) {
+    delete data[field];
+    delete retriedData[field];
+  }
   const differing = difference(data, retriedData, 'data');
   if (differing) return differing;
   for (const field of ['occurredAt', 'channel', 'correlationId'] as const) {

@@ -1,0 +1,56 @@
+import { loyaltyProjection } from '../../projections/loyalty.projection';
+import { customerAsOf } from '../../src/cli/replay';
+import { runWhatIf } from '../../src/cli/what-if';
+import { EventStore } from '../../src/event-store/event-store.port';
+import { createSqliteEventStore } from '../../src/event-store/sqlite-event-store';
+import { createSqliteReadStore } from '../../src/read-models/sqlite-read-store';
+import { aNewEvent } from '../support/events';
+
+/** Folds outside the runner (as-of, what-if) leave a malformed event out and say so, as the runner parks it. */
+describe('in-memory folds over a log holding a malformed event', () => {
+  let store: EventStore;
+  const purchase = (orderId: string, occurredAt: string) =>
+    aNewEvent({
+      type: 'PurchaseCompleted',
+      data: { orderId, total: { amountMinor: 5000, currency: 'EUR' } },
+      metadata: { occurredAt, recordedAt: '2026-11-01T10:00:01.000Z', actor: 'test' },
+    });
+
+  beforeAll(async () => {
+    store = createSqliteEventStore({ file: ':memory:' });
+    await store.append([
+      {
+        streamId: 'customer-x1',
+        expectedRevision: 'any',
+        events: [
+          purchase('o-1', '2026-10-01T10:00:00.000Z'),
+          purchase('o-bad', 'garbage'),
+          purchase('o-2', '2026-10-02T10:00:00.000Z'),
+        ],
+      },
+    ]);
+  });
+  afterAll(() => store.close());
+
+  it('as-of folds the good events and lists the malformed one', async () => {
+    const asOf = await customerAsOf(store, 'x1', '2026-12-01T00:00:00.000Z', 'recordedAt', 'EUR');
+
+    expect(asOf.events).toBe(2);
+    expect(asOf.skipped).toEqual([
+      { position: 2, eventId: expect.any(String), error: expect.stringContaining('occurredAt') },
+    ]);
+    expect(asOf.loyalty).toMatchObject({ components: { purchasesInWindow: 2 } });
+  });
+
+  it('what-if does the same', async () => {
+    const report = await runWhatIf(
+      { projection: loyaltyProjection },
+      store,
+      { reads: createSqliteReadStore(':memory:') },
+      {},
+      { asOf: '2026-11-01T00:00:00.000Z', ledgerCurrency: 'EUR' },
+    );
+
+    expect(report).toMatchObject({ events: 2, documents: 1, skipped: [{ position: 2 }] });
+  });
+});
