@@ -14,9 +14,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
-import { createSqliteEventStore } from '../src/event-store/sqlite-event-store';
-import { canonicalJson, GENESIS_HASH } from '../src/event-store/hash-chain';
-import { NewEvent } from '../src/event-store/event-store.port';
+import { createSqliteEventStore } from '../src/adapters/sqlite/sqlite-event-store';
+import { canonicalJson, GENESIS_HASH } from '../src/ports/hash-chain';
+import { NewEvent } from '../src/ports/event-store.port';
 import { LedgerProcess } from '../test/support/ledger-process';
 import {
   formatRate,

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { PROJECTIONS } from '../projections/catalog';
-import { createSqliteEventStore } from '../src/event-store/sqlite-event-store';
-import { ProjectionEngine } from '../src/read-models/projection-engine';
-import { createSqliteReadStore } from '../src/read-models/sqlite-read-store';
-import { ReadModels } from '../src/read-models/read-models';
+import { createSqliteEventStore } from '../src/adapters/sqlite/sqlite-event-store';
+import { ProjectionEngine } from '../src/application/read-models/projection-engine';
+import { createSqliteReadStore } from '../src/adapters/sqlite/sqlite-read-store';
+import { ReadModels } from '../src/application/read-models/read-models';
 import { appendHistory } from '../test/support/customer-history';
 import { formatRate, mib, peakRssOfThisProcessBytes, percentile, timed } from './measure';
 

@@ -1,5 +1,5 @@
-import { ConsentPurpose } from '../src/customers/domain/customer-events';
-import { ALLOWED_WITHOUT_RECORDED_CHOICE } from '../src/customers/domain/processing-purposes';
+import { ConsentPurpose } from '../src/domain/customer-events';
+import { ALLOWED_WITHOUT_RECORDED_CHOICE } from '../src/domain/processing-purposes';
 import { ProjectedEvent } from './projection';
 
 /** One recorded choice of the customer, by when it happened (occurredAt). */

@@ -21,8 +21,8 @@ import {
   STORED_PII,
   usd,
 } from '../test/fixtures/projected-events';
-import { money } from '../src/customers/domain/money';
-import { CustomerEventType } from '../src/customers/domain/customer-events';
+import { money } from '../src/domain/money';
+import { CustomerEventType } from '../src/domain/customer-events';
 import { CustomerSummary, customerSummaryProjection } from './customer-summary.projection';
 import { ProjectedEvent } from './projection';
 

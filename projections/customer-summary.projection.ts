@@ -1,4 +1,4 @@
-import { ComplaintSeverity, ConsentPurpose } from '../src/customers/domain/customer-events';
+import { ComplaintSeverity, ConsentPurpose } from '../src/domain/customer-events';
 import { alreadyFolded, PositionedDoc, ProjectedEvent, Projection } from './projection';
 
 export interface ConsentState {

@@ -1,4 +1,4 @@
-import { CustomerEventType, PII_FIELDS, SURVEY_SCALES } from '../src/customers/domain/customer-events';
+import { CustomerEventType, PII_FIELDS, SURVEY_SCALES } from '../src/domain/customer-events';
 import { copyOf, DEFAULT_DATA, EVENT_TYPES } from '../test/fixtures/projected-events';
 import { toProjectedEvent } from './catalog';
 import {

@@ -7,8 +7,9 @@ import {
   isCustomerEventType,
   SURVEY_KINDS,
   SURVEY_SCALES,
-} from '../src/customers/domain/customer-events';
-import { CUSTOMER_STREAM_PREFIX, RETAINABLE_EVENT_TYPES } from './projection';
+} from '../src/domain/customer-events';
+import { RETAINABLE_EVENT_TYPES } from '../src/domain/customer-events';
+import { CUSTOMER_STREAM_PREFIX } from './projection';
 
 /** A customer event as the event store hands it over, before anything about it is trusted. */
 export interface StoredEvent {

@@ -17,7 +17,7 @@ import {
   projectionSpec,
   redelivered,
 } from '../test/fixtures/projected-events';
-import { CustomerEventType } from '../src/customers/domain/customer-events';
+import { CustomerEventType } from '../src/domain/customer-events';
 import { FUNNEL_STAGES, FunnelPosition, funnelProjection, funnelReport } from './funnel.projection';
 import { ProjectedEvent } from './projection';
 

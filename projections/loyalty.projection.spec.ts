@@ -19,8 +19,8 @@ import {
   redelivered,
   usd,
 } from '../test/fixtures/projected-events';
-import { money } from '../src/customers/domain/money';
-import { CustomerEventType } from '../src/customers/domain/customer-events';
+import { money } from '../src/domain/money';
+import { CustomerEventType } from '../src/domain/customer-events';
 import { LoyaltyFacts, loyaltyProjection, loyaltyScore, normalise } from './loyalty.projection';
 import { ProjectedEvent } from './projection';
 

@@ -1,5 +1,5 @@
-import { ConsentPurpose, SURVEY_SCALES, SurveyKind } from '../src/customers/domain/customer-events';
-import { minorDigits, Money } from '../src/customers/domain/money';
+import { ConsentPurpose, SURVEY_SCALES, SurveyKind } from '../src/domain/customer-events';
+import { minorDigits, Money } from '../src/domain/money';
 import { ConsentHistory, withConsentChange, withdrawnSince } from './consent';
 import { alreadyFolded, daysBetween, PositionedDoc, Projection } from './projection';
 

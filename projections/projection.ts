@@ -1,4 +1,5 @@
-import { CustomerEvent } from '../src/customers/domain/customer-events';
+import { CustomerEvent } from '../src/domain/customer-events';
+import { IndexKey } from '../src/ports/read-store.port';
 
 /** A stored customer event as projections see it: the stored data (personal data still encrypted). */
 export type ProjectedEvent = CustomerEvent & {
@@ -14,12 +15,6 @@ export type ProjectedEvent = CustomerEvent & {
   /** Retention removed the data (only types whose data no fold needs: see RETAINABLE_EVENT_TYPES). */
   readonly redacted?: boolean;
 };
-
-/** Event types retention may redact: the folds use only their envelope (customer, time), never their data. */
-export const RETAINABLE_EVENT_TYPES = ['ProductBrowsed', 'PurchaseCommitted'] as const;
-
-/** A field path of a document, ascending or descending, for the read store's indexes and sorts. */
-export type IndexKey = readonly [field: string, order: 1 | -1];
 
 /**
  * A read model as a pure fold: `evolve(doc | null, event) => doc | null` over the events that `documentId`

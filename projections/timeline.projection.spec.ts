@@ -23,7 +23,7 @@ import {
   STORED_PII,
   usd,
 } from '../test/fixtures/projected-events';
-import { money } from '../src/customers/domain/money';
+import { money } from '../src/domain/money';
 import { ProjectedEvent } from './projection';
 import { summarize, TimelineEntry, timelineProjection } from './timeline.projection';
 

@@ -1,5 +1,5 @@
-import { formatMoney, Money } from '../src/customers/domain/money';
-import { LineItem } from '../src/customers/domain/customer-events';
+import { formatMoney, Money } from '../src/domain/money';
+import { LineItem } from '../src/domain/customer-events';
 import { ProjectedEvent, Projection } from './projection';
 
 /** One timeline entry per event; `details` keeps the stored data (personal data encrypted) for display. */

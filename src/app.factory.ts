@@ -4,11 +4,11 @@ import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { AppModule } from './app.module';
 import { LedgerConfig } from './config/ledger-config';
-import { DtoValidationPipe } from './http/dto-validation.pipe';
-import { setUpOpenApi } from './http/openapi';
-import { ProblemDetailsFilter, sendProblem } from './http/problem-details';
-import { PinoNestLogger } from './logging/logger';
-import { LedgerMetrics } from './metrics/metrics';
+import { DtoValidationPipe } from './interfaces/http/dto-validation.pipe';
+import { setUpOpenApi } from './interfaces/http/openapi';
+import { ProblemDetailsFilter, sendProblem } from './interfaces/http/problem-details';
+import { PinoNestLogger } from './config/logger';
+import { LedgerMetrics } from './application/metrics';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 

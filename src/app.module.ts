@@ -1,59 +1,60 @@
 import { DynamicModule, Inject, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { PROJECTIONS } from '../projections/catalog';
-import { AnalyticsController } from './analytics/analytics.controller';
+import { AnalyticsController } from './interfaces/http/analytics.controller';
 import {
   ReadFunnelReportHandler,
   ReadLoyaltyDistributionHandler,
   ReadPseudonymousLoyaltyHandler,
-} from './analytics/analytics.queries';
-import { Pseudonyms } from './gdpr/pseudonyms';
-import { ReadLoyaltyHandler } from './customers/read-loyalty/read-loyalty.query';
-import { ReadProfileHandler } from './customers/read-profile/read-profile.query';
-import { ReadTimelineHandler } from './customers/read-timeline/read-timeline.query';
-import { PROJECTION_ENGINE, ProjectionEngine } from './read-models/projection-engine';
-import { ProjectionsController } from './read-models/projections.controller';
-import { READ_STORE, ReadStore } from './read-models/read-store.port';
-import { ReadModels } from './read-models/read-models';
-import { createSqliteReadStore } from './read-models/sqlite-read-store';
+} from './application/analytics/analytics.queries';
+import { Pseudonyms } from './privacy/pseudonyms';
+import { ReadLoyaltyHandler } from './application/customers/read-loyalty/read-loyalty.query';
+import { ReadProfileHandler } from './application/customers/read-profile/read-profile.query';
+import { ReadTimelineHandler } from './application/customers/read-timeline/read-timeline.query';
+import { PROJECTION_ENGINE, ProjectionEngine } from './application/read-models/projection-engine';
+import { ProjectionsController } from './interfaces/http/projections.controller';
+import { READ_STORE, ReadStore } from './ports/read-store.port';
+import { ReadModels } from './application/read-models/read-models';
+import { createSqliteReadStore } from './adapters/sqlite/sqlite-read-store';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
-import { ConsistentReadInterceptor } from './http/consistent-read.interceptor';
-import { AccessLog, AccessLogInterceptor } from './gdpr/access-log';
-import { EMAIL_INDEX_COLLECTION, EMAIL_INDEX_KEYS, EmailBlindIndex } from './gdpr/blind-index';
-import { EmailDirectory } from './gdpr/email-directory';
-import { EraseCustomerHandler } from './gdpr/erase-customer.command';
-import { GdprController } from './gdpr/gdpr.controller';
+import { ConsistentReadInterceptor } from './interfaces/http/consistent-read.interceptor';
+import { AccessLogInterceptor } from './interfaces/http/access-log.interceptor';
+import { AccessLog } from './privacy/access-log';
+import { EMAIL_INDEX_COLLECTION, EMAIL_INDEX_KEYS, EmailBlindIndex } from './privacy/blind-index';
+import { EmailDirectory } from './privacy/email-directory';
+import { EraseCustomerHandler } from './application/gdpr/erase-customer.command';
+import { GdprController } from './interfaces/http/gdpr.controller';
 import {
   ExportSubjectHandler,
   FindCustomersByEmailHandler,
   ResolvePseudonymHandler,
   ReadAuditTrailHandler,
   VerifyChainsHandler,
-} from './gdpr/personal-data.queries';
+} from './application/gdpr/personal-data.queries';
 import { CqrsModule } from '@nestjs/cqrs';
-import { ApiKeyGuard } from './auth/api-key.guard';
+import { ApiKeyGuard } from './interfaces/http/api-key.guard';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { LEDGER_CONFIG, LedgerConfig } from './config/ledger-config';
-import { ChangeContactDetailsHandler } from './customers/change-contact-details/change-contact-details.command';
-import { CustomerLedger } from './customers/customer-ledger';
-import { CustomersController } from './customers/customers.controller';
-import { ReadCustomerEventsHandler } from './customers/read-customer-events/read-customer-events.query';
-import { RecordConsentHandler } from './customers/record-consent/record-consent.command';
-import { RecordTouchpointsHandler } from './customers/record-touchpoint/record-touchpoints.command';
-import { RegisterCustomerHandler } from './customers/register-customer/register-customer.command';
-import { TouchpointsController } from './customers/touchpoints.controller';
-import { EVENT_STORE, EventStore } from './event-store/event-store.port';
-import { createEventStoreDbEventStore } from './event-store/eventstoredb-event-store';
-import { createSqliteEventStore } from './event-store/sqlite-event-store';
-import { createMongoSubjectKeyStore } from './gdpr/mongodb-subject-key-store';
-import { createMongoReadStore } from './read-models/mongodb-read-store';
-import { PiiCipher } from './gdpr/pii-cipher';
-import { createSqliteSubjectKeyStore } from './gdpr/sqlite-subject-key-store';
-import { SUBJECT_KEY_STORE, SubjectKeyStore } from './gdpr/subject-key-store.port';
-import { HealthController } from './health/health.controller';
-import { LedgerMetrics, MetricsController } from './metrics/metrics';
-import { CustomerLiveController } from './web/customer-live.controller';
-import { WebPageController } from './web/web-page.controller';
+import { ChangeContactDetailsHandler } from './application/customers/change-contact-details/change-contact-details.command';
+import { CustomerLedger } from './application/customers/customer-ledger';
+import { CustomersController } from './interfaces/http/customers.controller';
+import { ReadCustomerEventsHandler } from './application/customers/read-customer-events/read-customer-events.query';
+import { RecordConsentHandler } from './application/customers/record-consent/record-consent.command';
+import { RecordTouchpointsHandler } from './application/customers/record-touchpoint/record-touchpoints.command';
+import { RegisterCustomerHandler } from './application/customers/register-customer/register-customer.command';
+import { TouchpointsController } from './interfaces/http/touchpoints.controller';
+import { EVENT_STORE, EventStore } from './ports/event-store.port';
+import { createEventStoreDbEventStore } from './adapters/eventstoredb/eventstoredb-event-store';
+import { createSqliteEventStore } from './adapters/sqlite/sqlite-event-store';
+import { createMongoSubjectKeyStore } from './adapters/mongodb/mongodb-subject-key-store';
+import { createMongoReadStore } from './adapters/mongodb/mongodb-read-store';
+import { PiiCipher } from './privacy/pii-cipher';
+import { createSqliteSubjectKeyStore } from './adapters/sqlite/sqlite-subject-key-store';
+import { SUBJECT_KEY_STORE, SubjectKeyStore } from './ports/subject-key-store.port';
+import { HealthController } from './interfaces/http/health.controller';
+import { LedgerMetrics, MetricsController } from './application/metrics';
+import { CustomerLiveController } from './interfaces/web/customer-live.controller';
+import { WebPageController } from './interfaces/web/web-page.controller';
 
 /** Starts the projections with the service; stops them, then closes the stores, when Nest shuts down. */
 class StoreLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {

@@ -9,8 +9,8 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import pino from 'pino';
 import { AppModule } from './app.module';
-import { ImportPreset, IMPORT_PRESETS, PresetContext } from './cli/import-presets';
-import { importTouchpoints } from './cli/import-touchpoints';
+import { ImportPreset, IMPORT_PRESETS, PresetContext } from './interfaces/cli/import-presets';
+import { importTouchpoints } from './interfaces/cli/import-touchpoints';
 import {
   customerAsOf,
   analystAudience,
@@ -19,28 +19,28 @@ import {
   ExportFormat,
   openOutput,
   personalDataAudience,
-} from './cli/replay';
-import { Pseudonyms } from './gdpr/pseudonyms';
-import { ReadModels } from './read-models/read-models';
-import { runWhatIf, WhatIfModule } from './cli/what-if';
+} from './interfaces/cli/replay';
+import { Pseudonyms } from './privacy/pseudonyms';
+import { ReadModels } from './application/read-models/read-models';
+import { runWhatIf, WhatIfModule } from './interfaces/cli/what-if';
 import { isInsideDirectory, LEDGER_CONFIG, LedgerConfig, loadConfigOrExit } from './config/ledger-config';
-import { CustomerLedger } from './customers/customer-ledger';
-import { EVENT_STORE, EventStore, RecordedEvent } from './event-store/event-store.port';
-import { anchorText } from './event-store/anchor';
-import { anchorLog, verifyLog, verifyLogAgainstAnchor } from './event-store/log-verification';
+import { CustomerLedger } from './application/customers/customer-ledger';
+import { EVENT_STORE, EventStore, RecordedEvent } from './ports/event-store.port';
+import { anchorText } from './application/gdpr/anchor';
+import { anchorLog, verifyLog, verifyLogAgainstAnchor } from './application/gdpr/log-verification';
 import {
   readAnchorFile,
   readSigningKey,
   readVerifyingKey,
   writeAnchorKeyPair,
   writeFileAtomically,
-} from './cli/anchor-files';
-import { AccessLog } from './gdpr/access-log';
-import { EraseCustomer } from './gdpr/erase-customer.command';
-import { ExportSubject, VerifyChains } from './gdpr/personal-data.queries';
-import { PiiCipher } from './gdpr/pii-cipher';
-import { PROJECTION_ENGINE, ProjectionEngine } from './read-models/projection-engine';
-import { READ_STORE, ReadStore } from './read-models/read-store.port';
+} from './interfaces/cli/anchor-files';
+import { AccessLog } from './privacy/access-log';
+import { EraseCustomer } from './application/gdpr/erase-customer.command';
+import { ExportSubject, VerifyChains } from './application/gdpr/personal-data.queries';
+import { PiiCipher } from './privacy/pii-cipher';
+import { PROJECTION_ENGINE, ProjectionEngine } from './application/read-models/projection-engine';
+import { READ_STORE, ReadStore } from './ports/read-store.port';
 
 /** Who the CLI records as actor: the operating-system user. */
 const actor = `cli:${process.env.USER ?? 'operator'}`;

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { createApp } from './app.factory';
 import { loadConfigOrExit, startupWarnings } from './config/ledger-config';
-import { createLogger } from './logging/logger';
+import { createLogger } from './config/logger';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();

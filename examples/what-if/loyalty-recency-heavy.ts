@@ -6,7 +6,7 @@
  */
 import { LoyaltyFacts, loyaltyProjection, loyaltyScore } from '../../projections/loyalty.projection';
 import { Projection } from '../../projections/projection';
-import { WhatIfContext } from '../../src/cli/what-if';
+import { WhatIfContext } from '../../src/interfaces/cli/what-if';
 
 export const projection = loyaltyProjection as Projection<object>;
 

@@ -4,10 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { RETAINABLE_EVENT_TYPES } from '../../projections/projection';
-import { ApiKey, parseApiKeys } from '../auth/roles';
-import { RetentionRule } from '../event-store/event-store.port';
-import { IsCurrencyCode } from '../http/validators';
+import { RETAINABLE_EVENT_TYPES } from '../domain/customer-events';
+import { ApiKey, parseApiKeys } from './api-keys';
+import { RetentionRule } from '../ports/event-store.port';
+import { IsCurrencyCode } from '../validation/validators';
 
 export const LEDGER_CONFIG = Symbol('LEDGER_CONFIG');
 

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrowserContext, chromium, Locator, Page } from 'playwright-core';
-import { Role } from '../../src/auth/roles';
+import { Role } from '../../src/config/api-keys';
 import { LedgerProcess } from '../support/ledger-process';
 import { busiestRepeatBuyer, customerIdOf, readRees46, toTouchpoint } from '../fixtures/rees46';
 

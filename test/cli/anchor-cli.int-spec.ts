@@ -15,10 +15,10 @@ import {
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readAnchorFile } from '../../src/cli/anchor-files';
-import { anchorSignatureProblem, parseAnchor } from '../../src/event-store/anchor';
-import { verifyLog, verifyLogAgainstAnchor } from '../../src/event-store/log-verification';
-import { createSqliteEventStore } from '../../src/event-store/sqlite-event-store';
+import { readAnchorFile } from '../../src/interfaces/cli/anchor-files';
+import { anchorSignatureProblem, parseAnchor } from '../../src/application/gdpr/anchor';
+import { verifyLog, verifyLogAgainstAnchor } from '../../src/application/gdpr/log-verification';
+import { createSqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store';
 import { aNewEvent, someNewEvents } from '../support/events';
 import { runLedgerCli } from '../support/ledger-cli';
 

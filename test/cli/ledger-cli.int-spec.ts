@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pseudonyms } from '../../src/gdpr/pseudonyms';
+import { Pseudonyms } from '../../src/privacy/pseudonyms';
 
 const ROOT = join(__dirname, '..', '..');
 const DATA = join(ROOT, '..', 'shared', 'data');

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSqliteEventStore } from '../../src/event-store/sqlite-event-store';
+import { createSqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store';
 import { aNewEvent } from '../support/events';
 
 const ROOT = join(__dirname, '..', '..');

@@ -1,9 +1,9 @@
 import { loyaltyProjection } from '../../projections/loyalty.projection';
-import { customerAsOf } from '../../src/cli/replay';
-import { runWhatIf } from '../../src/cli/what-if';
-import { EventStore } from '../../src/event-store/event-store.port';
-import { createSqliteEventStore } from '../../src/event-store/sqlite-event-store';
-import { createSqliteReadStore } from '../../src/read-models/sqlite-read-store';
+import { customerAsOf } from '../../src/interfaces/cli/replay';
+import { runWhatIf } from '../../src/interfaces/cli/what-if';
+import { EventStore } from '../../src/ports/event-store.port';
+import { createSqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store';
+import { createSqliteReadStore } from '../../src/adapters/sqlite/sqlite-read-store';
 import { aNewEvent } from '../support/events';
 
 /** Folds outside the runner (as-of, what-if) leave a malformed event out and say so, as the runner parks it. */

@@ -4,9 +4,9 @@ import {
   EventStore,
   SubscriptionMessage,
   WrongExpectedRevisionError,
-} from '../../src/event-store/event-store.port';
-import { GENESIS_HASH, verifyChains } from '../../src/event-store/hash-chain';
-import { verifyStreams } from '../../src/event-store/log-verification';
+} from '../../src/ports/event-store.port';
+import { GENESIS_HASH, verifyChains } from '../../src/ports/hash-chain';
+import { verifyStreams } from '../../src/application/gdpr/log-verification';
 import { aNewEvent, collect, someNewEvents } from '../support/events';
 
 /**

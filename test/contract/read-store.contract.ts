@@ -1,5 +1,5 @@
-import { IndexKey } from '../../projections/projection';
-import { FindQuery, ReadStore } from '../../src/read-models/read-store.port';
+import { IndexKey } from '../../src/ports/read-store.port';
+import { FindQuery, ReadStore } from '../../src/ports/read-store.port';
 
 interface Order {
   readonly id: string;

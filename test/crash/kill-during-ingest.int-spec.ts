@@ -2,8 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSqliteEventStore } from '../../src/event-store/sqlite-event-store';
-import { verifyChains } from '../../src/event-store/hash-chain';
+import { createSqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store';
+import { verifyChains } from '../../src/ports/hash-chain';
 import { LedgerProcess } from '../support/ledger-process';
 import { aPurchase, aTouchpoint } from '../fixtures/touchpoints';
 

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { PROJECTIONS } from '../../projections/catalog';
-import { createSqliteEventStore } from '../../src/event-store/sqlite-event-store';
-import { collectionName, ProjectionEngine } from '../../src/read-models/projection-engine';
-import { ReadStore } from '../../src/read-models/read-store.port';
-import { createSqliteReadStore } from '../../src/read-models/sqlite-read-store';
+import { createSqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store';
+import { collectionName, ProjectionEngine } from '../../src/application/read-models/projection-engine';
+import { ReadStore } from '../../src/ports/read-store.port';
+import { createSqliteReadStore } from '../../src/adapters/sqlite/sqlite-read-store';
 import { appendHistory } from '../support/customer-history';
 
 /**

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { ROLES, parseApiKeys } from '../../src/auth/roles';
+import { ROLES, parseApiKeys } from '../../src/config/api-keys';
 import { isLoopbackAddress, loadConfig } from '../../src/config/ledger-config';
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createEventStoreDbEventStore } from '../../src/event-store/eventstoredb-event-store';
-import { verifyChains } from '../../src/event-store/hash-chain';
+import { createEventStoreDbEventStore } from '../../src/adapters/eventstoredb/eventstoredb-event-store';
+import { verifyChains } from '../../src/ports/hash-chain';
 import { eventStoreContract } from '../contract/event-store.contract';
 import { someNewEvents } from '../support/events';
 

@@ -2,8 +2,8 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSqliteEventStore } from '../../src/event-store/sqlite-event-store';
-import { verifyChains } from '../../src/event-store/hash-chain';
+import { createSqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store';
+import { verifyChains } from '../../src/ports/hash-chain';
 import { eventStoreContract } from '../contract/event-store.contract';
 import { aNewEvent, someNewEvents } from '../support/events';
 

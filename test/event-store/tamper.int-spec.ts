@@ -4,21 +4,21 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateAnchorKeyPair } from '../../src/event-store/anchor';
-import { EventStore } from '../../src/event-store/event-store.port';
+import { generateAnchorKeyPair } from '../../src/application/gdpr/anchor';
+import { EventStore } from '../../src/ports/event-store.port';
 import {
   canonicalEvent,
   canonicalJson,
   chainHash,
   VerificationReport,
-} from '../../src/event-store/hash-chain';
+} from '../../src/ports/hash-chain';
 import {
   anchorLog,
   verifyLog,
   verifyLogAgainstAnchor,
   VerifyLogOptions,
-} from '../../src/event-store/log-verification';
-import { createSqliteEventStore } from '../../src/event-store/sqlite-event-store';
+} from '../../src/application/gdpr/log-verification';
+import { createSqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store';
 import { aNewEvent, someNewEvents } from '../support/events';
 
 /**

@@ -6,12 +6,12 @@ import {
   ExportAudience,
   exportEvents,
   personalDataAudience,
-} from '../../src/cli/replay';
-import { EVENT_STORE, EventStore } from '../../src/event-store/event-store.port';
-import { AccessLog } from '../../src/gdpr/access-log';
-import { PiiCipher } from '../../src/gdpr/pii-cipher';
-import { Pseudonyms } from '../../src/gdpr/pseudonyms';
-import { ReadModels } from '../../src/read-models/read-models';
+} from '../../src/interfaces/cli/replay';
+import { EVENT_STORE, EventStore } from '../../src/ports/event-store.port';
+import { AccessLog } from '../../src/privacy/access-log';
+import { PiiCipher } from '../../src/privacy/pii-cipher';
+import { Pseudonyms } from '../../src/privacy/pseudonyms';
+import { ReadModels } from '../../src/application/read-models/read-models';
 import { aPurchase, aRegistration, aTouchpoint } from '../fixtures/touchpoints';
 import { LedgerTestApp } from '../support/ledger-app';
 

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CustomerLedger } from '../../src/customers/customer-ledger';
+import { CustomerLedger } from '../../src/application/customers/customer-ledger';
 import { LedgerTestApp } from '../support/ledger-app';
 import { aPurchase, aRegistration, aTouchpoint } from '../fixtures/touchpoints';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Role } from '../../src/auth/roles';
-import { EVENT_STORE, EventStore } from '../../src/event-store/event-store.port';
+import { Role } from '../../src/config/api-keys';
+import { EVENT_STORE, EventStore } from '../../src/ports/event-store.port';
 import { aRegistration } from '../fixtures/touchpoints';
 import { aNewEvent } from '../support/events';
 import { LedgerTestApp } from '../support/ledger-app';

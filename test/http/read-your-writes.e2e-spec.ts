@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import pino from 'pino';
 import { PROJECTIONS } from '../../projections/catalog';
-import { createSqliteEventStore } from '../../src/event-store/sqlite-event-store';
-import { ProjectionEngine } from '../../src/read-models/projection-engine';
-import { createSqliteReadStore } from '../../src/read-models/sqlite-read-store';
+import { createSqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store';
+import { ProjectionEngine } from '../../src/application/read-models/projection-engine';
+import { createSqliteReadStore } from '../../src/adapters/sqlite/sqlite-read-store';
 import { aRegistration, aTouchpoint } from '../fixtures/touchpoints';
 import { LedgerTestApp } from '../support/ledger-app';
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { ROLES, Role } from '../../src/auth/roles';
-import { Pseudonyms } from '../../src/gdpr/pseudonyms';
+import { ROLES, Role } from '../../src/config/api-keys';
+import { Pseudonyms } from '../../src/privacy/pseudonyms';
 import { LedgerTestApp } from '../support/ledger-app';
 import { aPurchase, aRegistration } from '../fixtures/touchpoints';
 

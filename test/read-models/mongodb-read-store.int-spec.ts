@@ -1,7 +1,7 @@
 import { MongoClient } from 'mongodb';
 import { randomUUID } from 'node:crypto';
-import { createMongoSubjectKeyStore } from '../../src/gdpr/mongodb-subject-key-store';
-import { createMongoReadStore } from '../../src/read-models/mongodb-read-store';
+import { createMongoSubjectKeyStore } from '../../src/adapters/mongodb/mongodb-subject-key-store';
+import { createMongoReadStore } from '../../src/adapters/mongodb/mongodb-read-store';
 import { readStoreContract } from '../contract/read-store.contract';
 
 /**

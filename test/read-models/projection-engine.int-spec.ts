@@ -8,16 +8,16 @@ import { funnelProjection } from '../../projections/funnel.projection';
 import { loyaltyProjection } from '../../projections/loyalty.projection';
 import { ProjectedEvent, Projection } from '../../projections/projection';
 import { timelineProjection } from '../../projections/timeline.projection';
-import { AppendResult, EventStore, NewEvent } from '../../src/event-store/event-store.port';
-import { createSqliteEventStore } from '../../src/event-store/sqlite-event-store';
+import { AppendResult, EventStore, NewEvent } from '../../src/ports/event-store.port';
+import { createSqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store';
 import {
   collectionName,
   NotFoldingError,
   ProjectionEngine,
   ProjectionStatus,
-} from '../../src/read-models/projection-engine';
-import { ReadStore } from '../../src/read-models/read-store.port';
-import { createSqliteReadStore } from '../../src/read-models/sqlite-read-store';
+} from '../../src/application/read-models/projection-engine';
+import { ReadStore } from '../../src/ports/read-store.port';
+import { createSqliteReadStore } from '../../src/adapters/sqlite/sqlite-read-store';
 import { appendHistory } from '../support/customer-history';
 import { aNewEvent } from '../support/events';
 

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSqliteReadStore } from '../../src/read-models/sqlite-read-store';
+import { createSqliteReadStore } from '../../src/adapters/sqlite/sqlite-read-store';
 import { readStoreContract } from '../contract/read-store.contract';
 
 const directory = mkdtempSync(join(tmpdir(), 'ledger-sqlite-read-store-'));

@@ -3,7 +3,7 @@
  * append, to the existing streams `customer-busy-0..49` and to new ones, printing a line per append, until
  * it is killed. Another process writing the same file is what a verify beside a running service meets.
  */
-import { createSqliteEventStore } from '../../src/event-store/sqlite-event-store';
+import { createSqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store';
 import { someNewEvents } from './events';
 
 const store = createSqliteEventStore({ file: process.argv[2]! });

@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import { EventStore, NewEvent } from '../../src/event-store/event-store.port';
+import { EventStore, NewEvent } from '../../src/ports/event-store.port';
 
 /**
  * Appends a deterministic mixed history (browses, commits, purchases, refunds, surveys, complaints and their

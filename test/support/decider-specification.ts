@@ -3,9 +3,9 @@ import {
   decide,
   evolve,
   initialCustomerState,
-} from '../../src/customers/domain/customer.decider';
-import { CustomerEvent } from '../../src/customers/domain/customer-events';
-import { DomainError, DomainErrorKind } from '../../src/customers/domain/domain-error';
+} from '../../src/domain/customer.decider';
+import { CustomerEvent } from '../../src/domain/customer-events';
+import { DomainError, DomainErrorKind } from '../../src/domain/domain-error';
 
 /** given(history).when(command).then(events) / .thenRejects(kind, code, field?) for the customer decider. */
 export function given(history: CustomerEvent[], now = new Date('2026-11-23T12:00:00Z')) {

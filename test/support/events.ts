@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import { NewEvent } from '../../src/event-store/event-store.port';
+import { NewEvent } from '../../src/ports/event-store.port';
 
 /** A stored-event builder with overridable defaults. */
 export function aNewEvent(overrides: Partial<NewEvent> = {}): NewEvent {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { createApp } from '../../src/app.factory';
 import { LedgerConfig } from '../../src/config/ledger-config';
-import { PROJECTION_ENGINE, ProjectionEngine } from '../../src/read-models/projection-engine';
+import { PROJECTION_ENGINE, ProjectionEngine } from '../../src/application/read-models/projection-engine';
 
 export interface ApiResponse {
   readonly status: number;

@@ -4,9 +4,9 @@
  */
 import pino from 'pino';
 import { PROJECTIONS } from '../../projections/catalog';
-import { createSqliteEventStore } from '../../src/event-store/sqlite-event-store';
-import { ProjectionEngine } from '../../src/read-models/projection-engine';
-import { createSqliteReadStore } from '../../src/read-models/sqlite-read-store';
+import { createSqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store';
+import { ProjectionEngine } from '../../src/application/read-models/projection-engine';
+import { createSqliteReadStore } from '../../src/adapters/sqlite/sqlite-read-store';
 
 const engine = new ProjectionEngine(
   createSqliteEventStore({ file: process.argv[2]! }),

@@ -1,0 +1,34 @@
+import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { EmailDirectory } from '../../../privacy/email-directory';
+import { CustomerLedger, RecordedOutcome, RecordingContext } from '../customer-ledger';
+import { toEnvelope } from '../recording-fields.dto';
+import { ChangeContactDetailsDto } from './change-contact-details.dto';
+
+export class ChangeContactDetails extends Command<RecordedOutcome> {
+  constructor(
+    readonly customerId: string,
+    readonly body: ChangeContactDetailsDto,
+    readonly context: RecordingContext,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(ChangeContactDetails)
+export class ChangeContactDetailsHandler implements ICommandHandler<ChangeContactDetails> {
+  constructor(
+    private readonly ledger: CustomerLedger,
+    private readonly emailDirectory: EmailDirectory,
+  ) {}
+
+  async execute({ customerId, body, context }: ChangeContactDetails): Promise<RecordedOutcome> {
+    const { name, email, phone, reason } = body;
+    const envelope = toEnvelope(customerId, body, context.now, {
+      kind: 'ChangeContactDetails',
+      data: { name, email, phone, reason },
+    });
+    if (email) await this.emailDirectory.add(customerId, email);
+    const [outcome] = await this.ledger.execute([envelope], context);
+    return outcome!;
+  }
+}

@@ -1,0 +1,66 @@
+import { Inject } from '@nestjs/common';
+import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
+import { isWithheld, loyaltyAsOf } from '../../../../projections/loyalty.projection';
+import { LEDGER_CONFIG, LedgerConfig } from '../../../config/ledger-config';
+import { ERASED_VALUE, PiiCipher } from '../../../privacy/pii-cipher';
+import { ReadModels } from '../../read-models/read-models';
+import { toDecimal } from '../../../domain/money';
+import { unknownCustomer } from '../../../domain/domain-error';
+
+/** The profile a service rep sees: who it is, where they stand, what is open. */
+export class ReadProfile extends Query<object> {
+  constructor(
+    readonly customerId: string,
+    readonly now: Date,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(ReadProfile)
+export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
+  constructor(
+    private readonly readModels: ReadModels,
+    private readonly cipher: PiiCipher,
+    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
+  ) {}
+
+  async execute({ customerId, now }: ReadProfile) {
+    const summary = await this.readModels.summary(customerId);
+    if (!summary) throw unknownCustomer(customerId);
+    const [funnel, facts] = await Promise.all([
+      this.readModels.funnel(customerId),
+      this.readModels.loyaltyFacts(customerId),
+    ]);
+    const personal = await this.cipher.decryptFields(customerId, ['name', 'email', 'phone'], {
+      name: summary.name,
+      email: summary.email,
+      phone: summary.phone,
+    });
+    const loyalty = loyaltyAsOf(facts ?? null, now.toISOString(), this.config.ledgerCurrency);
+    const currency = this.config.ledgerCurrency;
+    return {
+      customerId,
+      registered: summary.registered,
+      erased: summary.erased,
+      ...(summary.erased ? { name: ERASED_VALUE, email: ERASED_VALUE, phone: ERASED_VALUE } : personal),
+      country: summary.country,
+      source: summary.source,
+      funnelStage: funnel?.stage ?? 'browsing',
+      loyalty: isWithheld(loyalty)
+        ? loyalty
+        : { score: loyalty.score, tier: loyalty.tier, components: loyalty.components },
+      purchaseCount: summary.purchaseCount,
+      netSpend: {
+        amount: toDecimal({ amountMinor: summary.netSpendMinor[currency] ?? 0, currency }),
+        currency,
+      },
+      openComplaints: summary.openComplaints,
+      complaintsFiled: summary.complaintsFiled,
+      consents: summary.consents,
+      firstSeenAt: summary.firstSeenAt,
+      lastSeenAt: summary.lastSeenAt,
+      eventCount: summary.eventCount,
+    };
+  }
+}

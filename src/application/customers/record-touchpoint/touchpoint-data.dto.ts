@@ -1,0 +1,186 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Length,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import {
+  COMPLAINT_SEVERITIES,
+  ComplaintSeverity,
+  CONTACT_DIRECTIONS,
+  ContactDirection,
+  SURVEY_KINDS,
+  SurveyKind,
+} from '../../../domain/customer-events';
+import { Touchpoint, TouchpointType } from '../../../domain/customer.decider';
+import { LineItemDto, MoneyDto, toLineItems, toMoney } from '../money.dto';
+import { ScoreFitsKind } from '../../../validation/validators';
+
+const ID_LENGTH = [1, 128] as const;
+
+export class BrowseDataDto {
+  @ValidateIf((data: BrowseDataDto) => data.productId === undefined)
+  @IsUrl({ require_tld: false }, { message: 'url must be a URL; a browse needs a url or a productId' })
+  @MaxLength(2048)
+  url?: string;
+
+  @ValidateIf((data: BrowseDataDto) => data.url === undefined)
+  @IsString({ message: 'productId must be a string; a browse needs a url or a productId' })
+  @Length(...ID_LENGTH)
+  productId?: string;
+
+  @IsOptional() @IsString() @Length(1, 256) category?: string;
+  @IsOptional() @IsString() @MaxLength(2048) referrer?: string;
+  @IsOptional() @IsString() @Length(1, 128) campaign?: string;
+  @IsOptional() @IsString() @Length(...ID_LENGTH) sessionId?: string;
+}
+
+export class CommitDataDto {
+  @ValidateIf((data: CommitDataDto) => data.orderId === undefined)
+  @IsString({ message: 'cartId must be a string; a commit needs a cartId or an orderId' })
+  @Length(...ID_LENGTH)
+  cartId?: string;
+
+  @ValidateIf((data: CommitDataDto) => data.cartId === undefined)
+  @IsString({ message: 'orderId must be a string; a commit needs a cartId or an orderId' })
+  @Length(...ID_LENGTH)
+  orderId?: string;
+
+  @IsOptional()
+  @ValidateNested()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(1000)
+  @Type(() => LineItemDto)
+  items?: LineItemDto[];
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => MoneyDto)
+  value?: MoneyDto;
+}
+
+export class PurchaseDataDto {
+  @IsString() @Length(...ID_LENGTH) orderId: string;
+
+  @ValidateIf((data: PurchaseDataDto) => data.total === undefined || data.items !== undefined)
+  @ValidateNested()
+  @ArrayMinSize(1, { message: 'items must hold at least one item; a purchase needs items or a total' })
+  @ArrayMaxSize(1000)
+  @Type(() => LineItemDto)
+  items?: LineItemDto[];
+
+  @ValidateIf((data: PurchaseDataDto) => data.items === undefined || data.total !== undefined)
+  @ValidateNested()
+  @Type(() => MoneyDto)
+  total?: MoneyDto;
+}
+
+export class RefundDataDto {
+  @IsString() @Length(...ID_LENGTH) orderId: string;
+  @ValidateNested() @Type(() => MoneyDto) amount: MoneyDto;
+  @IsOptional() @IsString() @Length(1, 500) reason?: string;
+}
+
+export class SurveyDataDto {
+  @IsOptional() @IsString() @Length(...ID_LENGTH) surveyId?: string;
+  @IsIn(SURVEY_KINDS) kind: SurveyKind;
+  @IsInt() @ScoreFitsKind() score: number;
+  @IsOptional() @IsString() @MaxLength(5000) comment?: string;
+  @IsOptional() @IsString() @Length(...ID_LENGTH) orderId?: string;
+}
+
+export class ComplaintDataDto {
+  @IsString() @Length(...ID_LENGTH) complaintId: string;
+  @IsOptional() @IsString() @Length(1, 256) category?: string;
+  @IsIn(COMPLAINT_SEVERITIES) severity: ComplaintSeverity;
+  @IsOptional() @IsString() @MaxLength(50_000) description?: string;
+  @IsOptional() @IsString() @Length(...ID_LENGTH) orderId?: string;
+}
+
+export class ComplaintResolvedDataDto {
+  @IsString() @Length(...ID_LENGTH) complaintId: string;
+  @IsOptional() @IsString() @MaxLength(50_000) resolution?: string;
+  @IsOptional() @IsBoolean() satisfied?: boolean;
+}
+
+export class ContactDataDto {
+  @IsIn(CONTACT_DIRECTIONS) direction: ContactDirection;
+  @IsOptional() @IsString() @Length(1, 256) topic?: string;
+  @IsOptional() @IsString() @MaxLength(50_000) note?: string;
+  @IsOptional() @IsInt() @Min(0) @Max(86_400) durationSeconds?: number;
+}
+
+/** The data DTO of each touchpoint type and its mapping to the domain's touchpoint. */
+export const TOUCHPOINT_DATA = {
+  browse: {
+    dto: BrowseDataDto,
+    toTouchpoint: (data: BrowseDataDto): Touchpoint => ({ type: 'browse', data: { ...data } }),
+  },
+  commit: {
+    dto: CommitDataDto,
+    toTouchpoint: (data: CommitDataDto): Touchpoint => ({
+      type: 'commit',
+      data: {
+        cartId: data.cartId,
+        orderId: data.orderId,
+        items: toLineItems(data.items),
+        value: data.value && toMoney(data.value),
+      },
+    }),
+  },
+  purchase: {
+    dto: PurchaseDataDto,
+    toTouchpoint: (data: PurchaseDataDto): Touchpoint => {
+      const items = toLineItems(data.items);
+      return {
+        type: 'purchase',
+        data: { orderId: data.orderId, items, total: data.total ? toMoney(data.total) : sumOf(items!) },
+      };
+    },
+  },
+  refund: {
+    dto: RefundDataDto,
+    toTouchpoint: (data: RefundDataDto): Touchpoint => ({
+      type: 'refund',
+      data: { orderId: data.orderId, amount: toMoney(data.amount), reason: data.reason },
+    }),
+  },
+  survey: {
+    dto: SurveyDataDto,
+    toTouchpoint: (data: SurveyDataDto): Touchpoint => ({ type: 'survey', data: { ...data } }),
+  },
+  complaint: {
+    dto: ComplaintDataDto,
+    toTouchpoint: (data: ComplaintDataDto): Touchpoint => ({ type: 'complaint', data: { ...data } }),
+  },
+  'complaint-resolved': {
+    dto: ComplaintResolvedDataDto,
+    toTouchpoint: (data: ComplaintResolvedDataDto): Touchpoint => ({
+      type: 'complaint-resolved',
+      data: { ...data },
+    }),
+  },
+  contact: {
+    dto: ContactDataDto,
+    toTouchpoint: (data: ContactDataDto): Touchpoint => ({ type: 'contact', data: { ...data } }),
+  },
+} as const satisfies Record<TouchpointType, { dto: unknown; toTouchpoint: (data: never) => Touchpoint }>;
+
+function sumOf(items: NonNullable<ReturnType<typeof toLineItems>>) {
+  const currency = items[0]!.unitPrice.currency;
+  return {
+    currency,
+    amountMinor: items.reduce((sum, item) => sum + item.quantity * item.unitPrice.amountMinor, 0),
+  };
+}

@@ -1,0 +1,223 @@
+import { KeyObject } from 'node:crypto';
+import { Anchor, AnchorCheck, anchorSignatureProblem, LogFingerprint, signAnchor } from './anchor';
+import { EventStore, LogSummary, readWholeLog, RecordedEvent, StreamHead } from '../../ports/event-store.port';
+import { ChainBreak, ChainEnd, ChainWalk, GENESIS_HASH, VerificationReport } from '../../ports/hash-chain';
+
+export interface VerifyLogOptions {
+  /** Called with every event walked, in position order (progress, or a fingerprint for an anchor). */
+  readonly onEvent?: (event: RecordedEvent) => void;
+  /** An anchor whose signature was checked: the log up to its position must be exactly what it states. */
+  readonly anchor?: Anchor;
+}
+
+/**
+ * Verifies the whole log: content, order and completeness. Walks every event up to the last position (read
+ * together with the store's own counts) and recomputes each stream's chain; where positions are dense, a gap
+ * is a removed event. Then holds the walk against an anchor (when given), against every stream's head (a
+ * removed last event), and against the store's counts (a removed stream). Reports the first break.
+ *
+ * Appends may go on meanwhile: a head found ahead of the walk is followed into the events appended since.
+ */
+export async function verifyLog(
+  store: EventStore,
+  options: VerifyLogOptions = {},
+): Promise<VerificationReport> {
+  const summary = await store.logSummary();
+  const walk = new ChainWalk(summary.densePositions);
+  const anchorCheck = options.anchor && new AnchorCheck(options.anchor);
+  const report = (broken?: ChainBreak) => withAnchor(walk.report(broken), options.anchor);
+  for await (const event of readWholeLog(store)) {
+    if (event.position > summary.lastPosition) break;
+    options.onEvent?.(event);
+    const broken = walk.add(event) ?? anchorCheck?.add(event);
+    if (broken) return report(broken);
+  }
+  return report(
+    anchorCheck?.finish() ??
+      (await headsBreak(store, walk, summary.lastPosition)) ??
+      countsBreak(summary, walk),
+  );
+}
+
+/**
+ * Verifies an anchor's signature with the public key, then the whole log against it; the anchor's own
+ * problems (another signer, an altered file) are reported as the first break.
+ */
+export async function verifyLogAgainstAnchor(
+  store: EventStore,
+  anchor: Anchor,
+  publicKey: KeyObject,
+  options: Omit<VerifyLogOptions, 'anchor'> = {},
+): Promise<VerificationReport> {
+  const problem = anchorSignatureProblem(anchor, publicKey);
+  if (problem) {
+    return withAnchor({ ok: false, streams: 0, events: 0, firstBreak: { reason: problem } }, anchor);
+  }
+  return verifyLog(store, { ...options, anchor });
+}
+
+/**
+ * Verifies the log and, when it holds, signs an anchor of it up to the position verified. A log that does not
+ * verify is not anchored: an anchor would vouch for the break.
+ */
+export async function anchorLog(
+  store: EventStore,
+  privateKey: KeyObject,
+  { onEvent, now }: { onEvent?: (event: RecordedEvent) => void; now: Date },
+): Promise<{ report: VerificationReport; anchor?: Anchor }> {
+  const fingerprint = new LogFingerprint();
+  const report = await verifyLog(store, {
+    onEvent: (event) => {
+      fingerprint.add(event);
+      onEvent?.(event);
+    },
+  });
+  if (!report.ok) return { report };
+  return { report, anchor: signAnchor(fingerprint, privateKey, now.toISOString()) };
+}
+
+/**
+ * Verifies some streams (one customer's), each against its head. Positions are not checked for gaps: the
+ * streams hold only part of the log.
+ */
+export async function verifyStreams(
+  store: EventStore,
+  streamIds: readonly string[],
+): Promise<VerificationReport> {
+  const streams = await Promise.all(streamIds.map((streamId) => store.readStream(streamId)));
+  const walk = new ChainWalk();
+  for (const event of streams.flat().sort((a, b) => a.position - b.position)) {
+    const broken = walk.add(event);
+    if (broken) return walk.report(broken);
+  }
+  for (const streamId of streamIds) {
+    const head = await store.streamHead(streamId);
+    const broken = head
+      ? await headBreak(store, head, walk.end(streamId))
+      : missingHead(streamId, walk.end(streamId));
+    if (broken) return walk.report(broken);
+  }
+  return walk.report();
+}
+
+/** Every head held against the walk; then every walked stream must have had a head. */
+async function headsBreak(
+  store: EventStore,
+  walk: ChainWalk,
+  walkedUpTo: number,
+): Promise<ChainBreak | undefined> {
+  const headed = new Set<string>();
+  for await (const head of store.streamHeads()) {
+    headed.add(head.streamId);
+    const broken = await headBreak(store, head, walk.end(head.streamId), walkedUpTo);
+    if (broken) return broken;
+  }
+  for (const [streamId, end] of walk.entries()) {
+    if (!headed.has(streamId)) return missingHead(streamId, end);
+  }
+  return undefined;
+}
+
+function missingHead(streamId: string, end: ChainEnd | undefined): ChainBreak | undefined {
+  if (!end) return undefined;
+  return {
+    streamId,
+    streamRevision: end.revision,
+    position: end.position,
+    reason: `the stream holds events up to revision ${end.revision}, but the store keeps no head for it: its record was removed`,
+  };
+}
+
+/**
+ * Whether the head matches where the stream's chain ends. A head ahead of the walk is followed into the
+ * stream: the events since must be there, appended after the walk (`walkedUpTo`), chained on, and end at the
+ * head; otherwise the stream's last events were removed.
+ */
+async function headBreak(
+  store: EventStore,
+  head: StreamHead,
+  end: ChainEnd | undefined,
+  walkedUpTo?: number,
+): Promise<ChainBreak | undefined> {
+  const { streamId } = head;
+  const walkedRevision = end?.revision ?? -1;
+  if (head.streamRevision === walkedRevision) {
+    if (head.hash === (end?.hash ?? GENESIS_HASH)) return undefined;
+    return {
+      streamId,
+      streamRevision: walkedRevision,
+      position: end?.position,
+      reason: `the stream's head records another hash for revision ${walkedRevision} than its last event has`,
+    };
+  }
+  if (head.streamRevision < walkedRevision) {
+    return {
+      streamId,
+      streamRevision: head.streamRevision + 1,
+      position: end?.position,
+      reason: `the stream's head records revision ${head.streamRevision}, but the stream holds events up to revision ${walkedRevision}`,
+    };
+  }
+  const removed: ChainBreak = {
+    streamId,
+    streamRevision: walkedRevision + 1,
+    reason:
+      walkedRevision < 0
+        ? `the stream's head records revision ${head.streamRevision}, but the stream holds no events: they were removed`
+        : `the stream's head records revision ${head.streamRevision}, but its events end at revision ${walkedRevision}: its last events were removed`,
+  };
+  const later = await store.readStream(streamId, {
+    fromRevision: walkedRevision + 1,
+    maxCount: head.streamRevision - walkedRevision,
+  });
+  const tail = new ChainWalk();
+  if (end) tail.resume(streamId, end);
+  for (const event of later) {
+    if (walkedUpTo !== undefined && event.position <= walkedUpTo) {
+      return {
+        streamId,
+        streamRevision: event.streamRevision,
+        position: event.position,
+        reason: `revision ${event.streamRevision} is stored at position ${event.position} but was not in the log read in position order`,
+      };
+    }
+    const broken = tail.add(event);
+    if (broken) return broken;
+  }
+  const last = later[later.length - 1];
+  if (last?.streamRevision !== head.streamRevision) return removed;
+  if (last.hash !== head.hash) {
+    return {
+      streamId,
+      streamRevision: last.streamRevision,
+      position: last.position,
+      reason: `the stream's head records another hash for revision ${last.streamRevision} than its last event has`,
+    };
+  }
+  return undefined;
+}
+
+function countsBreak(summary: LogSummary, walk: ChainWalk): ChainBreak | undefined {
+  if (!summary.counted) return undefined;
+  const { streams, events } = summary.counted;
+  if (streams === walk.streams && events === walk.events) return undefined;
+  const fewer = walk.events < events || walk.streams < streams;
+  return {
+    // Dense positions with every one present up to the last: what is missing came after it.
+    ...(summary.densePositions && walk.events < events && { position: summary.lastPosition + 1 }),
+    reason:
+      `the store counted ${amount(events, 'event')} in ${amount(streams, 'stream')} as it appended them, ` +
+      `the log holds ${amount(walk.events, 'event')} in ${amount(walk.streams, 'stream')}: ` +
+      (fewer ? 'events or whole streams were removed' : 'events were added outside the store'),
+  };
+}
+
+function amount(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+function withAnchor(report: VerificationReport, anchor: Anchor | undefined): VerificationReport {
+  if (!anchor) return report;
+  const { position, events, streams, createdAt, keyId } = anchor.statement;
+  return { ...report, anchor: { position, events, streams, createdAt, keyId } };
+}

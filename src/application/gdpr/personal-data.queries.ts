@@ -1,0 +1,230 @@
+import { Inject } from '@nestjs/common';
+import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
+import { IsEmail, IsOptional, IsString, Matches } from 'class-validator';
+import { CUSTOMER_ID_PATTERN, customerStreamId, piiFieldsOf } from '../../domain/customer-events';
+import { DomainError, unknownCustomer } from '../../domain/domain-error';
+import { EVENT_STORE, EventStore, RecordedEvent } from '../../ports/event-store.port';
+import { VerificationReport } from '../../ports/hash-chain';
+import { verifyLog, verifyStreams } from './log-verification';
+import { ReadModels } from '../read-models/read-models';
+import { AccessLog, accessStreamId } from '../../privacy/access-log';
+import { EmailDirectory } from '../../privacy/email-directory';
+import { PiiCipher } from '../../privacy/pii-cipher';
+import { Pseudonyms } from '../../privacy/pseudonyms';
+
+/** A customer's events with personal data decrypted (or shown as erased). */
+async function decryptedStream(
+  store: EventStore,
+  cipher: PiiCipher,
+  customerId: string,
+): Promise<RecordedEvent[]> {
+  const events = await store.readStream(customerStreamId(customerId));
+  if (events.length === 0) throw unknownCustomer(customerId);
+  return Promise.all(
+    events.map(async (event) => ({
+      ...event,
+      data: await cipher.decryptFields(customerId, piiFieldsOf(event.type), event.data),
+    })),
+  );
+}
+
+/** Subject access export (GDPR Art. 15 and 20): everything held about one customer, machine-readable. */
+export class ExportSubject extends Query<object> {
+  constructor(readonly customerId: string) {
+    super();
+  }
+}
+
+@QueryHandler(ExportSubject)
+export class ExportSubjectHandler implements IQueryHandler<ExportSubject> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly cipher: PiiCipher,
+    private readonly readModels: ReadModels,
+    private readonly accessLog: AccessLog,
+  ) {}
+
+  async execute({ customerId }: ExportSubject) {
+    const events = await decryptedStream(this.store, this.cipher, customerId);
+    const [summary, loyalty, funnel, accessLog] = await Promise.all([
+      this.readModels.summary(customerId),
+      this.readModels.loyaltyFacts(customerId),
+      this.readModels.funnel(customerId),
+      this.accessLog.entries(customerId),
+    ]);
+    return {
+      format: 'customer-interaction-ledger/subject-export/v1',
+      customerId,
+      exportedAt: new Date().toISOString(),
+      events,
+      readModels: {
+        summary:
+          summary &&
+          (await this.cipher.decryptFields(customerId, ['name', 'email', 'phone'], { ...summary })),
+        loyalty,
+        funnel,
+      },
+      accessLog,
+    };
+  }
+}
+
+/** Audit trail: every event with who, when and on which channel, field-level contact changes, and the access log. */
+export class ReadAuditTrail extends Query<object> {
+  constructor(readonly customerId: string) {
+    super();
+  }
+}
+
+@QueryHandler(ReadAuditTrail)
+export class ReadAuditTrailHandler implements IQueryHandler<ReadAuditTrail> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly cipher: PiiCipher,
+    private readonly accessLog: AccessLog,
+  ) {}
+
+  async execute({ customerId }: ReadAuditTrail) {
+    const events = await decryptedStream(this.store, this.cipher, customerId);
+    const current: Record<string, unknown> = {};
+    const trail = events.map((event) => {
+      const { occurredAt, recordedAt, actor, channel, correlationId } = event.metadata as Record<
+        string,
+        string
+      >;
+      const data = event.data as Record<string, unknown>;
+      const contactFields = ['name', 'email', 'phone'].filter((field) => data[field] !== undefined);
+      const changes =
+        event.type === 'CustomerRegistered' || event.type === 'ContactDetailsChanged'
+          ? contactFields.map((field) => ({ field, before: current[field] ?? null, after: data[field] }))
+          : undefined;
+      contactFields.forEach((field) => (current[field] = data[field]));
+      return {
+        position: event.position,
+        streamRevision: event.streamRevision,
+        eventId: event.eventId,
+        type: event.type,
+        occurredAt,
+        recordedAt,
+        actor,
+        channel,
+        correlationId,
+        legalBasis: data.legalBasis,
+        reason: data.reason,
+        changes,
+      };
+    });
+    const accessLog = await this.accessLog.entries(customerId);
+    return {
+      customerId,
+      events: trail,
+      accessLog,
+    };
+  }
+}
+
+export class VerifyParams {
+  @IsOptional()
+  @IsString()
+  @Matches(CUSTOMER_ID_PATTERN, { message: 'customerId must match ^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$' })
+  customerId?: string;
+}
+
+/**
+ * Verifies one customer's streams (chains and heads) or the whole log (chains, positions, every stream's head
+ * and the store's own counts) and reports the first break.
+ */
+export class VerifyChains extends Query<VerificationReport> {
+  constructor(readonly customerId?: string) {
+    super();
+  }
+}
+
+@QueryHandler(VerifyChains)
+export class VerifyChainsHandler implements IQueryHandler<VerifyChains> {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async execute({ customerId }: VerifyChains): Promise<VerificationReport> {
+    if (!customerId) return verifyLog(this.store);
+    const streamId = customerStreamId(customerId);
+    // Unknown only when neither a head nor an event says otherwise: removed events must show as a break.
+    const [head, [first]] = await Promise.all([
+      this.store.streamHead(streamId),
+      this.store.readStream(streamId, { maxCount: 1 }),
+    ]);
+    if ((head?.streamRevision ?? -1) < 0 && !first) throw unknownCustomer(customerId);
+    return verifyStreams(this.store, [streamId, accessStreamId(customerId)]);
+  }
+}
+
+export class EmailLookupParams {
+  @IsEmail() email: string;
+}
+
+/** Who reads personal data, on which request: what the access log records. */
+export interface PersonalDataReader {
+  readonly actor: string;
+  readonly requestId: string;
+}
+
+/**
+ * Customers whose current e-mail address is the given one (blind-index lookup). Telling who owns an address
+ * is a read of that customer's personal data: each match is entered in the access log.
+ */
+export class FindCustomersByEmail extends Query<{ customers: { customerId: string }[] }> {
+  constructor(
+    readonly email: string,
+    readonly reader: PersonalDataReader,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(FindCustomersByEmail)
+export class FindCustomersByEmailHandler implements IQueryHandler<FindCustomersByEmail> {
+  constructor(
+    private readonly directory: EmailDirectory,
+    private readonly accessLog: AccessLog,
+  ) {}
+
+  async execute({ email, reader }: FindCustomersByEmail) {
+    const customerIds = await this.directory.find(email);
+    for (const customerId of customerIds) {
+      await this.accessLog.record(customerId, reader.actor, 'email-lookup', reader.requestId);
+    }
+    return { customers: customerIds.map((customerId) => ({ customerId })) };
+  }
+}
+
+/** The customer behind an analyst's pseudonym, for auditors and admins; the resolution is access-logged. */
+export class ResolvePseudonym extends Query<{ pseudonym: string; customerId: string }> {
+  constructor(
+    readonly pseudonym: string,
+    readonly reader: PersonalDataReader,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(ResolvePseudonym)
+export class ResolvePseudonymHandler implements IQueryHandler<ResolvePseudonym> {
+  constructor(
+    private readonly pseudonyms: Pseudonyms,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly accessLog: AccessLog,
+  ) {}
+
+  async execute({ pseudonym, reader }: ResolvePseudonym) {
+    const customerId = this.pseudonyms.resolve(pseudonym);
+    if (customerId === undefined || (await this.store.streamRevision(customerStreamId(customerId))) < 0) {
+      throw new DomainError(
+        'not-found',
+        'unknown-pseudonym',
+        `no customer has the pseudonym ${pseudonym}`,
+        'pseudonym',
+      );
+    }
+    await this.accessLog.record(customerId, reader.actor, 'pseudonym-resolution', reader.requestId);
+    return { pseudonym, customerId };
+  }
+}

@@ -1,0 +1,47 @@
+import { Roles } from '../../config/api-keys';
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ReadLoyaltyParams } from '../../application/customers/read-loyalty/read-loyalty.query';
+import { PseudonymPipe } from './pseudonym.pipe';
+import {
+  FunnelParams,
+  ReadPseudonymousLoyalty,
+  LoyaltyDistributionParams,
+  ReadFunnelReport,
+  ReadLoyaltyDistribution,
+} from '../../application/analytics/analytics.queries';
+
+@ApiTags('analytics')
+@Controller('v1/analytics')
+export class AnalyticsController {
+  constructor(private readonly queries: QueryBus) {}
+
+  @Get('funnel')
+  @Roles('analyst')
+  @ApiOperation({
+    summary:
+      'Funnel stages, conversion and median days between stages for a first-seen cohort; customers without analytics consent are left out',
+  })
+  funnel(@Query() params: FunnelParams) {
+    return this.queries.execute(new ReadFunnelReport(params, new Date()));
+  }
+
+  @Get('loyalty')
+  @Roles('analyst')
+  @ApiOperation({ summary: 'Loyalty distribution and top customers (pseudonymous)' })
+  loyalty(@Query() params: LoyaltyDistributionParams) {
+    return this.queries.execute(new ReadLoyaltyDistribution(params.top ?? 10, new Date()));
+  }
+
+  @Get('customers/:pseudonym/loyalty')
+  @Roles('analyst')
+  @ApiOperation({
+    summary: "One customer's loyalty by pseudonym (as in the distribution's top list), as of an instant",
+  })
+  customerLoyalty(@Param('pseudonym', PseudonymPipe) pseudonym: string, @Query() params: ReadLoyaltyParams) {
+    return this.queries.execute(
+      new ReadPseudonymousLoyalty(pseudonym, params.asOf ? new Date(params.asOf) : new Date()),
+    );
+  }
+}

@@ -1,0 +1,79 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import type { Logger } from 'pino';
+import { DomainError, DomainErrorKind, RejectedCommands } from '../../domain/domain-error';
+import { FieldProblem, RequestValidationError } from '../../validation/request-validation';
+
+/** RFC 7807 problem details, with one entry per invalid field. */
+export interface ProblemDetails {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail?: string;
+  readonly errors?: readonly FieldProblem[];
+}
+
+const STATUS_OF: Record<DomainErrorKind, number> = {
+  'not-found': HttpStatus.NOT_FOUND,
+  conflict: HttpStatus.CONFLICT,
+  gone: HttpStatus.GONE,
+  invalid: HttpStatus.UNPROCESSABLE_ENTITY,
+};
+
+/** Errors Nest raises for requests it cannot parse (Fastify's body errors arrive as these statuses). */
+const BODY_ERRORS: Record<number, string> = {
+  400: 'Malformed request body',
+  413: 'Request body larger than 1 MiB',
+};
+
+export function toProblem(error: unknown): ProblemDetails {
+  if (error instanceof RequestValidationError) {
+    return { type: '/problems/validation', title: 'Invalid request', status: 400, errors: error.problems };
+  }
+  if (error instanceof DomainError) {
+    return {
+      type: `/problems/${error.code}`,
+      title: error.code.replace(/-/g, ' ').replace(/^./, (first) => first.toUpperCase()),
+      status: STATUS_OF[error.kind],
+      detail: error.message,
+      errors: error.field ? [{ field: error.field, message: error.message }] : undefined,
+    };
+  }
+  if (error instanceof RejectedCommands) {
+    const kinds = new Set(error.errors.map((each) => each.kind));
+    return {
+      type: '/problems/commands-rejected',
+      title: "Several touchpoints break the ledger's rules: nothing was recorded",
+      status: kinds.size === 1 ? STATUS_OF[error.errors[0]!.kind] : HttpStatus.UNPROCESSABLE_ENTITY,
+      errors: error.errors.map((each) => ({
+        field: each.field ?? 'body',
+        message: each.message,
+        code: each.code,
+      })),
+    };
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const bodyError = BODY_ERRORS[status];
+    return bodyError
+      ? { type: 'about:blank', title: bodyError, status, errors: [{ field: 'body', message: error.message }] }
+      : { type: 'about:blank', title: error.message, status };
+  }
+  return { type: 'about:blank', title: 'Internal server error', status: 500 };
+}
+
+export function sendProblem(reply: FastifyReply, problem: ProblemDetails): FastifyReply {
+  return reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
+}
+
+/** Every error leaves the service as problem+json; unexpected ones are logged (without request bodies). */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  constructor(private readonly logger: Logger) {}
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const problem = toProblem(error);
+    if (problem.status >= 500) this.logger.error({ err: error }, 'request failed');
+    void sendProblem(host.switchToHttp().getResponse<FastifyReply>(), problem);
+  }
+}

@@ -1,0 +1,153 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+/**
+ * The architecture as a test: who may import whom (README, "Architecture"), and no cycles between folders.
+ * Each rule names a layer by its folder and the layers it may import; the composition roots may import all.
+ */
+const ROOT = resolve(__dirname, '..', '..');
+
+const LAYERS: Record<string, readonly string[]> = {
+  'src/domain': [],
+  'src/ports': ['src/domain'],
+  projections: ['src/domain', 'src/ports'],
+  'src/validation': ['src/domain'],
+  'src/config': ['src/domain', 'src/ports', 'src/validation'],
+  'src/privacy': ['src/domain', 'src/ports'],
+  'src/application': [
+    'src/domain',
+    'src/ports',
+    'projections',
+    'src/validation',
+    'src/config',
+    'src/privacy',
+  ],
+  'src/adapters': ['src/domain', 'src/ports'],
+  'src/interfaces': [
+    'src/domain',
+    'src/ports',
+    'projections',
+    'src/validation',
+    'src/config',
+    'src/privacy',
+    'src/application',
+  ],
+};
+const COMPOSITION_ROOTS = ['src/app.module.ts', 'src/app.factory.ts', 'src/main.ts', 'src/cli.ts'];
+/** Pure layers: no framework, no I/O. */
+const PURE = ['src/domain', 'projections'];
+const IMPURE_PACKAGES = /^(@nestjs\/|better-sqlite3|mongodb|@eventstore\/|fastify|node:fs|fs$|pino)/;
+
+interface SourceFile {
+  readonly path: string;
+  readonly imports: readonly string[];
+  readonly packages: readonly string[];
+}
+
+function sourceFiles(folder: string): string[] {
+  return readdirSync(join(ROOT, folder)).flatMap((name) => {
+    const path = join(folder, name);
+    if (statSync(join(ROOT, path)).isDirectory()) return sourceFiles(path);
+    return path.endsWith('.ts') && !path.endsWith('.spec.ts') ? [path] : [];
+  });
+}
+
+function parse(path: string): SourceFile {
+  const text = readFileSync(join(ROOT, path), 'utf8');
+  const specifiers = [...text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map(
+    (match) => match[1]!,
+  );
+  return {
+    path,
+    imports: specifiers
+      .filter((specifier) => specifier.startsWith('.'))
+      .map((specifier) => relative(ROOT, resolve(ROOT, dirname(path), specifier))),
+    packages: specifiers.filter((specifier) => !specifier.startsWith('.')),
+  };
+}
+
+const layerOf = (path: string) =>
+  Object.keys(LAYERS)
+    .filter((layer) => path === layer || path.startsWith(`${layer}/`))
+    .sort((a, b) => b.length - a.length)[0];
+
+/** Imports that cross a layer boundary the rules do not allow. */
+function forbiddenImports(files: readonly SourceFile[]): string[] {
+  return files.flatMap((file) => {
+    const from = layerOf(file.path);
+    if (!from) return [];
+    return file.imports
+      .filter((target) => {
+        const to = layerOf(target);
+        return to !== undefined && to !== from && !LAYERS[from]!.includes(to);
+      })
+      .map(
+        (target) => `${file.path} -> ${target} (${from} may import ${LAYERS[from]!.join(', ') || 'nothing'})`,
+      );
+  });
+}
+
+/** Cycles in the graph of folders, each as `a -> b -> a`. */
+function folderCycles(files: readonly SourceFile[]): string[] {
+  const edges = new Map<string, Set<string>>();
+  for (const file of files) {
+    const from = dirname(file.path);
+    for (const target of file.imports) {
+      const to = dirname(target);
+      if (to !== from) edges.set(from, (edges.get(from) ?? new Set()).add(to));
+    }
+  }
+  const cycles: string[] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const visit = (folder: string, trail: string[]) => {
+    if (state.get(folder) === 'done') return;
+    if (state.get(folder) === 'open') {
+      cycles.push([...trail.slice(trail.indexOf(folder)), folder].join(' -> '));
+      return;
+    }
+    state.set(folder, 'open');
+    for (const next of edges.get(folder) ?? []) visit(next, [...trail, folder]);
+    state.set(folder, 'done');
+  };
+  for (const folder of edges.keys()) visit(folder, []);
+  return cycles;
+}
+
+const files = [...sourceFiles('src'), ...sourceFiles('projections')].map(parse);
+
+describe('architecture', () => {
+  it('puts every source file in a layer or a composition root', () => {
+    const homeless = files.filter((file) => !layerOf(file.path) && !COMPOSITION_ROOTS.includes(file.path));
+    expect(homeless.map((file) => file.path)).toEqual([]);
+  });
+
+  it('imports only across the allowed layer boundaries', () => {
+    expect(forbiddenImports(files)).toEqual([]);
+  });
+
+  it('keeps the domain and the projections pure: no framework, no I/O', () => {
+    const impure = files
+      .filter((file) => PURE.includes(layerOf(file.path)!))
+      .flatMap((file) =>
+        file.packages.filter((name) => IMPURE_PACKAGES.test(name)).map((name) => `${file.path}: ${name}`),
+      );
+    expect(impure).toEqual([]);
+  });
+
+  it('has no cycles between folders', () => {
+    expect(folderCycles(files)).toEqual([]);
+  });
+
+  it('would catch a domain importing a use case, and two folders importing each other', () => {
+    const fake = (path: string, ...imports: string[]): SourceFile => ({ path, imports, packages: [] });
+    expect(forbiddenImports([fake('src/domain/a.ts', 'src/application/customers/b')])).toEqual([
+      'src/domain/a.ts -> src/application/customers/b (src/domain may import nothing)',
+    ]);
+    expect(
+      folderCycles([
+        fake('src/application/gdpr/a.ts', 'src/application/customers/b'),
+        fake('src/application/customers/b.ts', 'src/application/gdpr/a'),
+      ]),
+    ).toEqual(['src/application/gdpr -> src/application/customers -> src/application/gdpr']);
+  });
+});
