@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 
-const API_MODULE = join(__dirname, '..', '..', 'src', 'web', 'public', 'api.js');
+const API_MODULE = join(__dirname, '..', '..', 'src', 'interfaces', 'web', 'public', 'api.js');
 
 /** One answer the fake service gives: status, JSON body, headers. */
 interface Answer {

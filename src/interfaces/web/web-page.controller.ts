@@ -6,7 +6,7 @@ import { extname, join } from 'node:path';
 
 /**
  * The page's files. `npm run build` copies this folder next to the compiled controller, so the same
- * relative path works under ts-node (src/web/public) and from dist (dist/src/web/public).
+ * relative path works under ts-node (src/interfaces/web/public) and from dist (dist/src/interfaces/web/public).
  */
 export const PUBLIC_DIR = join(__dirname, 'public');
 
