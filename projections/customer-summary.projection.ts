@@ -124,10 +124,8 @@ function fold(previous: CustomerSummary, event: ProjectedEvent): CustomerSummary
       };
     case 'CustomerErased':
       return { ...doc, erased: true, name: undefined, email: undefined, phone: undefined };
-    case 'ProductBrowsed':
-    case 'PurchaseCommitted':
-    case 'SurveyAnswered':
-    case 'CustomerContacted':
+    default:
+      // Other touchpoints only count and date the customer's history (above).
       return doc;
   }
 }

@@ -1,14 +1,12 @@
 import {
-  COMPLAINT_SEVERITIES,
-  CONSENT_PURPOSES,
-  CONTACT_DIRECTIONS,
   CUSTOMER_ID_PATTERN,
   CustomerEventType,
+  EVENT_CATALOG,
+  FieldRule,
   isCustomerEventType,
-  SURVEY_KINDS,
+  RETAINABLE_EVENT_TYPES,
   SURVEY_SCALES,
 } from '../src/domain/customer-events';
-import { RETAINABLE_EVENT_TYPES } from '../src/domain/customer-events';
 import { CUSTOMER_STREAM_PREFIX } from './projection';
 
 /** A customer event as the event store hands it over, before anything about it is trusted. */
@@ -49,132 +47,6 @@ export class MalformedEventError extends Error {
     this.reason = problem.reason;
   }
 }
-
-/** How one field is checked. Personal data is stored encrypted, so it can only be checked to be a string. */
-export type FieldRule =
-  | { readonly kind: 'id' }
-  | { readonly kind: 'text' }
-  | { readonly kind: 'personal-data' }
-  | { readonly kind: 'one-of'; readonly values: readonly string[] }
-  | { readonly kind: 'integer'; readonly min: number; readonly max: number }
-  | { readonly kind: 'score-on-scale-of'; readonly field: string }
-  | { readonly kind: 'boolean' }
-  | { readonly kind: 'money' }
-  | { readonly kind: 'line-items' };
-
-export interface FieldSpec {
-  readonly rule: FieldRule;
-  readonly required: boolean;
-}
-
-/** The data an event type's folds rely on: its fields, and groups of which at least one must be present. */
-export interface EventShape {
-  readonly fields: Readonly<Record<string, FieldSpec>>;
-  readonly atLeastOneOf?: readonly string[];
-}
-
-const required = (rule: FieldRule): FieldSpec => ({ rule, required: true });
-const optional = (rule: FieldRule): FieldSpec => ({ rule, required: false });
-const id: FieldRule = { kind: 'id' };
-const text: FieldRule = { kind: 'text' };
-const personalData: FieldRule = { kind: 'personal-data' };
-const money: FieldRule = { kind: 'money' };
-const lineItems: FieldRule = { kind: 'line-items' };
-const oneOf = (values: readonly string[]): FieldRule => ({ kind: 'one-of', values });
-
-/**
- * The data shape of every customer event type (src/customers/domain/customer-events.ts). Typed by the event
- * catalog, so a new event type does not compile until its shape is declared here. Unknown fields are allowed:
- * an older reader must not refuse what a newer writer added.
- */
-export const EVENT_SHAPES: { readonly [Type in CustomerEventType]: EventShape } = {
-  CustomerRegistered: {
-    fields: {
-      name: required(personalData),
-      email: required(personalData),
-      phone: optional(personalData),
-      country: optional(text),
-      source: optional(text),
-    },
-  },
-  ContactDetailsChanged: {
-    fields: {
-      name: optional(personalData),
-      email: optional(personalData),
-      phone: optional(personalData),
-      reason: required(text),
-    },
-    atLeastOneOf: ['name', 'email', 'phone'],
-  },
-  ConsentGranted: {
-    fields: { purpose: required(oneOf(CONSENT_PURPOSES)), legalBasis: optional(text) },
-  },
-  ConsentWithdrawn: {
-    fields: { purpose: required(oneOf(CONSENT_PURPOSES)), legalBasis: optional(text) },
-  },
-  ProductBrowsed: {
-    fields: {
-      url: optional(text),
-      productId: optional(id),
-      category: optional(text),
-      referrer: optional(text),
-      campaign: optional(text),
-      sessionId: optional(text),
-    },
-    atLeastOneOf: ['url', 'productId'],
-  },
-  PurchaseCommitted: {
-    fields: {
-      cartId: optional(id),
-      orderId: optional(id),
-      items: optional(lineItems),
-      value: optional(money),
-    },
-    atLeastOneOf: ['cartId', 'orderId'],
-  },
-  PurchaseCompleted: {
-    fields: { orderId: required(id), items: optional(lineItems), total: required(money) },
-  },
-  PurchaseRefunded: {
-    fields: { orderId: required(id), amount: required(money), reason: optional(text) },
-  },
-  SurveyAnswered: {
-    fields: {
-      surveyId: optional(text),
-      kind: required(oneOf(SURVEY_KINDS)),
-      score: required({ kind: 'score-on-scale-of', field: 'kind' }),
-      comment: optional(personalData),
-      orderId: optional(text),
-    },
-  },
-  ComplaintFiled: {
-    fields: {
-      complaintId: required(id),
-      category: optional(text),
-      severity: required(oneOf(COMPLAINT_SEVERITIES)),
-      description: optional(personalData),
-      orderId: optional(text),
-    },
-  },
-  ComplaintResolved: {
-    fields: {
-      complaintId: required(id),
-      resolution: optional(personalData),
-      satisfied: optional({ kind: 'boolean' }),
-    },
-  },
-  CustomerContacted: {
-    fields: {
-      direction: required(oneOf(CONTACT_DIRECTIONS)),
-      topic: optional(text),
-      note: optional(personalData),
-      durationSeconds: optional({ kind: 'integer', min: 0, max: 86_400 }),
-    },
-  },
-  CustomerErased: {
-    fields: { requestId: required(id), reason: required(text) },
-  },
-};
 
 const CURRENCY_CODE = /^[A-Z]{3}$/;
 
@@ -228,7 +100,7 @@ function dataProblem(stored: StoredEvent): EventProblem | undefined {
   const type = stored.type as CustomerEventType;
   if (stored.redactedAt !== undefined && (RETAINABLE_EVENT_TYPES as readonly string[]).includes(type))
     return undefined;
-  const shape = EVENT_SHAPES[type];
+  const { shape } = EVENT_CATALOG[type];
   const data = stored.data;
   for (const [field, spec] of Object.entries(shape.fields)) {
     const value = data[field];

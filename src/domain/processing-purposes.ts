@@ -1,11 +1,12 @@
-import { ConsentPurpose, CustomerEventType } from './customer-events';
+import { ConsentPurpose, CustomerEventType, LawfulBasis, perEventType } from './customer-events';
 
 /**
- * The record of processing (GDPR Art. 30) in one place: on which lawful basis each fact is recorded and shown
- * to service reps and auditors, and which processing needs the customer's consent for a purpose. README lists
- * this table; the code that gates analytics and profiling reads it from here.
+ * The record of processing (GDPR Art. 30): the lawful basis on which each fact is recorded and shown to service
+ * reps and auditors is declared with the fact itself in the event catalog (EVENT_CATALOG); the processing that
+ * needs the customer's consent for a purpose is declared here. README lists both; the code that gates analytics
+ * and profiling reads them from here.
  */
-export type LawfulBasis = 'contract' | 'legal-obligation' | 'legitimate-interest';
+export type { LawfulBasis } from './customer-events';
 
 /**
  * Facts processed without consent: recorded, kept, shown in the customer's profile and timeline, exported to
@@ -14,21 +15,7 @@ export type LawfulBasis = 'contract' | 'legal-obligation' | 'legitimate-interest
 export const PROCESSED_WITHOUT_CONSENT: Record<
   CustomerEventType,
   { readonly basis: LawfulBasis; readonly why: string }
-> = {
-  CustomerRegistered: { basis: 'contract', why: 'the customer relationship' },
-  ContactDetailsChanged: { basis: 'legal-obligation', why: 'accuracy of personal data (Art. 5(1)(d), 16)' },
-  ConsentGranted: { basis: 'legal-obligation', why: 'proof of consent (Art. 7(1))' },
-  ConsentWithdrawn: { basis: 'legal-obligation', why: 'proof of withdrawal (Art. 7(3))' },
-  ProductBrowsed: { basis: 'legitimate-interest', why: 'serving the customer who browses' },
-  PurchaseCommitted: { basis: 'contract', why: 'steps prior to a contract' },
-  PurchaseCompleted: { basis: 'contract', why: 'performing the sale; bookkeeping' },
-  PurchaseRefunded: { basis: 'contract', why: 'performing the sale; bookkeeping' },
-  SurveyAnswered: { basis: 'legitimate-interest', why: 'the customer chose to answer' },
-  ComplaintFiled: { basis: 'legal-obligation', why: 'consumer complaint handling' },
-  ComplaintResolved: { basis: 'legal-obligation', why: 'consumer complaint handling' },
-  CustomerContacted: { basis: 'contract', why: 'customer service' },
-  CustomerErased: { basis: 'legal-obligation', why: 'proof of erasure (Art. 17)' },
-};
+> = perEventType(({ basis, why }) => ({ basis, why }));
 
 /** Processing that needs consent for its purpose; while it is withdrawn the customer is left out of it. */
 export const CONSENT_GATED_PROCESSING: Record<ConsentPurpose, readonly string[]> = {
