@@ -3,7 +3,7 @@ import { ConsentPurpose, CustomerEventType, LawfulBasis, perEventType } from './
 /**
  * The record of processing (GDPR Art. 30): the lawful basis on which each fact is recorded and shown to service
  * reps and auditors is declared with the fact itself in the event catalog (EVENT_CATALOG); the processing that
- * needs the customer's consent for a purpose is declared here. README lists both; the code that gates analytics
+ * needs the customer's consent for a purpose is declared here. docs/gdpr.md lists both; the code that gates analytics
  * and profiling reads them from here.
  */
 export type { LawfulBasis } from './customer-events';

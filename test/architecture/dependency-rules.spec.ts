@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 /**
- * The architecture as a test: who may import whom (README, "Architecture"), and no cycles between folders.
+ * The architecture as a test: who may import whom (docs/architecture.md, "Layout"), and no cycles between folders.
  * Each rule names a layer by its folder and the layers it may import; the composition roots may import all.
  */
 const ROOT = resolve(__dirname, '..', '..');
