@@ -6,12 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateAnchorKeyPair } from '../../src/application/gdpr/anchor';
 import { EventStore } from '../../src/ports/event-store.port';
-import {
-  canonicalEvent,
-  canonicalJson,
-  chainHash,
-  VerificationReport,
-} from '../../src/ports/hash-chain';
+import { canonicalEvent, canonicalJson, chainHash, VerificationReport } from '../../src/ports/hash-chain';
 import {
   anchorLog,
   verifyLog,

@@ -1,9 +1,4 @@
-import {
-  CustomerCommand,
-  decide,
-  evolve,
-  initialCustomerState,
-} from '../../src/domain/customer.decider';
+import { CustomerCommand, decide, evolve, initialCustomerState } from '../../src/domain/customer.decider';
 import { CustomerEvent } from '../../src/domain/customer-events';
 import { DomainError, DomainErrorKind } from '../../src/domain/domain-error';
 

@@ -1,6 +1,12 @@
 import { KeyObject } from 'node:crypto';
 import { Anchor, AnchorCheck, anchorSignatureProblem, LogFingerprint, signAnchor } from './anchor';
-import { EventStore, LogSummary, readWholeLog, RecordedEvent, StreamHead } from '../../ports/event-store.port';
+import {
+  EventStore,
+  LogSummary,
+  readWholeLog,
+  RecordedEvent,
+  StreamHead,
+} from '../../ports/event-store.port';
 import { ChainBreak, ChainEnd, ChainWalk, GENESIS_HASH, VerificationReport } from '../../ports/hash-chain';
 
 export interface VerifyLogOptions {

@@ -7,7 +7,10 @@ import { createGunzip } from 'node:zlib';
 import { v5 as uuidv5 } from 'uuid';
 import { CommandEnvelope, CustomerLedger } from '../../application/customers/customer-ledger';
 import { DomainError, RejectedCommands } from '../../domain/domain-error';
-import { ParsedTouchpoint, parseTouchpoint } from '../../application/customers/record-touchpoint/touchpoint.dto';
+import {
+  ParsedTouchpoint,
+  parseTouchpoint,
+} from '../../application/customers/record-touchpoint/touchpoint.dto';
 import { toEnvelope } from '../../application/customers/recording-fields.dto';
 import { FieldProblem } from '../../validation/request-validation';
 import { ImportPreset, RowOutcome, TouchpointInput } from './import-presets';

@@ -17,7 +17,10 @@ import {
 } from '../../application/customers/read-customer-events/read-customer-events.query';
 import { ReadLoyalty, ReadLoyaltyParams } from '../../application/customers/read-loyalty/read-loyalty.query';
 import { ReadProfile } from '../../application/customers/read-profile/read-profile.query';
-import { ReadTimeline, ReadTimelineParams } from '../../application/customers/read-timeline/read-timeline.query';
+import {
+  ReadTimeline,
+  ReadTimelineParams,
+} from '../../application/customers/read-timeline/read-timeline.query';
 import { RecordConsent } from '../../application/customers/record-consent/record-consent.command';
 import { RecordConsentDto } from '../../application/customers/record-consent/record-consent.dto';
 import { RegisterCustomer } from '../../application/customers/register-customer/register-customer.command';

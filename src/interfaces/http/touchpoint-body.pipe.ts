@@ -1,6 +1,10 @@
 import { Injectable, PipeTransform } from '@nestjs/common';
 import { FieldProblem, RequestValidationError } from '../../validation/request-validation';
-import { MAX_BATCH_SIZE, ParsedTouchpoint, parseTouchpoint } from '../../application/customers/record-touchpoint/touchpoint.dto';
+import {
+  MAX_BATCH_SIZE,
+  ParsedTouchpoint,
+  parseTouchpoint,
+} from '../../application/customers/record-touchpoint/touchpoint.dto';
 
 /** Validates `POST /v1/touchpoints`: the envelope and the data of its type, every problem listed. */
 @Injectable()
