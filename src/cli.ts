@@ -253,7 +253,7 @@ program
 program
   .command('what-if')
   .description(
-    'Fold a projection module over history without touching live read models; diff against the live one',
+    'Fold a projection module over history without touching live read models; diff against the live one (pseudonymous; customers without analytics and profiling consent left out)',
   )
   .argument('<module>', 'a .ts/.js file exporting `projection` (and optionally `label`, `liveLabel`)')
   .option('--from <instant>', 'occurredAt from')
@@ -266,6 +266,9 @@ program
         const engine = app.get<ProjectionEngine>(PROJECTION_ENGINE);
         const config = app.get<LedgerConfig>(LEDGER_CONFIG);
         const out = options.out ? createWriteStream(options.out) : undefined;
+        const asOf = options.to ?? new Date().toISOString();
+        const pseudonyms = app.get(Pseudonyms);
+        const readModels = app.get(ReadModels);
         const live = engine.names().includes(module.projection.name)
           ? engine.collection(module.projection.name)
           : undefined;
@@ -274,7 +277,13 @@ program
           app.get<EventStore>(EVENT_STORE),
           { reads: app.get<ReadStore>(READ_STORE), collection: live },
           options,
-          { asOf: options.to ?? new Date().toISOString(), ledgerCurrency: config.ledgerCurrency },
+          { asOf, ledgerCurrency: config.ledgerCurrency },
+          {
+            pseudonymOf: (customerId) => pseudonyms.of(customerId),
+            consentGiven: async (customerId) =>
+              (await readModels.consentGiven(customerId, 'analytics', asOf)) &&
+              (await readModels.consentGiven(customerId, 'profiling', asOf)),
+          },
           (id, doc) => out?.write(`${JSON.stringify({ id, doc })}\n`),
         );
         out?.end();

@@ -180,9 +180,13 @@ describe('ledger CLI', () => {
         /^(bronze|silver|gold) -> (bronze|silver|gold)$/.test(key),
       ),
     ).toBe(true);
-    expect(readFileSync(join(directory, 'what-if.ndjson'), 'utf8').trim().split('\n')).toHaveLength(
-      report.documents,
-    );
+    const written = readFileSync(join(directory, 'what-if.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id: string; doc: { customerId: string } });
+    expect(written).toHaveLength(report.documents);
+    expect(report.leftOutWithoutConsent).toBe(0);
+    expect(written.every(({ id, doc }) => id === doc.customerId && /^p-/.test(id))).toBe(true);
   });
 
   it('verifies, rebuilds, exports a subject and erases with confirmation', async () => {

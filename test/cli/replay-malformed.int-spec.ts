@@ -42,15 +42,32 @@ describe('in-memory folds over a log holding a malformed event', () => {
     expect(asOf.loyalty).toMatchObject({ components: { purchasesInWindow: 2 } });
   });
 
-  it('what-if does the same', async () => {
+  it('what-if does the same, and writes documents under pseudonyms', async () => {
+    const written: { id: string; doc: object }[] = [];
     const report = await runWhatIf(
       { projection: loyaltyProjection },
       store,
       { reads: createSqliteReadStore(':memory:') },
       {},
       { asOf: '2026-11-01T00:00:00.000Z', ledgerCurrency: 'EUR' },
+      { pseudonymOf: (customerId) => `p-of-${customerId}`, consentGiven: async () => true },
+      (id, doc) => written.push({ id, doc }),
     );
 
     expect(report).toMatchObject({ events: 2, documents: 1, skipped: [{ position: 2 }] });
+    expect(written).toEqual([{ id: 'p-of-x1', doc: expect.objectContaining({ customerId: 'p-of-x1' }) }]);
+  });
+
+  it('what-if leaves out customers whose consent does not hold, and says how many', async () => {
+    const report = await runWhatIf(
+      { projection: loyaltyProjection },
+      store,
+      { reads: createSqliteReadStore(':memory:') },
+      {},
+      { asOf: '2026-11-01T00:00:00.000Z', ledgerCurrency: 'EUR' },
+      { pseudonymOf: (customerId) => `p-of-${customerId}`, consentGiven: async () => false },
+    );
+
+    expect(report).toMatchObject({ documents: 0, leftOutWithoutConsent: 1 });
   });
 });

@@ -26,6 +26,8 @@ export interface WhatIfReport {
   readonly documents: number;
   /** Malformed events left out of the fold (the live runner parks the same ones). */
   readonly skipped: readonly SkippedEvent[];
+  /** Customers left out because their analytics or profiling consent is withdrawn as of `asOf`. */
+  readonly leftOutWithoutConsent: number;
   readonly comparedWith?: string;
   readonly unchanged?: number;
   readonly changed?: number;
@@ -35,13 +37,26 @@ export interface WhatIfReport {
   readonly transitions?: Record<string, number>;
 }
 
-/** Folds a module's projection over history in memory; never touches the live read models. */
+/**
+ * How a what-if run treats customers: it is analytics and profiling at once, so it sees only customers whose
+ * consent to both holds as of `asOf`, and writes documents under pseudonyms.
+ */
+export interface WhatIfAnalyst {
+  readonly pseudonymOf: (customerId: string) => string;
+  readonly consentGiven: (customerId: string) => Promise<boolean>;
+}
+
+/**
+ * Folds a module's projection over history in memory; never touches the live read models. Documents handed to
+ * `onDocument` carry pseudonyms instead of customer ids.
+ */
 export async function runWhatIf(
   module: WhatIfModule,
   store: EventStore,
   live: { reads: ReadStore; collection?: string },
   filter: ReplayFilter,
   context: WhatIfContext,
+  analyst: WhatIfAnalyst,
   onDocument?: (id: string, doc: object) => void,
 ): Promise<WhatIfReport> {
   const { projection } = module;
@@ -57,8 +72,30 @@ export async function runWhatIf(
     if (next === null) docs.delete(id);
     else docs.set(id, next);
   }
-  docs.forEach((doc, id) => onDocument?.(id, doc));
-  const report = { projection: projection.name, events, documents: docs.size, skipped };
+  const leftOut = new Set<string>();
+  for (const [id, doc] of docs) {
+    const { customerId } = doc as { customerId?: string };
+    if (customerId === undefined) continue;
+    if (leftOut.has(customerId) || !(await analyst.consentGiven(customerId))) {
+      leftOut.add(customerId);
+      docs.delete(id);
+    }
+  }
+  for (const [id, doc] of docs) {
+    const { customerId } = doc as { customerId?: string };
+    if (customerId === undefined) onDocument?.(id, doc);
+    else {
+      const pseudonym = analyst.pseudonymOf(customerId);
+      onDocument?.(id === customerId ? pseudonym : id, { ...doc, customerId: pseudonym });
+    }
+  }
+  const report = {
+    projection: projection.name,
+    events,
+    documents: docs.size,
+    skipped,
+    leftOutWithoutConsent: leftOut.size,
+  };
   if (!live.collection) return report;
 
   const liveDocs = new Map<string, object>();
