@@ -13,7 +13,8 @@ export type PersonalDataResource =
   | 'audit-trail'
   | 'email-lookup'
   | 'pseudonym-resolution'
-  | 'event-export';
+  | 'event-export'
+  | 'subscription-delivery';
 
 /** Who read which personal data of a customer, appended to `access-<customerId>`, never to the customer stream. */
 @Injectable()
