@@ -55,6 +55,8 @@ const ENDPOINTS: {
   { method: 'GET', url: '/v1/customers/m-1/export', roles: ['auditor', 'admin'] },
   { method: 'GET', url: '/v1/audit/customers/m-1', roles: ['auditor'] },
   { method: 'GET', url: '/v1/audit/verify?customerId=m-1', roles: ['auditor', 'admin'] },
+  { method: 'GET', url: '/v1/subscriptions', roles: ['admin'] },
+  { method: 'GET', url: '/v1/subscriptions/no-such-subscription/parked', roles: ['admin'] },
   { method: 'DELETE', url: '/v1/customers/m-2', roles: ['admin'] },
 ];
 
