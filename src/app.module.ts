@@ -50,13 +50,34 @@ import { createMongoSubjectKeyStore } from './adapters/mongodb/mongodb-subject-k
 import { createMongoReadStore } from './adapters/mongodb/mongodb-read-store';
 import { PiiCipher } from './privacy/pii-cipher';
 import { createSqliteSubjectKeyStore } from './adapters/sqlite/sqlite-subject-key-store';
+import { createPostgresEventStore } from './adapters/postgres/postgres-event-store';
+import { createPostgresReadStore } from './adapters/postgres/postgres-read-store';
+import { createPostgresSubjectKeyStore } from './adapters/postgres/postgres-subject-key-store';
 import { SUBJECT_KEY_STORE, SubjectKeyStore } from './ports/subject-key-store.port';
 import { HealthController } from './interfaces/http/health.controller';
 import { LedgerMetrics, MetricsController } from './application/metrics';
 import { CustomerLiveController } from './interfaces/web/customer-live.controller';
 import { WebPageController } from './interfaces/web/web-page.controller';
+import { SubscriptionsController } from './interfaces/http/subscriptions.controller';
+import { SubscriptionDeliveries } from './application/subscriptions/subscription-deliveries';
+import { SubscriptionStore } from './application/subscriptions/subscription-store';
+import { SubscriptionSecrets } from './application/subscriptions/subscription-secrets';
+import { SubscriptionViews } from './application/subscriptions/subscription-views';
+import { EventDelivery } from './application/subscriptions/event-delivery';
+import { RegisterSubscriptionHandler } from './application/subscriptions/register-subscription.command';
+import { StopSubscriptionHandler } from './application/subscriptions/stop-subscription.command';
+import { ReplaySubscriptionHandler } from './application/subscriptions/replay-subscription.command';
+import { RetryParkedDeliveriesHandler } from './application/subscriptions/retry-parked-deliveries.command';
+import {
+  ListSubscriptionsHandler,
+  ReadParkedDeliveriesHandler,
+  ReadSubscriptionHandler,
+} from './application/subscriptions/subscription.queries';
 
-/** Starts the projections with the service; stops them, then closes the stores, when Nest shuts down. */
+/**
+ * Starts the projections (and, in the process that folds them, the outbound subscriptions) with the service;
+ * stops deliveries, then the projections, then closes the stores, when Nest shuts down.
+ */
 class StoreLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(EVENT_STORE) private readonly events: EventStore,
@@ -64,14 +85,19 @@ class StoreLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     @Inject(READ_STORE) private readonly reads: ReadStore,
     @Inject(PROJECTION_ENGINE) private readonly engine: ProjectionEngine,
     @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
+    private readonly subscriptions: SubscriptionStore,
+    private readonly deliveries: SubscriptionDeliveries,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.reads.ensureCollection(EMAIL_INDEX_COLLECTION, EMAIL_INDEX_KEYS);
+    await this.subscriptions.prepare();
     await this.engine.start({ fold: this.config.runProjections });
+    if (this.config.deliverSubscriptions ?? this.config.runProjections) await this.deliveries.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.deliveries.stop();
     await this.engine.stop();
     await this.events.close();
     await this.keys.close();
@@ -96,6 +122,7 @@ export class AppModule {
         MetricsController,
         CustomerLiveController,
         WebPageController,
+        SubscriptionsController,
       ],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
@@ -113,19 +140,24 @@ export class AppModule {
         VerifyChainsHandler,
         FindCustomersByEmailHandler,
         ResolvePseudonymHandler,
+        // Per port, the dedicated URL (EVENTSTORE_URL, MONGO_URL) wins, then DATABASE_URL, then the embedded files.
         {
           provide: EVENT_STORE,
           useFactory: () =>
             config.eventStoreUrl
               ? createEventStoreDbEventStore(config.eventStoreUrl)
-              : createSqliteEventStore({ file: join(config.dataDir, 'events.db') }),
+              : config.databaseUrl
+                ? createPostgresEventStore({ connectionString: config.databaseUrl })
+                : createSqliteEventStore({ file: join(config.dataDir, 'events.db') }),
         },
         {
           provide: SUBJECT_KEY_STORE,
           useFactory: () =>
             config.mongoUrl
               ? createMongoSubjectKeyStore(config.mongoUrl)
-              : createSqliteSubjectKeyStore(join(config.dataDir, 'keys.db')),
+              : config.databaseUrl
+                ? createPostgresSubjectKeyStore({ connectionString: config.databaseUrl })
+                : createSqliteSubjectKeyStore(join(config.dataDir, 'keys.db')),
         },
         {
           provide: PiiCipher,
@@ -138,7 +170,9 @@ export class AppModule {
           useFactory: () =>
             config.mongoUrl
               ? createMongoReadStore(config.mongoUrl)
-              : createSqliteReadStore(join(config.dataDir, 'read-models.db')),
+              : config.databaseUrl
+                ? createPostgresReadStore({ connectionString: config.databaseUrl })
+                : createSqliteReadStore(join(config.dataDir, 'read-models.db')),
         },
         {
           provide: PROJECTION_ENGINE,
@@ -160,6 +194,27 @@ export class AppModule {
         ReadFunnelReportHandler,
         ReadLoyaltyDistributionHandler,
         ReadPseudonymousLoyaltyHandler,
+        SubscriptionStore,
+        SubscriptionSecrets,
+        SubscriptionViews,
+        EventDelivery,
+        {
+          provide: SubscriptionDeliveries,
+          inject: [EVENT_STORE, SubscriptionStore, EventDelivery, SubscriptionSecrets],
+          useFactory: (
+            events: EventStore,
+            store: SubscriptionStore,
+            delivery: EventDelivery,
+            secrets: SubscriptionSecrets,
+          ) => new SubscriptionDeliveries(events, store, delivery, secrets, logger),
+        },
+        RegisterSubscriptionHandler,
+        StopSubscriptionHandler,
+        ReplaySubscriptionHandler,
+        RetryParkedDeliveriesHandler,
+        ListSubscriptionsHandler,
+        ReadSubscriptionHandler,
+        ReadParkedDeliveriesHandler,
       ],
     };
   }

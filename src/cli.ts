@@ -47,14 +47,20 @@ const actor = `cli:${process.env.USER ?? 'operator'}`;
 
 /**
  * The service's composition root without HTTP: same ports, same adapters, same command path. Commands that
- * only read the log or report on read models do not fold projections meanwhile (`fold: false`).
+ * only read the log or report on read models do not fold projections meanwhile (`fold: false`). Only
+ * `project` delivers outbound subscriptions (`deliver: true`): a short command must not deliver beside the
+ * service that does.
  */
 async function withLedger<T>(
   work: (app: INestApplicationContext) => Promise<T>,
-  { fold }: { fold?: boolean } = {},
+  { fold, deliver = false }: { fold?: boolean; deliver?: boolean } = {},
 ): Promise<T> {
   const configured = loadConfigOrExit();
-  const config = { ...configured, runProjections: fold ?? configured.runProjections };
+  const config = {
+    ...configured,
+    runProjections: fold ?? configured.runProjections,
+    deliverSubscriptions: deliver,
+  };
   const logger = pino({ level: 'warn' }, pino.destination(2));
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, logger), {
     logger: false,
@@ -377,19 +383,19 @@ projectionsCommand
 program
   .command('project')
   .description(
-    'Fold the projections until stopped (for service instances started with LEDGER_PROJECTIONS=off)',
+    'Fold the projections and deliver the outbound subscriptions until stopped (for service instances started with LEDGER_PROJECTIONS=off)',
   )
   .action(async () => {
     await withLedger(
       async (app) => {
         const engine = app.get<ProjectionEngine>(PROJECTION_ENGINE);
-        console.error('folding projections; Ctrl-C to stop');
+        console.error('folding projections and delivering subscriptions; Ctrl-C to stop');
         await new Promise<void>((stop) =>
           ['SIGINT', 'SIGTERM'].forEach((signal) => process.once(signal, () => stop())),
         );
         print(await engine.status());
       },
-      { fold: true },
+      { fold: true, deliver: true },
     );
   });
 

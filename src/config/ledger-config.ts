@@ -69,10 +69,64 @@ class EnvironmentVariables {
   @IsString()
   MONGO_URL?: string;
 
+  /** PostgreSQL for every port that EVENTSTORE_URL and MONGO_URL leave to it. */
+  @IsOptional()
+  @IsString()
+  DATABASE_URL?: string;
+
   /** The Ed25519 private key (PEM) that signs anchors; must live outside DATA_DIR. */
   @IsOptional()
   @IsString()
   LEDGER_ANCHOR_KEY_FILE?: string;
+
+  /** Outbound subscriptions: attempts per event before it is parked (docs/subscriptions.md). */
+  @IsOptional()
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsInt({ message: 'LEDGER_SUBSCRIPTION_MAX_ATTEMPTS must be an integer from 1 to 100' })
+  @Min(1, { message: 'LEDGER_SUBSCRIPTION_MAX_ATTEMPTS must be an integer from 1 to 100' })
+  @Max(100, { message: 'LEDGER_SUBSCRIPTION_MAX_ATTEMPTS must be an integer from 1 to 100' })
+  LEDGER_SUBSCRIPTION_MAX_ATTEMPTS?: number;
+
+  /** Outbound subscriptions: the first pause before a retry, doubled each time up to the maximum. */
+  @IsOptional()
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsInt({ message: 'LEDGER_SUBSCRIPTION_RETRY_BASE_MS must be an integer from 1 to 3600000' })
+  @Min(1, { message: 'LEDGER_SUBSCRIPTION_RETRY_BASE_MS must be an integer from 1 to 3600000' })
+  @Max(3_600_000, { message: 'LEDGER_SUBSCRIPTION_RETRY_BASE_MS must be an integer from 1 to 3600000' })
+  LEDGER_SUBSCRIPTION_RETRY_BASE_MS?: number;
+
+  /** Outbound subscriptions: the longest pause between two attempts. */
+  @IsOptional()
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsInt({ message: 'LEDGER_SUBSCRIPTION_RETRY_MAX_MS must be an integer from 1 to 86400000' })
+  @Min(1, { message: 'LEDGER_SUBSCRIPTION_RETRY_MAX_MS must be an integer from 1 to 86400000' })
+  @Max(86_400_000, { message: 'LEDGER_SUBSCRIPTION_RETRY_MAX_MS must be an integer from 1 to 86400000' })
+  LEDGER_SUBSCRIPTION_RETRY_MAX_MS?: number;
+
+  /** Outbound subscriptions: how long one request may take before it counts as failed. */
+  @IsOptional()
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsInt({ message: 'LEDGER_SUBSCRIPTION_TIMEOUT_MS must be an integer from 100 to 300000' })
+  @Min(100, { message: 'LEDGER_SUBSCRIPTION_TIMEOUT_MS must be an integer from 100 to 300000' })
+  @Max(300_000, { message: 'LEDGER_SUBSCRIPTION_TIMEOUT_MS must be an integer from 100 to 300000' })
+  LEDGER_SUBSCRIPTION_TIMEOUT_MS?: number;
+}
+
+/**
+ * How outbound subscriptions deliver; every field has a default in the delivery code
+ * (src/application/subscriptions/delivery-policy.ts), so tests set only what they need to be fast.
+ */
+export interface SubscriptionDeliverySettings {
+  /** Attempts per event before it is parked (default 8). */
+  readonly maxAttempts?: number;
+  /** The first pause before a retry, doubled each attempt, with jitter (default 1 s). */
+  readonly retryBaseMs?: number;
+  /** The longest pause between two attempts (default 5 min). */
+  readonly retryMaxMs?: number;
+  /** How long one request may take (default 10 s). */
+  readonly requestTimeoutMs?: number;
+  /** How often the delivering process looks for subscriptions registered or changed elsewhere (default 1 s). */
+  readonly pollIntervalMs?: number;
 }
 
 export interface LedgerConfig {
@@ -93,10 +147,23 @@ export interface LedgerConfig {
   readonly eventStoreUrl?: string;
   /** MongoDB instead of the embedded read store and key store, when set. */
   readonly mongoUrl?: string;
+  /**
+   * PostgreSQL (DATABASE_URL) for the event store, the read store and the key store. The dedicated URLs win
+   * for their ports: with EVENTSTORE_URL set the event store is EventStoreDB, with MONGO_URL set the read and
+   * key stores are MongoDB, and PostgreSQL keeps whatever is left.
+   */
+  readonly databaseUrl?: string;
   /** From LEDGER_API_KEYS_FILE; empty means the service runs open, on a loopback address only. */
   readonly apiKeys: readonly ApiKey[];
   /** LEDGER_ANCHOR_KEY_FILE: the private key that signs anchors, outside dataDir. */
   readonly anchorKeyFile?: string;
+  /**
+   * Whether this process delivers outbound subscriptions; runProjections when absent. The CLI sets it for
+   * `ledger project` only, so that short commands never deliver beside the service.
+   */
+  readonly deliverSubscriptions?: boolean;
+  /** LEDGER_SUBSCRIPTION_*: retries, backoff and timeouts of outbound subscriptions. */
+  readonly subscriptionDelivery?: SubscriptionDeliverySettings;
 }
 
 export class ConfigurationError extends Error {
@@ -109,7 +176,10 @@ export class ConfigurationError extends Error {
 /** Reads and validates the environment, with one clear message per bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   const variables = plainToInstance(EnvironmentVariables, { ...env }, { excludeExtraneousValues: false });
-  const problems = validateSync(variables).flatMap((error) => Object.values(error.constraints ?? {}));
+  // A value that is not a number breaks a variable's every numeric rule, each with the same message: once is enough.
+  const problems = [
+    ...new Set(validateSync(variables).flatMap((error) => Object.values(error.constraints ?? {}))),
+  ];
   if (
     variables.EVENTSTORE_URL &&
     !/^(esdb|esdb\+discover|kurrentdb|kdb):\/\//.test(variables.EVENTSTORE_URL)
@@ -121,6 +191,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   if (variables.MONGO_URL && !/^mongodb(\+srv)?:\/\//.test(variables.MONGO_URL)) {
     problems.push(
       'MONGO_URL must be a MongoDB connection string such as mongodb://localhost:27017/ledger?replicaSet=rs0',
+    );
+  }
+  if (variables.DATABASE_URL && !isPostgresUrl(variables.DATABASE_URL)) {
+    problems.push(
+      'DATABASE_URL must be a PostgreSQL connection string naming a database, such as postgres://ledger:secret@localhost:5432/ledger',
     );
   }
   let masterKey: Buffer | undefined;
@@ -200,9 +275,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     runProjections: variables.LEDGER_PROJECTIONS !== 'off',
     eventStoreUrl: variables.EVENTSTORE_URL,
     mongoUrl: variables.MONGO_URL,
+    databaseUrl: variables.DATABASE_URL,
     logLevel: variables.LOG_LEVEL ?? 'info',
     apiKeys,
     anchorKeyFile: variables.LEDGER_ANCHOR_KEY_FILE && resolve(variables.LEDGER_ANCHOR_KEY_FILE),
+    subscriptionDelivery: {
+      maxAttempts: variables.LEDGER_SUBSCRIPTION_MAX_ATTEMPTS,
+      retryBaseMs: variables.LEDGER_SUBSCRIPTION_RETRY_BASE_MS,
+      retryMaxMs: variables.LEDGER_SUBSCRIPTION_RETRY_MAX_MS,
+      requestTimeoutMs: variables.LEDGER_SUBSCRIPTION_TIMEOUT_MS,
+    },
   };
 }
 
@@ -215,6 +297,16 @@ export function isInsideDirectory(directory: string, file: string): boolean {
   const target = existsSync(file) ? realpathSync(file) : join(real(dirname(resolve(file))), basename(file));
   const path = relative(real(directory), target);
   return path === '' || (path !== '..' && !path.startsWith(`..${sep}`) && !isAbsolute(path));
+}
+
+/** A postgres:// or postgresql:// URL that parses, as the pg client takes DATABASE_URL. */
+function isPostgresUrl(url: string): boolean {
+  if (!/^postgres(ql)?:\/\//.test(url)) return false;
+  try {
+    return new URL(url).pathname.length > 1;
+  } catch {
+    return false;
+  }
 }
 
 /** Where the service listens when HOST is not set: this machine only, whether or not keys are configured. */
@@ -241,6 +333,11 @@ export function startupWarnings(config: LedgerConfig): string[] {
   if (config.masterKeyGenerated) {
     warnings.push(
       `LEDGER_MASTER_KEY is not set: using a generated master key stored in ${join(config.dataDir, 'master.key')}. Fine for a demo; in production set LEDGER_MASTER_KEY from a secret store.`,
+    );
+  }
+  if (config.databaseUrl && config.eventStoreUrl && config.mongoUrl) {
+    warnings.push(
+      'DATABASE_URL is set but unused: EVENTSTORE_URL and MONGO_URL take every store (the dedicated URLs win for their ports)',
     );
   }
   if (config.apiKeys.length === 0) {

@@ -36,7 +36,7 @@ const LAYERS: Record<string, readonly string[]> = {
 const COMPOSITION_ROOTS = ['src/app.module.ts', 'src/app.factory.ts', 'src/main.ts', 'src/cli.ts'];
 /** Pure layers: no framework, no I/O. */
 const PURE = ['src/domain', 'projections'];
-const IMPURE_PACKAGES = /^(@nestjs\/|better-sqlite3|mongodb|@eventstore\/|fastify|node:fs|fs$|pino)/;
+const IMPURE_PACKAGES = /^(@nestjs\/|better-sqlite3|mongodb|pg$|@eventstore\/|fastify|node:fs|fs$|pino)/;
 
 interface SourceFile {
   readonly path: string;

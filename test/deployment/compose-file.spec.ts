@@ -273,3 +273,78 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^EXPOSE 3000$/m);
   });
 });
+
+describe('docker-compose.yml: the postgres profile', () => {
+  const compose = parse(readFileSync(COMPOSE_FILE, 'utf8')) as ComposeFile;
+  const shell = {
+    LEDGER_MASTER_KEY: randomBytes(32).toString('base64'),
+    LEDGER_API_KEYS_HOST_FILE: './examples/api-keys.sample.json',
+  };
+  const profilesOf = (service: Service | undefined) => (service?.profiles ?? []) as string[];
+  /** A service's environment as compose would hand it over, from the given shell. */
+  const interpolatedEnvironment = (name: string, from: Record<string, string | undefined>) =>
+    Object.fromEntries(
+      Object.entries(environmentOf(compose.services[name]!)).map(([key, value]) => [
+        key,
+        interpolate(value, from),
+      ]),
+    );
+
+  it('adds PostgreSQL and a ledger on it, both only in the profile, beside the default services', () => {
+    expect(profilesOf(compose.services.postgres)).toEqual(['postgres']);
+    expect(profilesOf(compose.services['ledger-postgres'])).toEqual(['postgres']);
+    const defaults = Object.entries(compose.services).filter(
+      ([, service]) => profilesOf(service).length === 0,
+    );
+    expect(defaults.map(([name]) => name).sort()).toEqual(['eventstore', 'ledger', 'mongo']);
+    expect(compose.services.postgres!.image).toMatch(/^postgres:16/);
+    // The database is reachable from the host only: a default password must never face a network.
+    expect(compose.services.postgres!.ports).toEqual(['127.0.0.1:5432:5432']);
+    // Its own host port, so that it can run beside the default ledger on 3000.
+    expect(publishedPorts(compose.services['ledger-postgres']!).get(3000)).toBe(3001);
+    expect(compose.services['ledger-postgres']!.depends_on).toEqual({
+      postgres: { condition: 'service_healthy' },
+    });
+  });
+
+  it('points the ledger at the postgres service with the database, user and password it creates', () => {
+    const withPassword = { ...shell, POSTGRES_PASSWORD: 'from-the-shell' };
+    for (const from of [shell, withPassword]) {
+      const database = interpolatedEnvironment('postgres', from);
+      const ledger = interpolatedEnvironment('ledger-postgres', from);
+      const url = new URL(ledger.DATABASE_URL!);
+      expect([url.protocol, url.hostname, Number(url.port), url.pathname]).toEqual([
+        'postgres:',
+        'postgres',
+        5432,
+        `/${database.POSTGRES_DB}`,
+      ]);
+      expect([url.username, url.password]).toEqual([database.POSTGRES_USER, database.POSTGRES_PASSWORD]);
+    }
+    expect(new URL(interpolatedEnvironment('ledger-postgres', withPassword).DATABASE_URL!).password).toBe(
+      'from-the-shell',
+    );
+  });
+
+  it('gives the ledger an environment that passes loadConfig, with PostgreSQL for every store', () => {
+    const environment = interpolatedEnvironment('ledger-postgres', shell);
+    const hostKeysFile = bindMounts(compose.services['ledger-postgres']!, shell).get(
+      environment.LEDGER_API_KEYS_FILE!,
+    );
+
+    const config = loadConfig({ ...environment, LEDGER_API_KEYS_FILE: hostKeysFile });
+
+    expect(config).toMatchObject({ host: '0.0.0.0', port: 3000, masterKeyGenerated: false });
+    expect(config.databaseUrl).toBe(environment.DATABASE_URL);
+    expect([config.eventStoreUrl, config.mongoUrl]).toEqual([undefined, undefined]);
+    expect(
+      config.apiKeys
+        .map((key) => key.roles)
+        .flat()
+        .sort(),
+    ).toEqual([...ROLES].sort());
+    expect(() =>
+      interpolate(environmentOf(compose.services['ledger-postgres']!).LEDGER_MASTER_KEY!, {}),
+    ).toThrow(/required variable LEDGER_MASTER_KEY/);
+  });
+});
