@@ -4,6 +4,9 @@ import { funnelProjection } from './funnel.projection';
 import { loyaltyProjection } from './loyalty.projection';
 import { CUSTOMER_STREAM_PREFIX, ProjectedEvent, Projection } from './projection';
 import { timelineProjection } from './timeline.projection';
+import { purchaseHistoryProjection } from './purchase-history.projection';
+import { complaintHistoryProjection } from './complaint-history.projection';
+import { surveyHistoryProjection } from './survey-history.projection';
 
 /** Every read model the service maintains. */
 export const PROJECTIONS: readonly Projection<object>[] = [
@@ -11,6 +14,9 @@ export const PROJECTIONS: readonly Projection<object>[] = [
   customerSummaryProjection,
   loyaltyProjection,
   funnelProjection,
+  purchaseHistoryProjection,
+  complaintHistoryProjection,
+  surveyHistoryProjection,
 ] as Projection<object>[];
 
 /**

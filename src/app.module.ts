@@ -7,6 +7,16 @@ import {
   ReadPseudonymousLoyaltyHandler,
 } from './application/analytics/analytics.queries';
 import { Pseudonyms } from './privacy/pseudonyms';
+import { SegmentAnalyticsController } from './interfaces/http/segment-analytics.controller';
+import {
+  CustomerSegments,
+  ReadCohortReportHandler,
+  ReadComplaintReportHandler,
+  ReadRfmReportHandler,
+  ReadSatisfactionReportHandler,
+  ReadSegmentMembersHandler,
+  ReadSegmentTransitionsHandler,
+} from './application/analytics/segments.queries';
 import { ReadLoyaltyHandler } from './application/customers/read-loyalty/read-loyalty.query';
 import { ReadProfileHandler } from './application/customers/read-profile/read-profile.query';
 import { ReadTimelineHandler } from './application/customers/read-timeline/read-timeline.query';
@@ -58,6 +68,7 @@ import { HealthController } from './interfaces/http/health.controller';
 import { LedgerMetrics, MetricsController } from './application/metrics';
 import { CustomerLiveController } from './interfaces/web/customer-live.controller';
 import { WebPageController } from './interfaces/web/web-page.controller';
+import { ChartLibraryController } from './interfaces/web/chart-library.controller';
 import { SubscriptionsController } from './interfaces/http/subscriptions.controller';
 import { SubscriptionDeliveries } from './application/subscriptions/subscription-deliveries';
 import { SubscriptionStore } from './application/subscriptions/subscription-store';
@@ -116,12 +127,14 @@ export class AppModule {
         CustomersController,
         TouchpointsController,
         AnalyticsController,
+        SegmentAnalyticsController,
         ProjectionsController,
         GdprController,
         HealthController,
         MetricsController,
         CustomerLiveController,
         WebPageController,
+        ChartLibraryController,
         SubscriptionsController,
       ],
       providers: [
@@ -194,6 +207,13 @@ export class AppModule {
         ReadFunnelReportHandler,
         ReadLoyaltyDistributionHandler,
         ReadPseudonymousLoyaltyHandler,
+        CustomerSegments,
+        ReadRfmReportHandler,
+        ReadSegmentMembersHandler,
+        ReadSegmentTransitionsHandler,
+        ReadCohortReportHandler,
+        ReadComplaintReportHandler,
+        ReadSatisfactionReportHandler,
         SubscriptionStore,
         SubscriptionSecrets,
         SubscriptionViews,

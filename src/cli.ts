@@ -41,6 +41,12 @@ import { ExportSubject, VerifyChains } from './application/gdpr/personal-data.qu
 import { PiiCipher } from './privacy/pii-cipher';
 import { PROJECTION_ENGINE, ProjectionEngine } from './application/read-models/projection-engine';
 import { READ_STORE, ReadStore } from './ports/read-store.port';
+import {
+  ReadCohortReport,
+  ReadRfmReport,
+  ReadSegmentMembers,
+} from './application/analytics/segments.queries';
+import { cohortRows, formatRows, segmentMemberRows, TableFormat } from './interfaces/cli/analytics-tables';
 
 /** Who the CLI records as actor: the operating-system user. */
 const actor = `cli:${process.env.USER ?? 'operator'}`;
@@ -326,6 +332,63 @@ program
         { fold: false },
       ),
     );
+  });
+
+/** An ISO instant option, or the program stops with the option's name. */
+function instantOption(name: string, value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime())) program.error(`--${name} must be an ISO 8601 instant`);
+  return at;
+}
+
+program
+  .command('segments')
+  .description(
+    'RFM segments as of an instant, pseudonymous: json gives the counts, grid and every member; csv and ndjson one row per member (analytics and profiling consent honoured)',
+  )
+  .option('--as-of <instant>', 'the instant (ISO 8601); now when absent')
+  .addOption(
+    new Option('--format <format>', 'output format').choices(['json', 'csv', 'ndjson']).default('json'),
+  )
+  .action(async (options: { asOf?: string; format: TableFormat }) => {
+    const now = new Date();
+    const asOf = instantOption('as-of', options.asOf) ?? now;
+    const { report, members } = await withLedger(async (app) => {
+      await untilReadModelsFoldHead(app);
+      const queries = app.get(QueryBus);
+      return {
+        report: await queries.execute(new ReadRfmReport(asOf, now)),
+        members: await queries.execute(new ReadSegmentMembers(undefined, asOf, Number.MAX_SAFE_INTEGER, now)),
+      };
+    });
+    if (options.format === 'json') print({ ...report, members: members.members });
+    else process.stdout.write(formatRows(segmentMemberRows(members), options.format));
+  });
+
+program
+  .command('cohorts')
+  .description(
+    'Purchase cohorts by first-purchase month: retention and net revenue; json gives the report, csv and ndjson one row per cohort and later month (analytics consent honoured)',
+  )
+  .option('--from <instant>', 'first purchase from (ISO 8601)')
+  .option('--to <instant>', 'first purchase to (ISO 8601)')
+  .option('--as-of <instant>', 'count what happened up to this instant; now when absent')
+  .addOption(
+    new Option('--format <format>', 'output format').choices(['json', 'csv', 'ndjson']).default('json'),
+  )
+  .action(async (options: { from?: string; to?: string; asOf?: string; format: TableFormat }) => {
+    const range = {
+      from: instantOption('from', options.from)?.toISOString(),
+      to: instantOption('to', options.to)?.toISOString(),
+      asOf: instantOption('as-of', options.asOf)?.toISOString(),
+    };
+    const report = await withLedger(async (app) => {
+      await untilReadModelsFoldHead(app);
+      return app.get(QueryBus).execute(new ReadCohortReport(range, new Date()));
+    });
+    if (options.format === 'json') print(report);
+    else process.stdout.write(formatRows(cohortRows(report), options.format));
   });
 
 program

@@ -62,7 +62,15 @@ describe('ledger CLI: parked events', () => {
       }[];
     };
     expect(report.retried).toEqual(
-      ['timeline', 'customer-summary', 'loyalty', 'funnel'].map((projection) => ({
+      [
+        'timeline',
+        'customer-summary',
+        'loyalty',
+        'funnel',
+        'purchase-history',
+        'complaint-history',
+        'survey-history',
+      ].map((projection) => ({
         projection,
         retried: 1,
         folded: 0,

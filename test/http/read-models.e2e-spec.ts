@@ -188,6 +188,9 @@ describe('HTTP read API (v1)', () => {
       'customer-summary',
       'loyalty',
       'funnel',
+      'purchase-history',
+      'complaint-history',
+      'survey-history',
     ]);
     expect(
       status.body.projections.every(

@@ -241,7 +241,15 @@ describe('projection engine: parked events and retry, on SQLite files', () => {
     const second = await engine(PROJECTIONS);
     const statuses = byName(await second.status());
 
-    for (const name of ['timeline', 'customer-summary', 'loyalty', 'funnel']) {
+    for (const name of [
+      'timeline',
+      'customer-summary',
+      'loyalty',
+      'funnel',
+      'purchase-history',
+      'complaint-history',
+      'survey-history',
+    ]) {
       expect(statuses.get(name)).toMatchObject({
         position: 4,
         lag: 0,
@@ -285,7 +293,15 @@ describe('projection engine: parked events and retry, on SQLite files', () => {
     const reports = await running.retryParked();
 
     expect(reports).toEqual(
-      ['timeline', 'customer-summary', 'loyalty', 'funnel'].map((projection) => ({
+      [
+        'timeline',
+        'customer-summary',
+        'loyalty',
+        'funnel',
+        'purchase-history',
+        'complaint-history',
+        'survey-history',
+      ].map((projection) => ({
         projection,
         retried: 1,
         folded: 0,
@@ -333,9 +349,12 @@ describe('projection engine: parked events and retry, on SQLite files', () => {
       { projection: 'customer-summary', retried: 2, folded: 2, stillParked: 0, newlyParked: 0 },
       { projection: 'loyalty', retried: 4, folded: 4, stillParked: 0, newlyParked: 0 },
       { projection: 'funnel', retried: 0, folded: 0, stillParked: 0, newlyParked: 0 },
+      { projection: 'purchase-history', retried: 0, folded: 0, stillParked: 0, newlyParked: 0 },
+      { projection: 'complaint-history', retried: 0, folded: 0, stillParked: 0, newlyParked: 0 },
+      { projection: 'survey-history', retried: 0, folded: 0, stillParked: 0, newlyParked: 0 },
     ]);
     expect(again.every((report) => report.retried === 0)).toBe(true);
-    expect((await fixed.status()).map((status) => status.parked.count)).toEqual([0, 0, 0, 0]);
+    expect((await fixed.status()).map((status) => status.parked.count)).toEqual([0, 0, 0, 0, 0, 0, 0]);
     for (const customerId of ['r1', 'r2']) {
       const documents = await documentsOf(fixed, reads, customerId);
       expect(documents).toEqual(await foldedFromScratch(customerId));
@@ -441,7 +460,7 @@ describe('projection engine: parked events and retry, on SQLite files', () => {
       expect(before).toBe(false);
       expect(await waiting).toBe(true);
       expect(await projector.waitFor(position, 0)).toBe(true);
-      expect((await idle.status()).map((status) => status.position)).toEqual([6, 6, 6, 6]);
+      expect((await idle.status()).map((status) => status.position)).toEqual([6, 6, 6, 6, 6, 6, 6]);
     });
   });
 });

@@ -61,6 +61,8 @@ export class ReadFunnelReportHandler implements IQueryHandler<ReadFunnelReport> 
 
 export class LoyaltyDistributionParams {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) top?: number;
+  /** The instant the scores are as of (by occurredAt); now when absent. */
+  @IsOptional() @IsIsoTimestamp() asOf?: string;
 }
 
 export interface LoyaltyDistribution extends ConsentExclusions {

@@ -103,6 +103,9 @@ const LIVE_LINGER_MS = 20;
 const PARKED_LISTED = 100;
 /** A process that does not fold reads checkpoints for waitFor: first soon, then at most this often. */
 const CHECKPOINT_POLL_MAX_MS = 100;
+/** A lane that failed (the store unreachable, say) folds again after a pause, doubling up to the maximum. */
+const LANE_RETRY_FIRST_MS = 100;
+const LANE_RETRY_MAX_MS = 5000;
 
 export const collectionName = (name: string, generation: number) => `${name}_g${generation}`;
 const checkpointName = (name: string, generation: number) => `${name}@g${generation}`;
@@ -192,6 +195,15 @@ export class ProjectionEngine {
     const target = this.live.get(name);
     if (!target) throw new Error(`unknown projection ${name}`);
     return collectionName(name, target.generation);
+  }
+
+  /**
+   * The position the live generation of a projection has folded up to, when this process folds it (undefined
+   * otherwise: a projector elsewhere advances it unseen). Caches of a whole read model key by it.
+   */
+  foldedPositionOf(name: string): number | undefined {
+    if (!this.folding) return undefined;
+    return this.live.get(name)?.position;
   }
 
   names(): string[] {
@@ -335,13 +347,33 @@ export class ProjectionEngine {
     });
   }
 
+  /**
+   * Runs a lane until the engine stops. A lane that fails (a read or a commit refused: the database
+   * restarting, a lost connection) starts again after a pause from its targets' committed positions: what
+   * the failed batch did not commit is folded again, and folding an event twice is a no-op. Without this a
+   * projector would live on without folding anything after the store's first hiccup.
+   */
   private runLane(targets: Target[], onCaughtUp?: (target: Target) => Promise<void>): void {
-    const lane = this.lane(targets, onCaughtUp).catch((error: unknown) => {
-      this.logger.error(
-        { err: error, projections: targets.map((t) => t.projection.name) },
-        'projection lane stopped',
-      );
-    });
+    const folded = () => Math.min(...targets.map((target) => target.position));
+    const lane = (async () => {
+      // Failures in a row without progress: each doubles the pause.
+      for (let failures = 0; !this.abort.signal.aborted;) {
+        const from = folded();
+        try {
+          await this.lane(targets, onCaughtUp);
+          return;
+        } catch (error) {
+          if (this.abort.signal.aborted) return;
+          failures = folded() > from ? 1 : failures + 1;
+          const pauseMs = Math.min(LANE_RETRY_MAX_MS, LANE_RETRY_FIRST_MS * 2 ** Math.min(failures - 1, 10));
+          this.logger.error(
+            { err: error, projections: targets.map((t) => t.projection.name), retryInMs: pauseMs },
+            'projection lane failed; folding again from the last checkpoint',
+          );
+          await pause(pauseMs, this.abort.signal);
+        }
+      }
+    })();
     this.lanes.add(lane);
     void lane.finally(() => this.lanes.delete(lane));
   }
@@ -606,6 +638,19 @@ function project(stored: readonly RecordedEvent[]): {
     }
   }
   return { events, refused };
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+  });
 }
 
 /** Parked events are keyed by position: an event parked again (a crash before the checkpoint) overwrites. */

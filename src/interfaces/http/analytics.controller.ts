@@ -29,9 +29,11 @@ export class AnalyticsController {
 
   @Get('loyalty')
   @Roles('analyst')
-  @ApiOperation({ summary: 'Loyalty distribution and top customers (pseudonymous)' })
+  @ApiOperation({ summary: 'Loyalty distribution and top customers (pseudonymous), now or as of an instant' })
   loyalty(@Query() params: LoyaltyDistributionParams) {
-    return this.queries.execute(new ReadLoyaltyDistribution(params.top ?? 10, new Date()));
+    return this.queries.execute(
+      new ReadLoyaltyDistribution(params.top ?? 10, params.asOf ? new Date(params.asOf) : new Date()),
+    );
   }
 
   @Get('customers/:pseudonym/loyalty')

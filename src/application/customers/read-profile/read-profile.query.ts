@@ -4,6 +4,7 @@ import { isWithheld, loyaltyAsOf } from '../../../../projections/loyalty.project
 import { LEDGER_CONFIG, LedgerConfig } from '../../../config/ledger-config';
 import { ERASED_VALUE, PiiCipher } from '../../../privacy/pii-cipher';
 import { ReadModels } from '../../read-models/read-models';
+import { CustomerSegments } from '../../analytics/segments.queries';
 import { toDecimal } from '../../../domain/money';
 import { unknownCustomer } from '../../../domain/domain-error';
 
@@ -22,15 +23,17 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
   constructor(
     private readonly readModels: ReadModels,
     private readonly cipher: PiiCipher,
+    private readonly segments: CustomerSegments,
     @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
   ) {}
 
   async execute({ customerId, now }: ReadProfile) {
     const summary = await this.readModels.summary(customerId);
     if (!summary) throw unknownCustomer(customerId);
-    const [funnel, facts] = await Promise.all([
+    const [funnel, facts, segment] = await Promise.all([
       this.readModels.funnel(customerId),
       this.readModels.loyaltyFacts(customerId),
+      this.segments.current(customerId, now),
     ]);
     const personal = await this.cipher.decryptFields(customerId, ['name', 'email', 'phone'], {
       name: summary.name,
@@ -50,6 +53,7 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
       loyalty: isWithheld(loyalty)
         ? loyalty
         : { score: loyalty.score, tier: loyalty.tier, components: loyalty.components },
+      segment,
       purchaseCount: summary.purchaseCount,
       netSpend: {
         amount: toDecimal({ amountMinor: summary.netSpendMinor[currency] ?? 0, currency }),

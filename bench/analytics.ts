@@ -1,0 +1,107 @@
+/**
+ * npm run bench, analytics (issue #13): the queries behind the analyst dashboard's first paint (funnel, loyalty
+ * distribution, RFM, cohorts, satisfaction, complaints), on the demo data: the datasets `npm run demo` loads
+ * (REES46, UCI Online Retail, NPS survey, CFPB complaints, Olist orders and reviews), imported through the
+ * presets into a fresh embedded store. Each query is asked through HTTP (Fastify inject, in-process) as the
+ * page asks it; the first paint is the six asked at once, as the page does, until the last answer is in.
+ */
+import { join } from 'node:path';
+import { CustomerLedger } from '../src/application/customers/customer-ledger';
+import { IMPORT_PRESETS } from '../src/interfaces/cli/import-presets';
+import { importTouchpoints } from '../src/interfaces/cli/import-touchpoints';
+import { LedgerTestApp } from '../test/support/ledger-app';
+import { percentile, timed } from './measure';
+
+const DATA = join(__dirname, '..', '..', 'shared', 'data');
+const DEMO_FILES: [string, string][] = [
+  ['rees46', 'rees46-ecommerce-behavior/2019-Oct_first17434.csv'],
+  ['uci-online-retail', 'uci-online-retail/online_retail.csv.gz'],
+  ['nps-garden-centre', 'nps-garden-center-survey/nps_utf8.csv'],
+  ['cfpb-complaints', 'cfpb-consumer-complaints/complaints_sample.csv'],
+  ['olist-orders', 'olist-brazilian-ecommerce/olist_orders_dataset.csv'],
+  ['olist-reviews', 'olist-brazilian-ecommerce/olist_order_reviews_dataset.csv'],
+];
+const DASHBOARD_QUERIES = [
+  '/v1/analytics/funnel',
+  '/v1/analytics/loyalty',
+  '/v1/analytics/rfm',
+  '/v1/analytics/cohorts',
+  '/v1/analytics/satisfaction',
+  '/v1/analytics/complaints',
+];
+const ROUNDS = Number(process.env.BENCH_ANALYTICS_ROUNDS ?? 20);
+const FIRST_PAINT_TARGET_MS = 500;
+
+async function main(): Promise<void> {
+  // GBP, UCI Online Retail's currency: the biggest purchase dataset of the demo, so monetary scores mean something.
+  const ledger = await LedgerTestApp.start({ ledgerCurrency: 'GBP' });
+  console.log('analytics: loading the demo data...');
+  const loaded = await timed(async () => {
+    let events = 0;
+    for (const [preset, file] of DEMO_FILES) {
+      const path = join(DATA, file);
+      const summary = await importTouchpoints({
+        file: path,
+        preset: IMPORT_PRESETS[preset]!({ now: new Date().toISOString(), file: path }),
+        ledger: ledger.app.get(CustomerLedger),
+        actor: 'bench',
+      });
+      events += summary.accepted;
+    }
+    await ledger.projected();
+    return events;
+  });
+  const health = await ledger.get('/health');
+  console.log(
+    `loaded ${loaded.result.toLocaleString('en-US')} events in ${loaded.seconds.toFixed(1)} s (log position ${health.body.checks.eventStore.lastPosition})\n`,
+  );
+
+  const ask = async (url: string) => {
+    const started = process.hrtime.bigint();
+    const answer = await ledger.get(url);
+    if (answer.status !== 200) throw new Error(`${url} answered ${answer.status}`);
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  };
+  // One round first so that every read is warm, as on a running service.
+  for (const url of DASHBOARD_QUERIES) await ask(url);
+
+  const alone = new Map<string, number[]>(DASHBOARD_QUERIES.map((url) => [url, []]));
+  const firstPaints: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const url of DASHBOARD_QUERIES) alone.get(url)!.push(await ask(url));
+    const started = process.hrtime.bigint();
+    await Promise.all(DASHBOARD_QUERIES.map((url) => ledger.get(url)));
+    firstPaints.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  const rfm = await ledger.get('/v1/analytics/rfm');
+  console.log(
+    `customers: ${rfm.body.population.toLocaleString('en-US')} buyers ranked for RFM; ${ROUNDS} rounds, each query alone:`,
+  );
+  for (const [url, latencies] of alone) {
+    latencies.sort((a, b) => a - b);
+    console.log(
+      `  ${url.padEnd(30)} p50 ${percentile(latencies, 50).toFixed(1).padStart(7)} ms   p95 ${percentile(latencies, 95).toFixed(1).padStart(7)} ms`,
+    );
+  }
+  firstPaints.sort((a, b) => a - b);
+  const p50 = percentile(firstPaints, 50);
+  const p95 = percentile(firstPaints, 95);
+  console.log(
+    `dashboard first paint (six queries at once): p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms`,
+  );
+  // The rep's profile carries the segment and since when: a walk back over month ends, one pass each.
+  const profileReads: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) profileReads.push(await ask('/v1/customers/uci-17850'));
+  profileReads.sort((a, b) => a - b);
+  const profile = await ledger.get('/v1/customers/uci-17850');
+  console.log(
+    `rep profile with segment (uci-17850, ${JSON.stringify(profile.body.segment)}): p50 ${percentile(profileReads, 50).toFixed(1)} ms, p95 ${percentile(profileReads, 95).toFixed(1)} ms`,
+  );
+  console.log('\ntarget (issue #13, this 2-core machine):');
+  console.log(
+    `  [${p95 <= FIRST_PAINT_TARGET_MS ? 'met' : 'MISSED'}] first paint p95 <= ${FIRST_PAINT_TARGET_MS} ms: ${p95.toFixed(1)} ms`,
+  );
+  await ledger.stop();
+}
+
+void main();

@@ -1,0 +1,130 @@
+import { toDecimal } from '../src/domain/money';
+import { consentGiven } from './consent';
+import { PurchaseHistory } from './purchase-history.projection';
+
+/** `YYYY-MM` of an ISO instant, in UTC. */
+export function monthOf(instant: string): string {
+  // Stored instants are already in toISOString's form: read the month off without parsing.
+  if (instant.length === 24 && instant.endsWith('Z')) return instant.slice(0, 7);
+  return new Date(instant).toISOString().slice(0, 7);
+}
+
+/** Calendar months from month `a` to month `b` (`YYYY-MM`). */
+export function monthsBetween(a: string, b: string): number {
+  return (Number(b.slice(0, 4)) - Number(a.slice(0, 4))) * 12 + Number(b.slice(5, 7)) - Number(a.slice(5, 7));
+}
+
+export interface Cohort {
+  /** The month of the customers' first purchase. */
+  readonly cohort: string;
+  readonly customers: number;
+  /** Net revenue of the cohort's customers up to the instant asked: purchases minus refunds, ledger currency. */
+  readonly revenue: { readonly amount: number; readonly currency: string };
+  /**
+   * For each later month up to the latest month in which any included customer bought (at most the month
+   * asked about): how many of the cohort's customers bought in that month
+   * (offset 1 is the month after the first purchase), and their share of the cohort.
+   */
+  readonly retention: readonly {
+    readonly month: string;
+    readonly offset: number;
+    readonly customers: number;
+    readonly share: number;
+  }[];
+}
+
+export interface CohortReport {
+  readonly asOf: string;
+  readonly firstPurchaseFrom?: string;
+  readonly firstPurchaseTo?: string;
+  readonly ledgerCurrency: string;
+  readonly customers: number;
+  readonly cohorts: readonly Cohort[];
+  readonly leftOutWithoutConsent: { readonly analytics: number };
+}
+
+export interface CohortQuery {
+  /** Only customers whose first purchase lies in [from, to] (ISO instants, both optional). */
+  readonly from?: string;
+  readonly to?: string;
+  /** Facts after this instant do not count; the retention matrix ends with its month. */
+  readonly asOf: string;
+  readonly ledgerCurrency: string;
+  /** The processing instant: customers whose analytics consent is withdrawn then are left out. */
+  readonly now: string;
+}
+
+/**
+ * Purchase cohorts: customers grouped by the month of their first purchase, the share of each cohort that
+ * bought again in each later month (the retention matrix) and each cohort's net revenue.
+ */
+export function cohortReport(histories: Iterable<PurchaseHistory>, query: CohortQuery): CohortReport {
+  const included: { cohortMonth: string; months: Set<number>; revenueMinor: number }[] = [];
+  let withoutConsent = 0;
+  let latestMonth: string | undefined;
+  const inCurrency = (amount: { currency: string; amountMinor: number }) =>
+    amount.currency === query.ledgerCurrency ? amount.amountMinor : 0;
+  for (const history of histories) {
+    const purchases = history.purchases.filter((purchase) => purchase.at <= query.asOf);
+    if (purchases.length === 0) continue;
+    const first = purchases.reduce((earliest, p) => (p.at < earliest ? p.at : earliest), purchases[0]!.at);
+    if ((query.from && first < query.from) || (query.to && first > query.to)) continue;
+    if (!consentGiven(history.consents, 'analytics', query.now)) {
+      withoutConsent++;
+      continue;
+    }
+    const cohortMonth = monthOf(first);
+    const months = purchases.map((purchase) => monthOf(purchase.at));
+    for (const month of months) if (latestMonth === undefined || month > latestMonth) latestMonth = month;
+    included.push({
+      cohortMonth,
+      months: new Set(months.map((month) => monthsBetween(cohortMonth, month))),
+      revenueMinor:
+        purchases.reduce((sum, p) => sum + inCurrency(p.amount), 0) -
+        history.refunds.filter((r) => r.at <= query.asOf).reduce((sum, r) => sum + inCurrency(r.amount), 0),
+    });
+  }
+  // The matrix ends with the latest month anyone included bought in (at most asOf's): months after it
+  // would be empty columns on historical data.
+  const cohorts = new Map<string, { customers: number; revenueMinor: number; buyersByOffset: number[] }>();
+  for (const customer of included) {
+    const cohort = cohorts.get(customer.cohortMonth) ?? {
+      customers: 0,
+      revenueMinor: 0,
+      buyersByOffset: new Array<number>(monthsBetween(customer.cohortMonth, latestMonth!) + 1).fill(0),
+    };
+    cohort.customers++;
+    cohort.revenueMinor += customer.revenueMinor;
+    for (const offset of customer.months) cohort.buyersByOffset[offset]!++;
+    cohorts.set(customer.cohortMonth, cohort);
+  }
+  return {
+    asOf: query.asOf,
+    ...(query.from && { firstPurchaseFrom: query.from }),
+    ...(query.to && { firstPurchaseTo: query.to }),
+    ledgerCurrency: query.ledgerCurrency,
+    customers: included.length,
+    cohorts: [...cohorts.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([cohortMonth, cohort]) => ({
+        cohort: cohortMonth,
+        customers: cohort.customers,
+        revenue: {
+          amount: toDecimal({ amountMinor: cohort.revenueMinor, currency: query.ledgerCurrency }),
+          currency: query.ledgerCurrency,
+        },
+        retention: cohort.buyersByOffset.slice(1).map((buyers, index) => ({
+          month: addMonths(cohortMonth, index + 1),
+          offset: index + 1,
+          customers: buyers,
+          share: buyers / cohort.customers,
+        })),
+      })),
+    leftOutWithoutConsent: { analytics: withoutConsent },
+  };
+}
+
+function addMonths(month: string, months: number): string {
+  const index = Number(month.slice(0, 4)) * 12 + Number(month.slice(5, 7)) - 1 + months;
+  return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, '0')}`;
+}

@@ -1,0 +1,71 @@
+import { ComplaintSeverity } from '../src/domain/customer-events';
+import { ConsentHistory, withConsentChange } from './consent';
+import { alreadyFolded, PositionedDoc, ProjectedEvent, Projection } from './projection';
+
+/** One complaint as complaint analytics read it: no description or resolution text (personal data). */
+export interface ComplaintRecord {
+  readonly complaintId: string;
+  readonly category: string | null;
+  readonly severity: ComplaintSeverity;
+  readonly filedAt: string;
+  readonly resolvedAt?: string;
+  /** What the resolution said about the customer's satisfaction; absent when it said nothing. */
+  readonly satisfied?: boolean;
+}
+
+/** A customer's complaints, filed and resolved, with the consent history (analytics figures need `analytics`). */
+export interface ComplaintHistory extends PositionedDoc {
+  readonly customerId: string;
+  readonly complaints: readonly ComplaintRecord[];
+  readonly consents?: ConsentHistory;
+}
+
+const FOLDED_TYPES: ReadonlySet<ProjectedEvent['type']> = new Set([
+  'ComplaintFiled',
+  'ComplaintResolved',
+  'ConsentGranted',
+  'ConsentWithdrawn',
+]);
+
+export const complaintHistoryProjection: Projection<ComplaintHistory> = {
+  name: 'complaint-history',
+  version: 1,
+  indexes: [],
+  documentId: (event) => (FOLDED_TYPES.has(event.type) ? event.customerId : undefined),
+  evolve: (previous, event) => {
+    if (alreadyFolded(previous, event)) return previous;
+    const doc: ComplaintHistory = {
+      ...(previous ?? { customerId: event.customerId, complaints: [] }),
+      position: event.position,
+      consents: withConsentChange(previous?.consents, event),
+    };
+    switch (event.type) {
+      case 'ComplaintFiled':
+        return {
+          ...doc,
+          complaints: [
+            ...doc.complaints,
+            {
+              complaintId: event.data.complaintId,
+              category: event.data.category ?? null,
+              severity: event.data.severity,
+              filedAt: event.occurredAt,
+            },
+          ],
+        };
+      case 'ComplaintResolved': {
+        const { complaintId, satisfied } = event.data;
+        return {
+          ...doc,
+          complaints: doc.complaints.map((complaint) =>
+            complaint.complaintId === complaintId && complaint.resolvedAt === undefined
+              ? { ...complaint, resolvedAt: event.occurredAt, ...(satisfied !== undefined && { satisfied }) }
+              : complaint,
+          ),
+        };
+      }
+      default:
+        return doc;
+    }
+  },
+};

@@ -1,0 +1,55 @@
+import { Money } from '../src/domain/money';
+import { ConsentHistory, withConsentChange } from './consent';
+import { alreadyFolded, PositionedDoc, ProjectedEvent, Projection } from './projection';
+
+/** A dated amount of money: a completed purchase's total or a refund. */
+export interface DatedAmount {
+  readonly eventId: string;
+  readonly at: string;
+  readonly amount: Money;
+}
+
+/**
+ * Every purchase and refund of a customer, dated, with the consent history: the facts RFM segments and
+ * purchase cohorts read. The figures are computed at query time (`rfm-segments.ts`, `cohorts.ts`), so they can
+ * be asked as of any instant and a change of their definition needs no rebuild.
+ */
+export interface PurchaseHistory extends PositionedDoc {
+  readonly customerId: string;
+  readonly purchases: readonly DatedAmount[];
+  readonly refunds: readonly DatedAmount[];
+  /** Consent choices: segments need `profiling`, analytics figures `analytics`, as of the instant asked. */
+  readonly consents?: ConsentHistory;
+}
+
+/** The events this read model folds: only they make or touch a document. */
+const FOLDED_TYPES: ReadonlySet<ProjectedEvent['type']> = new Set([
+  'PurchaseCompleted',
+  'PurchaseRefunded',
+  'ConsentGranted',
+  'ConsentWithdrawn',
+]);
+
+export const purchaseHistoryProjection: Projection<PurchaseHistory> = {
+  name: 'purchase-history',
+  version: 1,
+  indexes: [],
+  documentId: (event) => (FOLDED_TYPES.has(event.type) ? event.customerId : undefined),
+  evolve: (previous, event) => {
+    if (alreadyFolded(previous, event)) return previous;
+    const doc: PurchaseHistory = {
+      ...(previous ?? { customerId: event.customerId, purchases: [], refunds: [] }),
+      position: event.position,
+      consents: withConsentChange(previous?.consents, event),
+    };
+    const fact = { eventId: event.eventId, at: event.occurredAt };
+    switch (event.type) {
+      case 'PurchaseCompleted':
+        return { ...doc, purchases: [...doc.purchases, { ...fact, amount: event.data.total }] };
+      case 'PurchaseRefunded':
+        return { ...doc, refunds: [...doc.refunds, { ...fact, amount: event.data.amount }] };
+      default:
+        return doc;
+    }
+  },
+};

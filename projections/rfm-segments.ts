@@ -1,0 +1,509 @@
+import { toDecimal } from '../src/domain/money';
+import { consentGiven, withdrawnSince } from './consent';
+import { daysBetween } from './projection';
+import { PurchaseHistory } from './purchase-history.projection';
+
+/** A quintile score: 1 (the lowest fifth of the customers in scope) to 5 (the highest fifth). */
+export type Quintile = 1 | 2 | 3 | 4 | 5;
+
+export const RFM_SEGMENTS = [
+  'champions',
+  'loyal',
+  'potential-loyalist',
+  'new',
+  'promising',
+  'needs-attention',
+  'about-to-sleep',
+  'cannot-lose',
+  'at-risk',
+  'hibernating',
+  'lost',
+] as const;
+export type RfmSegment = (typeof RFM_SEGMENTS)[number];
+
+/**
+ * THE segment map, the one place segments are defined: a row per recency score R (5 = bought most recently),
+ * a column per FM score (1..5, the mean of the frequency and monetary scores rounded half up). It follows the
+ * usual RFM segment map (R against frequency) with "lost" split from "hibernating" at R = 1; every one of the
+ * 25 cells names exactly one segment. docs/segments.md shows it, and a test holds the two together.
+ */
+export const RFM_SEGMENT_MAP: Readonly<
+  Record<Quintile, readonly [RfmSegment, RfmSegment, RfmSegment, RfmSegment, RfmSegment]>
+> = {
+  //   FM:  1                 2                     3                     4              5
+  5: ['new', 'potential-loyalist', 'potential-loyalist', 'champions', 'champions'],
+  4: ['promising', 'potential-loyalist', 'potential-loyalist', 'loyal', 'loyal'],
+  3: ['about-to-sleep', 'about-to-sleep', 'needs-attention', 'loyal', 'loyal'],
+  2: ['hibernating', 'hibernating', 'at-risk', 'at-risk', 'cannot-lose'],
+  1: ['lost', 'lost', 'at-risk', 'at-risk', 'cannot-lose'],
+};
+
+/** What each segment means, for the dashboard and the docs. */
+export const RFM_SEGMENT_MEANINGS: Readonly<Record<RfmSegment, string>> = {
+  champions: 'bought recently, buy often and spend the most',
+  loyal: 'buy often and spend well, fairly recently',
+  'potential-loyalist': 'recent customers with average frequency and spend',
+  new: 'bought very recently, for the first time or little so far',
+  promising: 'recent, little frequency and spend yet',
+  'needs-attention': 'average recency, frequency and spend',
+  'about-to-sleep': 'below-average recency, low frequency and spend',
+  'cannot-lose': 'used to buy often and spend the most, not for a long time',
+  'at-risk': 'spent well and bought often, but long ago',
+  hibernating: 'last bought long ago, low frequency and spend',
+  lost: 'the lowest recency, frequency and spend',
+};
+
+export function isRfmSegment(value: string): value is RfmSegment {
+  return (RFM_SEGMENTS as readonly string[]).includes(value);
+}
+
+/** The segment of an R score and an FM score, read from the map. */
+export function segmentOf(recency: Quintile, fm: Quintile): RfmSegment {
+  return RFM_SEGMENT_MAP[recency][fm - 1]!;
+}
+
+/** The FM score: the mean of the frequency and monetary scores, rounded half up. */
+export function fmScore(frequency: Quintile, monetary: Quintile): Quintile {
+  return Math.floor((frequency + monetary + 1) / 2) as Quintile;
+}
+
+/** A customer's raw RFM measures as of an instant; only facts that occurred at or before it count. */
+export interface RfmMeasures {
+  readonly customerId: string;
+  readonly lastPurchaseAt: string;
+  readonly firstPurchaseAt: string;
+  /** Days from the last purchase to the instant asked. */
+  readonly recencyDays: number;
+  /** Completed purchases (any currency). */
+  readonly frequency: number;
+  /** Net spend in minor units of the ledger currency: purchases minus refunds, may be negative. */
+  readonly monetaryMinor: number;
+}
+
+/**
+ * The customer's RFM measures as of `asOf` over the whole history up to it (lifetime frequency and net spend,
+ * recency from the last purchase), or undefined when the customer had not bought anything yet (no segment).
+ */
+export function rfmMeasures(
+  history: PurchaseHistory,
+  asOf: string,
+  ledgerCurrency: string,
+): RfmMeasures | undefined {
+  let first: string | undefined;
+  let last: string | undefined;
+  let frequency = 0;
+  let monetaryMinor = 0;
+  for (const purchase of history.purchases) {
+    if (purchase.at > asOf) continue;
+    frequency++;
+    if (first === undefined || purchase.at < first) first = purchase.at;
+    if (last === undefined || purchase.at > last) last = purchase.at;
+    if (purchase.amount.currency === ledgerCurrency) monetaryMinor += purchase.amount.amountMinor;
+  }
+  if (last === undefined || first === undefined) return undefined;
+  for (const refund of history.refunds) {
+    if (refund.at <= asOf && refund.amount.currency === ledgerCurrency)
+      monetaryMinor -= refund.amount.amountMinor;
+  }
+  return {
+    customerId: history.customerId,
+    lastPurchaseAt: last,
+    firstPurchaseAt: first,
+    recencyDays: daysBetween(last, asOf),
+    frequency,
+    monetaryMinor,
+  };
+}
+
+/**
+ * The customers in scope as of an instant, their measures sorted per dimension: what a quintile is relative
+ * to. Recency is ranked by the instant of the last purchase (later is better), which is the same order as
+ * fewer days since it.
+ */
+export interface RfmPopulation {
+  readonly asOf: string;
+  readonly size: number;
+  readonly lastPurchaseTimes: readonly number[];
+  readonly frequencies: readonly number[];
+  readonly monetaryMinors: readonly number[];
+}
+
+export function rfmPopulation(measures: readonly RfmMeasures[], asOf: string): RfmPopulation {
+  const ascending = (values: number[]) => values.sort((a, b) => a - b);
+  return {
+    asOf,
+    size: measures.length,
+    lastPurchaseTimes: ascending(measures.map((m) => Date.parse(m.lastPurchaseAt))),
+    frequencies: ascending(measures.map((m) => m.frequency)),
+    monetaryMinors: ascending(measures.map((m) => m.monetaryMinor)),
+  };
+}
+
+/**
+ * The quintile of `value` among the sorted population: 1 + floor(5 x the share of the population with a
+ * strictly lower value). Customers with equal values always share a score, and the lowest value scores 1
+ * however common it is (one-time buyers are F = 1 even when they are half of the customers); with fewer than
+ * five distinct values some scores stay empty. `counted` says whether the value is one of the population's;
+ * when it is not (a customer left out of the population), it is ranked as if it were added.
+ */
+export function quintileOf(sorted: readonly number[], value: number, counted = true): Quintile {
+  const below = lowerBound(sorted, value);
+  const size = sorted.length + (counted ? 0 : 1);
+  if (size === 0) return 1;
+  return Math.min(5, 1 + Math.floor((5 * below) / size)) as Quintile;
+}
+
+/** The first index whose value is >= value. */
+function lowerBound(sorted: readonly number[], value: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const probe = sorted[middle]!;
+    if (probe < value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+export interface RfmScore {
+  readonly segment: RfmSegment;
+  readonly recency: Quintile;
+  readonly frequency: Quintile;
+  readonly monetary: Quintile;
+  readonly fm: Quintile;
+  readonly measures: RfmMeasures;
+}
+
+/** A customer's scores and segment against a population (see quintileOf for `counted`). */
+export function rfmScore(measures: RfmMeasures, population: RfmPopulation, counted = true): RfmScore {
+  const recency = quintileOf(population.lastPurchaseTimes, Date.parse(measures.lastPurchaseAt), counted);
+  const frequency = quintileOf(population.frequencies, measures.frequency, counted);
+  const monetary = quintileOf(population.monetaryMinors, measures.monetaryMinor, counted);
+  const fm = fmScore(frequency, monetary);
+  return { segment: segmentOf(recency, fm), recency, frequency, monetary, fm, measures };
+}
+
+/** Who is scored as of an instant, and who was left out for consent. */
+export interface RfmAsOf {
+  readonly population: RfmPopulation;
+  /** Customers with a segment: in the population and with profiling consent as of the instant. */
+  readonly scored: ReadonlyMap<string, RfmScore>;
+  /**
+   * Buyers left out: `analytics` (consent withdrawn at the processing instant: not in the population, no
+   * figure), `profiling` (in the population, but consent withdrawn as of the instant asked: no segment).
+   */
+  readonly leftOutWithoutConsent: { readonly analytics: number; readonly profiling: number };
+}
+
+export interface RfmContext {
+  readonly ledgerCurrency: string;
+  /** When the processing happens: a customer whose analytics consent is withdrawn then is left out. */
+  readonly now: string;
+}
+
+/**
+ * Scores every customer as of `asOf`. The population (what quintiles are relative to) is every customer that
+ * had bought by then and whose analytics consent holds now; a segment is given to those of them whose
+ * profiling consent held as of `asOf`.
+ */
+export function rfmAsOf(histories: Iterable<PurchaseHistory>, asOf: string, context: RfmContext): RfmAsOf {
+  const inScope: { measures: RfmMeasures; history: PurchaseHistory }[] = [];
+  const leftOut = { analytics: 0, profiling: 0 };
+  for (const history of histories) {
+    const measures = rfmMeasures(history, asOf, context.ledgerCurrency);
+    if (!measures) continue;
+    if (!consentGiven(history.consents, 'analytics', context.now)) leftOut.analytics++;
+    else inScope.push({ measures, history });
+  }
+  const population = rfmPopulation(
+    inScope.map(({ measures }) => measures),
+    asOf,
+  );
+  const scored = new Map<string, RfmScore>();
+  for (const { measures, history } of inScope) {
+    if (!consentGiven(history.consents, 'profiling', asOf)) leftOut.profiling++;
+    else scored.set(history.customerId, rfmScore(measures, population));
+  }
+  return { population, scored, leftOutWithoutConsent: leftOut };
+}
+
+/** Only the population as of `asOf` (see rfmAsOf): what one customer's segment is ranked against. */
+export function rfmPopulationAsOf(
+  histories: Iterable<PurchaseHistory>,
+  asOf: string,
+  context: RfmContext,
+): RfmPopulation {
+  const measures: RfmMeasures[] = [];
+  for (const history of histories) {
+    const measured = rfmMeasures(history, asOf, context.ledgerCurrency);
+    if (measured && consentGiven(history.consents, 'analytics', context.now)) measures.push(measured);
+  }
+  return rfmPopulation(measures, asOf);
+}
+
+/** Why a customer has no segment as of an instant. */
+export interface WithheldSegment {
+  readonly name: null;
+  readonly asOf: string;
+  readonly reason: string;
+  readonly withheld?: { readonly purpose: 'profiling'; readonly since: string };
+}
+
+/**
+ * One customer's segment as of `asOf` against a population; a customer outside it (no analytics consent) is
+ * ranked as if added. No segment before the first purchase or while profiling consent is withdrawn.
+ */
+export function customerSegmentAsOf(
+  history: PurchaseHistory | null,
+  population: RfmPopulation,
+  asOf: string,
+  context: RfmContext,
+): RfmScore | WithheldSegment {
+  const since = withdrawnSince(history?.consents, 'profiling', asOf);
+  if (since !== undefined) {
+    return {
+      name: null,
+      asOf,
+      reason: `the customer withdrew consent to profiling on ${since}: no segment is computed`,
+      withheld: { purpose: 'profiling', since },
+    };
+  }
+  const measures = history ? rfmMeasures(history, asOf, context.ledgerCurrency) : undefined;
+  if (!measures) return { name: null, asOf, reason: 'no purchase yet: segments need one' };
+  const counted = consentGiven(history?.consents, 'analytics', context.now);
+  return rfmScore(measures, population, counted);
+}
+
+/**
+ * One customer's segment as of `asOf` among `histories` (the same answer as customerSegmentAsOf against
+ * rfmPopulationAsOf), counting the customers below on each measure in one pass instead of sorting them: what
+ * the rep's month-by-month walk asks many times.
+ */
+export function customerSegmentAmong(
+  histories: readonly PurchaseHistory[],
+  history: PurchaseHistory | null,
+  asOf: string,
+  context: RfmContext,
+): RfmScore | WithheldSegment {
+  const alone = customerSegmentAsOf(history, rfmPopulation([], asOf), asOf, context);
+  if (isWithheldSegment(alone)) return alone;
+  const own = alone.measures;
+  const ownLast = Date.parse(own.lastPurchaseAt);
+  let size = 0;
+  let counted = false;
+  const below = { recency: 0, frequency: 0, monetary: 0 };
+  for (const other of histories) {
+    const measures = rfmMeasures(other, asOf, context.ledgerCurrency);
+    if (!measures || !consentGiven(other.consents, 'analytics', context.now)) continue;
+    size++;
+    if (other.customerId === own.customerId) counted = true;
+    if (Date.parse(measures.lastPurchaseAt) < ownLast) below.recency++;
+    if (measures.frequency < own.frequency) below.frequency++;
+    if (measures.monetaryMinor < own.monetaryMinor) below.monetary++;
+  }
+  const total = size + (counted ? 0 : 1);
+  const score = (count: number) => Math.min(5, 1 + Math.floor((5 * count) / total)) as Quintile;
+  const [recency, frequency, monetary] = [
+    score(below.recency),
+    score(below.frequency),
+    score(below.monetary),
+  ];
+  const fm = fmScore(frequency, monetary);
+  return { segment: segmentOf(recency, fm), recency, frequency, monetary, fm, measures: own };
+}
+
+export function isWithheldSegment(value: RfmScore | WithheldSegment): value is WithheldSegment {
+  return 'reason' in value;
+}
+
+/** The last instant of each month before the one `asOf` lies in, newest first (UTC). */
+export function* monthEndsBefore(asOf: string): Generator<string> {
+  const at = new Date(asOf);
+  for (let monthStart = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1); ;) {
+    yield new Date(monthStart - 1).toISOString();
+    const previous = new Date(monthStart - 1);
+    monthStart = Date.UTC(previous.getUTCFullYear(), previous.getUTCMonth(), 1);
+  }
+}
+
+/** How far back the month-by-month walk of segmentSince looks at most. */
+export const SEGMENT_SINCE_MONTHS = 24;
+
+/** Since when a customer has been in their segment; `searchLimitReached` when the walk stopped at its limit. */
+export interface SegmentSince {
+  readonly since: string;
+  /** Present when the walk looked back SEGMENT_SINCE_MONTHS month ends and found no change: in it at least since. */
+  readonly searchLimitReached?: true;
+}
+
+/**
+ * Since when a customer has been continuously in the segment they are in as of `asOf`, to a month's
+ * resolution: the segment is evaluated at each month end going back (each against its own population) until
+ * one differs, or until the month end lies before the first purchase. The customer entered the segment after
+ * that month end: `since` is the first instant of the following month, or the first purchase when that is
+ * later (a customer cannot be in a segment before buying). Changes between two month ends that were undone
+ * by the next month end are not seen. The walk stops after `limit` month ends (each costs a pass over every
+ * customer): `since` is then the earliest month end checked, and `searchLimitReached` says so.
+ */
+export function segmentSince(
+  segment: RfmSegment,
+  asOf: string,
+  firstPurchaseAt: string,
+  segmentAt: (instant: string) => RfmSegment | null,
+  limit = SEGMENT_SINCE_MONTHS,
+): SegmentSince {
+  let checked = 0;
+  let earliestChecked = asOf;
+  for (const monthEnd of monthEndsBefore(asOf)) {
+    if (monthEnd < firstPurchaseAt) return { since: firstPurchaseAt };
+    if (checked === limit) return { since: earliestChecked, searchLimitReached: true };
+    if (segmentAt(monthEnd) !== segment) return { since: new Date(Date.parse(monthEnd) + 1).toISOString() };
+    checked++;
+    earliestChecked = monthEnd;
+  }
+  return { since: firstPurchaseAt };
+}
+
+/** Segment counts and the R x FM grid as of an instant. */
+export interface RfmReport {
+  readonly asOf: string;
+  readonly ledgerCurrency: string;
+  /** Buyers in the population (what the quintiles are relative to). */
+  readonly population: number;
+  /** Customers with a segment. */
+  readonly customers: number;
+  readonly segments: readonly {
+    readonly segment: RfmSegment;
+    readonly meaning: string;
+    readonly customers: number;
+    readonly share: number | null;
+  }[];
+  /** 25 cells: recency 5..1 by FM 1..5, each with its segment and count. */
+  readonly grid: readonly {
+    readonly recency: Quintile;
+    readonly fm: Quintile;
+    readonly segment: RfmSegment;
+    readonly customers: number;
+  }[];
+  /** Per score, the range of the raw measure among the scored customers (null where nobody has that score). */
+  readonly quintiles: readonly {
+    readonly score: Quintile;
+    readonly recencyDays: Range | null;
+    readonly frequency: Range | null;
+    readonly monetary: Range | null;
+  }[];
+  readonly leftOutWithoutConsent: { readonly analytics: number; readonly profiling: number };
+}
+
+interface Range {
+  readonly min: number;
+  readonly max: number;
+}
+
+const QUINTILES: readonly Quintile[] = [1, 2, 3, 4, 5];
+
+/** The analyst's RFM figures from a scoring as of an instant. */
+export function rfmReport(scoring: RfmAsOf, ledgerCurrency: string): RfmReport {
+  const scores = [...scoring.scored.values()];
+  const bySegment = new Map<RfmSegment, number>();
+  const byCell = new Map<string, number>();
+  for (const score of scores) {
+    bySegment.set(score.segment, (bySegment.get(score.segment) ?? 0) + 1);
+    const cell = `${score.recency}:${score.fm}`;
+    byCell.set(cell, (byCell.get(cell) ?? 0) + 1);
+  }
+  const rangeOf = (values: number[]): Range | null =>
+    values.length === 0 ? null : { min: Math.min(...values), max: Math.max(...values) };
+  const toMajor = (minor: number) => toDecimal({ amountMinor: minor, currency: ledgerCurrency });
+  return {
+    asOf: scoring.population.asOf,
+    ledgerCurrency,
+    population: scoring.population.size,
+    customers: scores.length,
+    segments: RFM_SEGMENTS.map((segment) => ({
+      segment,
+      meaning: RFM_SEGMENT_MEANINGS[segment],
+      customers: bySegment.get(segment) ?? 0,
+      share: scores.length === 0 ? null : (bySegment.get(segment) ?? 0) / scores.length,
+    })),
+    grid: [...QUINTILES].reverse().flatMap((recency) =>
+      QUINTILES.map((fm) => ({
+        recency,
+        fm,
+        segment: segmentOf(recency, fm),
+        customers: byCell.get(`${recency}:${fm}`) ?? 0,
+      })),
+    ),
+    quintiles: QUINTILES.map((score) => {
+      const monetary = rangeOf(
+        scores.filter((s) => s.monetary === score).map((s) => s.measures.monetaryMinor),
+      );
+      return {
+        score,
+        recencyDays: rangeOf(scores.filter((s) => s.recency === score).map((s) => s.measures.recencyDays)),
+        frequency: rangeOf(scores.filter((s) => s.frequency === score).map((s) => s.measures.frequency)),
+        monetary: monetary && { min: toMajor(monetary.min), max: toMajor(monetary.max) },
+      };
+    }),
+    leftOutWithoutConsent: scoring.leftOutWithoutConsent,
+  };
+}
+
+/** Where the customers in segment X as of D1 were as of D2 (`none`: not a buyer yet at D1). */
+export interface SegmentTransitions {
+  readonly from: string;
+  readonly to: string;
+  /** Every non-empty pair, the most customers first. */
+  readonly transitions: readonly {
+    readonly from: RfmSegment | 'none';
+    readonly to: RfmSegment;
+    readonly customers: number;
+  }[];
+  /** Customers counted in the pairs: those with a segment as of D2. */
+  readonly customers: number;
+  readonly leftOutWithoutConsent: { readonly analytics: number; readonly profiling: number };
+}
+
+/**
+ * Counts the movements between two scorings of the same histories (D1 before D2). Counted: every customer
+ * with a segment as of D2, coming from their segment as of D1 or from `none` when they had not bought yet.
+ * Left out: buyers whose analytics consent is withdrawn (in neither scoring) and those whose profiling consent
+ * was withdrawn at either date.
+ */
+export function segmentTransitions(
+  histories: Iterable<PurchaseHistory>,
+  from: RfmAsOf,
+  to: RfmAsOf,
+): SegmentTransitions {
+  const pairs = new Map<string, number>();
+  let customers = 0;
+  let withheldAtFrom = 0;
+  for (const history of histories) {
+    const after = to.scored.get(history.customerId);
+    if (!after) continue;
+    const before = from.scored.get(history.customerId);
+    if (!before && history.purchases.some((purchase) => purchase.at <= from.population.asOf)) {
+      withheldAtFrom++;
+      continue;
+    }
+    customers++;
+    const key = `${before?.segment ?? 'none'}>${after.segment}`;
+    pairs.set(key, (pairs.get(key) ?? 0) + 1);
+  }
+  return {
+    from: from.population.asOf,
+    to: to.population.asOf,
+    transitions: [...pairs.entries()]
+      .map(([key, count]) => {
+        const [fromSegment, toSegment] = key.split('>') as [RfmSegment | 'none', RfmSegment];
+        return { from: fromSegment, to: toSegment, customers: count };
+      })
+      .sort((a, b) => b.customers - a.customers || a.from.localeCompare(b.from) || a.to.localeCompare(b.to)),
+    customers,
+    leftOutWithoutConsent: {
+      analytics: to.leftOutWithoutConsent.analytics,
+      profiling: to.leftOutWithoutConsent.profiling + withheldAtFrom,
+    },
+  };
+}

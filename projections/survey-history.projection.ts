@@ -1,0 +1,47 @@
+import { SurveyKind } from '../src/domain/customer-events';
+import { ConsentHistory, withConsentChange } from './consent';
+import { alreadyFolded, PositionedDoc, ProjectedEvent, Projection } from './projection';
+
+/** One survey answer as satisfaction analytics read it: kind, raw score and when (never the comment). */
+export interface SurveyRecord {
+  readonly eventId: string;
+  readonly kind: SurveyKind;
+  readonly score: number;
+  readonly at: string;
+}
+
+/** A customer's survey answers with the consent history (analytics figures need `analytics`). */
+export interface SurveyHistory extends PositionedDoc {
+  readonly customerId: string;
+  readonly answers: readonly SurveyRecord[];
+  readonly consents?: ConsentHistory;
+}
+
+const FOLDED_TYPES: ReadonlySet<ProjectedEvent['type']> = new Set([
+  'SurveyAnswered',
+  'ConsentGranted',
+  'ConsentWithdrawn',
+]);
+
+export const surveyHistoryProjection: Projection<SurveyHistory> = {
+  name: 'survey-history',
+  version: 1,
+  indexes: [],
+  documentId: (event) => (FOLDED_TYPES.has(event.type) ? event.customerId : undefined),
+  evolve: (previous, event) => {
+    if (alreadyFolded(previous, event)) return previous;
+    const doc: SurveyHistory = {
+      ...(previous ?? { customerId: event.customerId, answers: [] }),
+      position: event.position,
+      consents: withConsentChange(previous?.consents, event),
+    };
+    if (event.type !== 'SurveyAnswered') return doc;
+    const answer = {
+      eventId: event.eventId,
+      kind: event.data.kind,
+      score: event.data.score,
+      at: event.occurredAt,
+    };
+    return { ...doc, answers: [...doc.answers, answer] };
+  },
+};

@@ -1,0 +1,363 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { cohortReport, CohortReport } from '../../../projections/cohorts';
+import { complaintReport, ComplaintReport } from '../../../projections/complaint-analytics';
+import { PurchaseHistory } from '../../../projections/purchase-history.projection';
+import {
+  customerSegmentAmong,
+  customerSegmentAsOf,
+  isRfmSegment,
+  isWithheldSegment,
+  Quintile,
+  RFM_SEGMENTS,
+  rfmAsOf,
+  RfmContext,
+  RfmPopulation,
+  rfmPopulationAsOf,
+  rfmReport,
+  RfmReport,
+  RfmSegment,
+  segmentSince,
+  segmentTransitions,
+  SegmentTransitions,
+  WithheldSegment,
+} from '../../../projections/rfm-segments';
+import { satisfactionReport, SatisfactionReport } from '../../../projections/satisfaction';
+import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
+import { DomainError } from '../../domain/domain-error';
+import { toDecimal } from '../../domain/money';
+import { Pseudonyms } from '../../privacy/pseudonyms';
+import { IsIsoTimestamp } from '../../validation/validators';
+import { ReadModels } from '../read-models/read-models';
+
+/** `asOf`: the instant the figures are as of (by occurredAt); now when absent. */
+export class AsOfParams {
+  @IsOptional() @IsIsoTimestamp() asOf?: string;
+}
+
+export class SegmentMembersParams extends AsOfParams {
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(10_000) limit?: number;
+}
+
+/** A range of instants, both ends optional and inclusive. */
+export class RangeParams {
+  @IsOptional() @IsIsoTimestamp() from?: string;
+  @IsOptional() @IsIsoTimestamp() to?: string;
+}
+
+export class RangeAsOfParams extends RangeParams {
+  @IsOptional() @IsIsoTimestamp() asOf?: string;
+}
+
+/** D1 and D2 of a transition question; both required. */
+export class TransitionParams {
+  @IsIsoTimestamp() from!: string;
+  @IsIsoTimestamp() to!: string;
+}
+
+const iso = (value: string | undefined) => (value === undefined ? undefined : new Date(value).toISOString());
+
+function invalidRange(from: string | undefined, to: string | undefined): void {
+  if (from !== undefined && to !== undefined && from > to) {
+    throw new DomainError('invalid', 'empty-range', `from (${from}) is after to (${to})`, 'from');
+  }
+}
+
+/** A customer's segment for the rep: its name and since when (see segmentSince), with the scores. */
+export interface CurrentSegment {
+  readonly name: RfmSegment;
+  readonly since: string;
+  /** The walk back stopped at its limit (SEGMENT_SINCE_MONTHS): the customer is in it at least since `since`. */
+  readonly searchLimitReached?: true;
+  readonly asOf: string;
+  readonly recency: Quintile;
+  readonly frequency: Quintile;
+  readonly monetary: Quintile;
+}
+
+/**
+ * Segment questions about one customer, ranked against every other customer's purchase history. Each call
+ * reads the purchase histories once and evaluates every month end it needs from them in memory.
+ */
+@Injectable()
+export class CustomerSegments {
+  private populations: { version?: string; byMonthEnd: Map<string, RfmPopulation> } = {
+    byMonthEnd: new Map(),
+  };
+
+  constructor(
+    private readonly readModels: ReadModels,
+    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
+  ) {}
+
+  /** The customer's segment as of `now` and since when they have been in it, or why there is none. */
+  async current(customerId: string, now: Date): Promise<CurrentSegment | WithheldSegment> {
+    const at = now.toISOString();
+    const context: RfmContext = { ledgerCurrency: this.config.ledgerCurrency, now: at };
+    const history = await this.readModels.purchaseHistory(customerId);
+    // Without a purchase (or with profiling withdrawn) the answer needs nobody else's history.
+    const alone = customerSegmentAsOf(history ?? null, rfmPopulationAsOf([], at, context), at, context);
+    if (isWithheldSegment(alone)) return alone;
+    const { version, documents: histories } = await this.readModels.allPurchaseHistories();
+    const current = customerSegmentAmong(histories, history ?? null, at, context);
+    if (isWithheldSegment(current)) return current;
+    const since = segmentSince(current.segment, at, current.measures.firstPurchaseAt, (monthEnd) => {
+      const then = customerSegmentAsOf(
+        history ?? null,
+        this.populationAt(version, histories, monthEnd, context),
+        monthEnd,
+        context,
+      );
+      return isWithheldSegment(then) ? null : then.segment;
+    });
+    const { segment, recency, frequency, monetary } = current;
+    return { name: segment, ...since, asOf: at, recency, frequency, monetary };
+  }
+
+  /**
+   * The population at a month end, kept while the purchase histories stay at the same version: every rep's
+   * walk back asks the same month ends, so after the first profile read each is a few binary searches.
+   */
+  private populationAt(
+    version: string | undefined,
+    histories: readonly PurchaseHistory[],
+    monthEnd: string,
+    context: RfmContext,
+  ): RfmPopulation {
+    if (version === undefined) return rfmPopulationAsOf(histories, monthEnd, context);
+    if (this.populations.version !== version) this.populations = { version, byMonthEnd: new Map() };
+    let population = this.populations.byMonthEnd.get(monthEnd);
+    if (!population) {
+      population = rfmPopulationAsOf(histories, monthEnd, context);
+      this.populations.byMonthEnd.set(monthEnd, population);
+    }
+    return population;
+  }
+}
+
+/** Segment counts and the R x FM grid as of an instant (analytics and profiling consent honoured). */
+export class ReadRfmReport extends Query<RfmReport> {
+  constructor(
+    readonly asOf: Date,
+    readonly now: Date,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(ReadRfmReport)
+export class ReadRfmReportHandler implements IQueryHandler<ReadRfmReport> {
+  constructor(
+    private readonly readModels: ReadModels,
+    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
+  ) {}
+
+  async execute({ asOf, now }: ReadRfmReport): Promise<RfmReport> {
+    const { ledgerCurrency } = this.config;
+    const scoring = rfmAsOf((await this.readModels.allPurchaseHistories()).documents, asOf.toISOString(), {
+      ledgerCurrency,
+      now: now.toISOString(),
+    });
+    return rfmReport(scoring, ledgerCurrency);
+  }
+}
+
+/** One member of a segment as an analyst sees it: a pseudonym, the scores and the raw measures. */
+export interface SegmentMember {
+  readonly pseudonym: string;
+  readonly segment: RfmSegment;
+  readonly recency: Quintile;
+  readonly frequency: Quintile;
+  readonly monetary: Quintile;
+  readonly recencyDays: number;
+  readonly purchases: number;
+  readonly netSpend: { readonly amount: number; readonly currency: string };
+}
+
+export interface SegmentMembers {
+  /** The segment asked for, or `all` (the CLI's full membership list). */
+  readonly segment: RfmSegment | 'all';
+  readonly asOf: string;
+  /** Members in all; `members` lists the first `limit`, the highest net spend first. */
+  readonly customers: number;
+  readonly members: readonly SegmentMember[];
+  readonly leftOutWithoutConsent: { readonly analytics: number; readonly profiling: number };
+}
+
+/** Who was in a segment (every segment when undefined) as of an instant, by pseudonym. */
+export class ReadSegmentMembers extends Query<SegmentMembers> {
+  constructor(
+    readonly segment: string | undefined,
+    readonly asOf: Date,
+    readonly limit: number,
+    readonly now: Date,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(ReadSegmentMembers)
+export class ReadSegmentMembersHandler implements IQueryHandler<ReadSegmentMembers> {
+  constructor(
+    private readonly readModels: ReadModels,
+    private readonly pseudonyms: Pseudonyms,
+    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
+  ) {}
+
+  async execute({ segment, asOf, limit, now }: ReadSegmentMembers): Promise<SegmentMembers> {
+    if (segment !== undefined && !isRfmSegment(segment)) {
+      throw new DomainError(
+        'not-found',
+        'unknown-segment',
+        `no segment is named ${segment} (known: ${RFM_SEGMENTS.join(', ')})`,
+        'segment',
+      );
+    }
+    const { ledgerCurrency } = this.config;
+    const scoring = rfmAsOf((await this.readModels.allPurchaseHistories()).documents, asOf.toISOString(), {
+      ledgerCurrency,
+      now: now.toISOString(),
+    });
+    const members = [...scoring.scored.values()]
+      .filter((score) => segment === undefined || score.segment === segment)
+      .sort(
+        (a, b) =>
+          b.measures.monetaryMinor - a.measures.monetaryMinor ||
+          a.measures.customerId.localeCompare(b.measures.customerId),
+      );
+    return {
+      segment: segment ?? 'all',
+      asOf: asOf.toISOString(),
+      customers: members.length,
+      members: members.slice(0, limit).map((score) => ({
+        pseudonym: this.pseudonyms.of(score.measures.customerId),
+        segment: score.segment,
+        recency: score.recency,
+        frequency: score.frequency,
+        monetary: score.monetary,
+        recencyDays: score.measures.recencyDays,
+        purchases: score.measures.frequency,
+        netSpend: {
+          amount: toDecimal({ amountMinor: score.measures.monetaryMinor, currency: ledgerCurrency }),
+          currency: ledgerCurrency,
+        },
+      })),
+      leftOutWithoutConsent: scoring.leftOutWithoutConsent,
+    };
+  }
+}
+
+/** How many customers moved from which segment to which between two instants. */
+export class ReadSegmentTransitions extends Query<SegmentTransitions> {
+  constructor(
+    readonly from: Date,
+    readonly to: Date,
+    readonly now: Date,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(ReadSegmentTransitions)
+export class ReadSegmentTransitionsHandler implements IQueryHandler<ReadSegmentTransitions> {
+  constructor(
+    private readonly readModels: ReadModels,
+    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
+  ) {}
+
+  async execute({ from, to, now }: ReadSegmentTransitions): Promise<SegmentTransitions> {
+    invalidRange(from.toISOString(), to.toISOString());
+    const histories = (await this.readModels.allPurchaseHistories()).documents;
+    const context = { ledgerCurrency: this.config.ledgerCurrency, now: now.toISOString() };
+    return segmentTransitions(
+      histories,
+      rfmAsOf(histories, from.toISOString(), context),
+      rfmAsOf(histories, to.toISOString(), context),
+    );
+  }
+}
+
+/** Purchase cohorts by first-purchase month: retention matrix and revenue. */
+export class ReadCohortReport extends Query<CohortReport> {
+  constructor(
+    readonly params: RangeAsOfParams,
+    readonly now: Date,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(ReadCohortReport)
+export class ReadCohortReportHandler implements IQueryHandler<ReadCohortReport> {
+  constructor(
+    private readonly readModels: ReadModels,
+    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
+  ) {}
+
+  async execute({ params, now }: ReadCohortReport): Promise<CohortReport> {
+    const from = iso(params.from);
+    const to = iso(params.to);
+    invalidRange(from, to);
+    const { documents: histories } = await this.readModels.allPurchaseHistories();
+    return cohortReport(histories, {
+      from,
+      to,
+      asOf: iso(params.asOf) ?? now.toISOString(),
+      ledgerCurrency: this.config.ledgerCurrency,
+      now: now.toISOString(),
+    });
+  }
+}
+
+/** Complaint counts, resolution and open backlog. */
+export class ReadComplaintReport extends Query<ComplaintReport> {
+  constructor(
+    readonly params: RangeAsOfParams,
+    readonly now: Date,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(ReadComplaintReport)
+export class ReadComplaintReportHandler implements IQueryHandler<ReadComplaintReport> {
+  constructor(private readonly readModels: ReadModels) {}
+
+  async execute({ params, now }: ReadComplaintReport): Promise<ComplaintReport> {
+    const from = iso(params.from);
+    const to = iso(params.to);
+    invalidRange(from, to);
+    const { documents: histories } = await this.readModels.allComplaintHistories();
+    return complaintReport(histories, {
+      from,
+      to,
+      asOf: iso(params.asOf) ?? now.toISOString(),
+      now: now.toISOString(),
+    });
+  }
+}
+
+/** NPS, CSAT and CES by month. */
+export class ReadSatisfactionReport extends Query<SatisfactionReport> {
+  constructor(
+    readonly params: RangeParams,
+    readonly now: Date,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(ReadSatisfactionReport)
+export class ReadSatisfactionReportHandler implements IQueryHandler<ReadSatisfactionReport> {
+  constructor(private readonly readModels: ReadModels) {}
+
+  async execute({ params, now }: ReadSatisfactionReport): Promise<SatisfactionReport> {
+    const from = iso(params.from);
+    const to = iso(params.to);
+    invalidRange(from, to);
+    const { documents: histories } = await this.readModels.allSurveyHistories();
+    return satisfactionReport(histories, { from, to, now: now.toISOString() });
+  }
+}
