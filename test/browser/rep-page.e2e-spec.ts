@@ -262,6 +262,11 @@ async function freePort(): Promise<number> {
       /Recency (\+\d+\.\d|0) last purchase \d+ days ago Frequency .* Spend .* Satisfaction .* Complaints/,
     );
     expect(await text(page.locator('.consents'))).toMatch(/marketing granted/);
+    expect(profile.segment.name).toEqual(expect.any(String));
+    const since = `${profile.segment.searchLimitReached ? 'at least since' : 'since'} ${profile.segment.since.slice(0, 10)}`;
+    expect(await text(page.locator('#segment'))).toBe(
+      `Segment: ${profile.segment.name.replace(/-/g, ' ')}, ${since}`,
+    );
     expect(await page.locator('#open-complaints-heading').textContent()).toBe('Open complaints (0)');
     await shot('02-customer-found');
   });

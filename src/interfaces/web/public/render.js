@@ -238,6 +238,14 @@ const STAGES = ['browsing', 'committed', 'purchased', 'repeat', 'advocate'];
 /** Points of the score out of 100, signed; a share that rounds to nothing is shown as 0. */
 const points = (n) => (Math.abs(n) < 0.05 ? '0' : n > 0 ? `+${n.toFixed(1)}` : `−${Math.abs(n).toFixed(1)}`);
 
+/** The customer's RFM segment and since when (month ends), or why there is none. */
+function segmentLine(segment) {
+  if (!segment) return null;
+  if (!segment.name) return h('p', { class: 'segment', id: 'segment' }, `No segment: ${segment.reason}`);
+  const since = `${segment.searchLimitReached ? 'at least since' : 'since'} ${segment.since.slice(0, 10)}`;
+  return h('p', { class: 'segment', id: 'segment' }, `Segment: ${segment.name.replace(/-/g, ' ')}, ${since}`);
+}
+
 /** The loyalty "why": each component's share of the score, as the formula weighs it. */
 function loyaltyWhy(loyalty, currency) {
   const c = loyalty.components;
@@ -350,6 +358,7 @@ export function profileCard(profile, { onResolve, onNewComplaint }) {
           ),
         ),
       ),
+      segmentLine(profile.segment),
       profile.loyalty.withheld
         ? h('p', { class: 'why' }, profile.loyalty.withheld.reason)
         : loyaltyWhy(profile.loyalty, profile.netSpend.currency),
