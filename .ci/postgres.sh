@@ -8,6 +8,11 @@
 #                      (starts the cluster, runs the command with TEST_DATABASE_URL set, stops the cluster)
 #
 # LEDGER_PG_PORT picks the first port tried (55432; the next nine are tried when it is taken).
+#
+# Besides TEST_DATABASE_URL, postgres_start exports what a test needs to run a cluster of its own, one it may
+# restart mid-load without breaking the suites that share this one (test/crash/postgres-scale-out.int-spec.ts):
+# TEST_POSTGRES_BIN (the directory of initdb and pg_ctl) and, when run as root, TEST_POSTGRES_OWNER (the user
+# those must run as, since PostgreSQL refuses to run as root).
 
 # The directory holding initdb, pg_ctl and psql: where initdb on PATH really lives (Debian links only some
 # binaries into PATH), else the newest /usr/lib/postgresql/<version>/bin.
@@ -88,6 +93,8 @@ postgres_start() {
     return 1
   fi
   export TEST_DATABASE_URL="postgres://ledger@127.0.0.1:$started/ledger_test"
+  export TEST_POSTGRES_BIN="$bin"
+  if [ "$(id -u)" -eq 0 ]; then export TEST_POSTGRES_OWNER="$LEDGER_PG_OWNER"; else unset TEST_POSTGRES_OWNER; fi
   echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$started ($LEDGER_PG_DIR), TEST_DATABASE_URL=$TEST_DATABASE_URL"
 }
 
@@ -99,7 +106,7 @@ postgres_stop() {
       echo "PostgreSQL: pg_ctl stop failed"
   fi
   rm -rf "$LEDGER_PG_DIR"
-  unset LEDGER_PG_DIR TEST_DATABASE_URL
+  unset LEDGER_PG_DIR TEST_DATABASE_URL TEST_POSTGRES_BIN TEST_POSTGRES_OWNER
 }
 
 # Executed rather than sourced: run the given command against a fresh cluster.

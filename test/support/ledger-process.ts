@@ -18,6 +18,8 @@ export class LedgerProcess {
     LEDGER_API_KEYS_FILE?: string;
     LEDGER_CURRENCY?: string;
     LEDGER_PROJECTIONS?: 'on' | 'off';
+    /** PostgreSQL for every port instead of the embedded files under DATA_DIR. */
+    DATABASE_URL?: string;
   }): Promise<LedgerProcess> {
     const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
       cwd: ROOT,
@@ -30,6 +32,7 @@ export class LedgerProcess {
         ...(env.LEDGER_API_KEYS_FILE && { LEDGER_API_KEYS_FILE: env.LEDGER_API_KEYS_FILE }),
         ...(env.LEDGER_CURRENCY && { LEDGER_CURRENCY: env.LEDGER_CURRENCY }),
         ...(env.LEDGER_PROJECTIONS && { LEDGER_PROJECTIONS: env.LEDGER_PROJECTIONS }),
+        ...(env.DATABASE_URL && { DATABASE_URL: env.DATABASE_URL }),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

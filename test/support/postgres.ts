@@ -1,4 +1,9 @@
+import { execFile, execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from 'pg';
 
 /**
@@ -99,4 +104,144 @@ export async function rowVersionsHolding(client: Client, table: string, bytes: B
     [table, bytes],
   );
   return Number(rows[0]!.versions);
+}
+
+/**
+ * A PostgreSQL cluster of one test file's own, for a test that restarts the server mid-load: restarting the
+ * shared TEST_DATABASE_URL server would break the PostgreSQL suites running beside it in other Jest workers.
+ * Made with the binaries `.ci/postgres.sh` names in TEST_POSTGRES_BIN (initdb, pg_ctl), run as
+ * TEST_POSTGRES_OWNER when that is set (PostgreSQL refuses to run as root), in a temporary directory, on a
+ * free port of 127.0.0.1 only, with trust authentication and C collation, as the CI server is.
+ */
+export class PrivatePostgres {
+  private constructor(
+    private readonly bin: string,
+    private readonly owner: string | undefined,
+    readonly directory: string,
+    /** postgres://ledger@127.0.0.1:<port>/postgres */
+    readonly url: string,
+  ) {}
+
+  /** Why no private cluster can be made here, or undefined when one can. */
+  static unavailable(): string | undefined {
+    const bin = process.env.TEST_POSTGRES_BIN;
+    if (!bin) return 'TEST_POSTGRES_BIN is not set (.ci/postgres.sh sets it with TEST_DATABASE_URL)';
+    for (const tool of ['initdb', 'pg_ctl']) {
+      if (!existsSync(join(bin, tool))) return `${join(bin, tool)} does not exist`;
+    }
+    return undefined;
+  }
+
+  static async start(prefix: string): Promise<PrivatePostgres> {
+    const reason = PrivatePostgres.unavailable();
+    if (reason) throw new Error(`no private PostgreSQL cluster: ${reason}`);
+    const bin = process.env.TEST_POSTGRES_BIN!;
+    const owner = process.env.TEST_POSTGRES_OWNER || undefined;
+    const directory = mkdtempSync(join(tmpdir(), `${prefix}-`));
+    if (owner) {
+      const id = (flag: string) => Number(execFileSync('id', [flag, owner], { encoding: 'utf8' }).trim());
+      chownSync(directory, id('-u'), id('-g'));
+    }
+    chmodSync(directory, 0o700);
+    const cluster = new PrivatePostgres(bin, owner, directory, '');
+    try {
+      await cluster.pgTool('initdb', [
+        ...['-D', cluster.dataDirectory, '-U', 'ledger', '--auth=trust', '--encoding=UTF8', '--locale=C'],
+        '--no-sync',
+      ]);
+    } catch (error) {
+      rmSync(directory, { recursive: true, force: true });
+      throw error;
+    }
+    // A port free a moment ago may be taken by the time the server binds it: a few tries.
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      try {
+        await cluster.pgTool('pg_ctl', [
+          ...['-D', cluster.dataDirectory, '-l', cluster.logFile, '-w', '-t', '60'],
+          ...['-o', `-c listen_addresses=127.0.0.1 -p ${port} -k ${directory}`, 'start'],
+        ]);
+        return new PrivatePostgres(bin, owner, directory, `postgres://ledger@127.0.0.1:${port}/postgres`);
+      } catch (error) {
+        if (attempt >= 5) {
+          rmSync(directory, { recursive: true, force: true });
+          throw error;
+        }
+      }
+    }
+  }
+
+  private get dataDirectory(): string {
+    return join(this.directory, 'data');
+  }
+
+  private get logFile(): string {
+    return join(this.directory, 'server.log');
+  }
+
+  /** A new database on this cluster, and its URL. */
+  async createDatabase(name: string): Promise<string> {
+    await withClient(this.url, (client) => client.query(`CREATE DATABASE ${name}`));
+    const url = new URL(this.url);
+    url.pathname = `/${name}`;
+    return url.toString();
+  }
+
+  /** When the server (postmaster) last started: changes with every restart. */
+  async startedAt(): Promise<string> {
+    return withClient(this.url, async (client) => {
+      const { rows } = await client.query<{ started: string }>(
+        'SELECT pg_postmaster_start_time()::text AS started',
+      );
+      return rows[0]!.started;
+    });
+  }
+
+  /**
+   * `pg_ctl restart -m fast`: the server ends every session (open transactions roll back), stops and
+   * starts again with the same options; resolves once it accepts connections again.
+   */
+  async restart(): Promise<void> {
+    await this.pgTool('pg_ctl', [
+      ...['-D', this.dataDirectory, '-l', this.logFile, '-w', '-t', '60', '-m', 'fast'],
+      'restart',
+    ]);
+  }
+
+  /** Stops the server (immediately: it is thrown away) and removes its directory. */
+  async stop(): Promise<void> {
+    if (existsSync(join(this.dataDirectory, 'postmaster.pid'))) {
+      await this.pgTool('pg_ctl', ['-D', this.dataDirectory, '-m', 'immediate', '-w', 'stop']).catch(
+        (error: unknown) => console.log(`private PostgreSQL: pg_ctl stop failed: ${String(error)}`),
+      );
+    }
+    rmSync(this.directory, { recursive: true, force: true });
+  }
+
+  /** Runs initdb or pg_ctl as the cluster's owner, from a directory the owner can enter. */
+  private async pgTool(tool: 'initdb' | 'pg_ctl', args: readonly string[]): Promise<void> {
+    const command = join(this.bin, tool);
+    const [file, argv] = this.owner
+      ? ['runuser', ['-u', this.owner, '--', command, ...args]]
+      : [command, [...args]];
+    await new Promise<void>((resolve, reject) => {
+      execFile(file, argv, { cwd: this.directory, timeout: 120_000 }, (error, stdout, stderr) => {
+        if (!error) return resolve();
+        const log = existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8').slice(-4000) : '';
+        reject(new Error(`${tool} ${args.at(-1)} failed: ${error.message}\n${stdout}${stderr}\n${log}`));
+      });
+    });
+  }
+}
+
+/** A TCP port of 127.0.0.1 that nothing listened on a moment ago. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -44,10 +44,19 @@ export function openPool(options: PostgresConnectionOptions, defaultMaxConnectio
   return pool;
 }
 
-/** Runs `work` in a transaction on one connection: committed when it returns, rolled back when it throws. */
+/**
+ * Runs `work` in a transaction on one connection: committed when it returns, rolled back when it throws.
+ *
+ * While a connection is checked out the pool no longer listens for its errors, and pg reports an error that
+ * arrives between two statements (a server shutting down or restarting ends every session: 57P01) as an
+ * `error` event: unheard, it would crash the process. It is heard here; the next statement then fails,
+ * and the connection is destroyed rather than put back.
+ */
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: unknown;
+  const onError = (error: unknown) => (broken = error);
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -58,6 +67,7 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
     await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
     throw error;
   } finally {
+    client.removeListener('error', onError);
     client.release(broken instanceof Error ? broken : undefined);
   }
 }
