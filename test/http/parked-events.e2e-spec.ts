@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { PROJECTIONS } from '../../projections/catalog';
 import { Role } from '../../src/config/api-keys';
 import { EVENT_STORE, EventStore } from '../../src/ports/event-store.port';
 import { aRegistration } from '../fixtures/touchpoints';
@@ -40,7 +41,8 @@ describe('parked events over HTTP: GET /v1/projections, POST /v1/projections/par
     const response = await ledger.request('GET', '/v1/projections', undefined, as('admin'));
 
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ head: malformedPosition, parked: 4 });
+    expect(response.body).toMatchObject({ head: malformedPosition, parked: PROJECTIONS.length });
+    expect(response.body.projections).toHaveLength(PROJECTIONS.length);
     for (const projection of response.body.projections) {
       expect(projection.parked).toEqual({
         count: 1,
@@ -70,7 +72,7 @@ describe('parked events over HTTP: GET /v1/projections, POST /v1/projections/par
     expect(retried.body.retried).toEqual([
       { projection: 'loyalty', retried: 1, folded: 0, stillParked: 1, newlyParked: 0 },
     ]);
-    expect(retried.body.parked).toBe(4);
+    expect(retried.body.parked).toBe(PROJECTIONS.length);
   });
 
   it('answers 404 naming the field for a projection that does not exist, 400 for an unknown field', async () => {
