@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { toProjectedEvent } from '../../../projections/catalog';
 import { MalformedEventError } from '../../../projections/event-guard';
@@ -640,19 +641,6 @@ function project(stored: readonly RecordedEvent[]): {
   return { events, refused };
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
-}
-
 /** Parked events are keyed by position: an event parked again (a crash before the checkpoint) overwrites. */
 const parkedId = (position: number) => String(position);
 
@@ -690,3 +678,7 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
   return groups;
 }
+
+/** Waits `ms`, or less when the signal aborts (Node's abortable timer, its AbortError swallowed). */
+const pause = (ms: number, signal: AbortSignal): Promise<void> =>
+  delay(ms, undefined, { signal }).catch(() => undefined);

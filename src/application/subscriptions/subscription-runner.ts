@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { EventStore, RecordedEvent } from '../../ports/event-store.port';
 import { batchesOf } from '../read-models/subscription-batches';
@@ -231,16 +232,6 @@ export class SubscriptionRunner {
   }
 }
 
-/** Waits `ms`, or less when the signal aborts. */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
-}
+/** Waits `ms`, or less when the signal aborts (Node's abortable timer, its AbortError swallowed). */
+export const pause = (ms: number, signal: AbortSignal): Promise<void> =>
+  delay(ms, undefined, { signal }).catch(() => undefined);
