@@ -1,5 +1,6 @@
 import { ClassConstructor, plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
+import { compiledValidatorOf } from './compiled-validation';
 
 export interface FieldProblem {
   readonly field: string;
@@ -25,10 +26,21 @@ export const VALIDATOR_OPTIONS = {
 } as const;
 
 /**
- * Turns a plain JSON value into a validated instance of `type`, or returns the problems found, each with
- * its field path under `path` (e.g. `touchpoints[2].data.`).
+ * Turns a plain JSON value into a validated value of `type`, or returns the problems found, each with its
+ * field path under `path` (e.g. `touchpoints[2].data.`). A body the compiled validator accepts is used as
+ * it is; any other is judged and explained by class-validator, so the problems listed are class-validator's.
  */
 export function validateAs<T extends object>(
+  type: ClassConstructor<T>,
+  plain: unknown,
+  path = '',
+): { value: T; problems: FieldProblem[] } {
+  if (compiledValidatorOf(type)?.(plain)) return { value: plain as T, problems: [] };
+  return validateWithClassValidator(type, plain, path);
+}
+
+/** The decorators' rules run by class-validator itself: the reference the compiled validators must match. */
+export function validateWithClassValidator<T extends object>(
   type: ClassConstructor<T>,
   plain: unknown,
   path = '',

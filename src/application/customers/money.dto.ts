@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsNumber, IsString, Length, Min, ValidateNested } from 'class-validator';
+import { IsInt, IsNumber, IsObject, IsString, Length, Min, ValidateNested } from 'class-validator';
 import { LineItem } from '../../domain/customer-events';
 import { Money, money } from '../../domain/money';
 import { FitsCurrency, IsCurrencyCode } from '../../validation/validators';
@@ -24,6 +24,7 @@ export class LineItemDto {
   @Min(1)
   quantity: number;
 
+  @IsObject()
   @ValidateNested()
   @Type(() => MoneyDto)
   unitPrice: MoneyDto;

@@ -20,33 +20,48 @@ export async function* batchesOf(
 ): AsyncIterable<EventBatch> {
   const iterator = subscription[Symbol.asyncIterator]();
   let pending: Promise<IteratorResult<SubscriptionMessage>> | undefined;
-  for (;;) {
-    const events: RecordedEvent[] = [];
-    let caughtUp = false;
-    let done = false;
-    let timer: NodeJS.Timeout | undefined;
-    let deadline: Promise<typeof DEADLINE> | undefined;
+  /** Asks for the next message now, so that it is read while the consumer folds the batch just handed over. */
+  const readAhead = () => {
+    pending ??= iterator.next();
+    // Awaited later; until then a failure must not count as unhandled.
+    pending.catch(() => undefined);
+  };
+  try {
     for (;;) {
-      pending ??= iterator.next();
-      const next = deadline ? await Promise.race([pending, deadline]) : await pending;
-      if (next === DEADLINE) break;
-      pending = undefined;
-      if (next.done) {
-        done = true;
-        break;
+      const events: RecordedEvent[] = [];
+      let caughtUp = false;
+      let done = false;
+      let timer: NodeJS.Timeout | undefined;
+      let deadline: Promise<typeof DEADLINE> | undefined;
+      for (;;) {
+        pending ??= iterator.next();
+        const next = deadline ? await Promise.race([pending, deadline]) : await pending;
+        if (next === DEADLINE) break;
+        pending = undefined;
+        if (next.done) {
+          done = true;
+          break;
+        }
+        if (next.value.kind === 'caught-up') {
+          caughtUp = true;
+          break;
+        }
+        events.push(next.value.event);
+        if (events.length >= maxSize) break;
+        deadline ??= new Promise((resolve) => {
+          timer = setTimeout(() => resolve(DEADLINE), lingerMs);
+        });
       }
-      if (next.value.kind === 'caught-up') {
-        caughtUp = true;
-        break;
+      clearTimeout(timer);
+      if (done) {
+        if (events.length > 0 || caughtUp) yield { events, caughtUp };
+        return;
       }
-      events.push(next.value.event);
-      if (events.length >= maxSize) break;
-      deadline ??= new Promise((resolve) => {
-        timer = setTimeout(() => resolve(DEADLINE), lingerMs);
-      });
+      readAhead();
+      if (events.length > 0 || caughtUp) yield { events, caughtUp };
     }
-    clearTimeout(timer);
-    if (events.length > 0 || caughtUp) yield { events, caughtUp };
-    if (done) return;
+  } finally {
+    // A consumer that stops early closes the subscription (and whatever reads ahead for it).
+    void iterator.return?.()?.catch(() => undefined);
   }
 }
