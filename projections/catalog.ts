@@ -1,3 +1,4 @@
+import { upcastEvent } from '../src/domain/event-upcasters';
 import { customerSummaryProjection } from './customer-summary.projection';
 import { assertWellFormed, MalformedEventError, StoredEvent } from './event-guard';
 import { funnelProjection } from './funnel.projection';
@@ -23,10 +24,13 @@ export const PROJECTIONS: readonly Projection<object>[] = [
  * A stored event as projections see it, or undefined for events of other streams (access logs). This is the
  * one place stored events become projected events (live runner, retry, what-if, as-of, replay), so every
  * customer event is checked here once, the same way for every projection: a malformed one throws
- * MalformedEventError naming the field, and no projection ever folds it.
+ * MalformedEventError naming the field, and no projection ever folds it. It is upcast to its type's current
+ * schema first: the service's store already hands events over upcast (withUpcasting), and upcasting twice is a
+ * no-op, so a fold over a store read directly (tests, benchmarks) reads old events the same way.
  */
-export function toProjectedEvent(stored: StoredEvent): ProjectedEvent | undefined {
-  if (!stored.streamId.startsWith(CUSTOMER_STREAM_PREFIX)) return undefined;
+export function toProjectedEvent(asStored: StoredEvent): ProjectedEvent | undefined {
+  if (!asStored.streamId.startsWith(CUSTOMER_STREAM_PREFIX)) return undefined;
+  const stored = upcastEvent(asStored);
   assertWellFormed(stored);
   const metadata = stored.metadata as {
     occurredAt: string;
@@ -34,11 +38,13 @@ export function toProjectedEvent(stored: StoredEvent): ProjectedEvent | undefine
     actor: string;
     channel?: string;
   };
+  const customerId = stored.streamId.slice(CUSTOMER_STREAM_PREFIX.length);
   return {
     type: stored.type,
     data: stored.data,
     eventId: stored.eventId,
-    customerId: stored.streamId.slice(CUSTOMER_STREAM_PREFIX.length),
+    customerId,
+    subjectId: customerId,
     streamRevision: stored.streamRevision,
     position: stored.position,
     occurredAt: metadata.occurredAt,

@@ -34,11 +34,13 @@ export interface CustomerSummary extends PositionedDoc {
   readonly netSpendMinor: Record<string, number>;
   readonly complaintsFiled: number;
   readonly openComplaints: readonly OpenComplaint[];
+  /** Records merged into this customer (duplicates, identified anonymous visitors), in merge order. */
+  readonly mergedFrom?: readonly string[];
 }
 
 export const customerSummaryProjection: Projection<CustomerSummary> = {
   name: 'customer-summary',
-  version: 1,
+  version: 2,
   indexes: [],
   documentId: (event) => event.customerId,
   evolve: (doc, event) => (alreadyFolded(doc, event) ? doc : fold(doc ?? emptySummary(event), event)),
@@ -69,15 +71,21 @@ function fold(previous: CustomerSummary, event: ProjectedEvent): CustomerSummary
     firstSeenAt: event.occurredAt < previous.firstSeenAt ? event.occurredAt : previous.firstSeenAt,
     lastSeenAt: event.occurredAt > previous.lastSeenAt ? event.occurredAt : previous.lastSeenAt,
   };
+  // A merged record's history counts, but the survivor's own registration and contact details stand.
+  const ownRecord = event.subjectId === event.customerId;
   switch (event.type) {
     case 'CustomerRegistered': {
+      if (!ownRecord) return doc;
       const { name, email, phone, country, source } = event.data;
       return { ...doc, registered: true, name, email, phone, country, source };
     }
     case 'ContactDetailsChanged': {
+      if (!ownRecord) return doc;
       const { name, email, phone } = event.data;
       return { ...doc, name: name ?? doc.name, email: email ?? doc.email, phone: phone ?? doc.phone };
     }
+    case 'CustomerMerged':
+      return { ...doc, mergedFrom: [...(doc.mergedFrom ?? []), event.data.duplicateId] };
     case 'ConsentGranted':
     case 'ConsentWithdrawn':
       return {

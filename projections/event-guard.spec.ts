@@ -3,6 +3,7 @@ import {
   EVENT_CATALOG,
   FieldRule,
   PII_FIELDS,
+  schemaVersionOf,
   SURVEY_SCALES,
 } from '../src/domain/customer-events';
 import { copyOf, DEFAULT_DATA, EVENT_TYPES } from '../test/fixtures/projected-events';
@@ -23,6 +24,7 @@ function stored(
     streamRevision: 3,
     position: 17,
     type,
+    schemaVersion: schemaVersionOf(type),
     data,
     metadata: {
       occurredAt: '2026-11-20T10:00:00.000Z',
@@ -115,6 +117,14 @@ function refusedValues(rule: FieldRule): [value: unknown, pathSuffix: string][] 
           '[1].unitPrice.amountMinor',
         ],
       ];
+    case 'object': {
+      const firstRequired = Object.keys(rule.fields).find((field) => rule.fields[field]!.required);
+      return [
+        ['not an object', ''],
+        [[{}], ''],
+        ...(firstRequired ? [[{}, `.${firstRequired}`] as [unknown, string]] : []),
+      ];
+    }
   }
 }
 
@@ -185,6 +195,18 @@ describe('event guard', () => {
         withMetadata({ recordedAt: '2026-02-30T10:00:00.000Z' }),
         'metadata.recordedAt',
       ],
+      ...['2026-02-29', '2026-04-31', '2026-13-01', '2026-00-10', '1900-02-29'].map(
+        (day): [string, StoredEvent, string] => [
+          `a recordedAt on ${day}, a day the calendar lacks`,
+          withMetadata({ recordedAt: `${day}T10:00:00.000Z` }),
+          'metadata.recordedAt',
+        ],
+      ),
+      [
+        'a recordedAt at 24:00',
+        withMetadata({ recordedAt: '2026-11-20T24:00:00.000Z' }),
+        'metadata.recordedAt',
+      ],
       ['no actor', withMetadata({ actor: undefined }), 'metadata.actor'],
       ['an actor that is not a string', withMetadata({ actor: 7 }), 'metadata.actor'],
       ['a channel that is not a string', withMetadata({ channel: 7 }), 'metadata.channel'],
@@ -196,6 +218,15 @@ describe('event guard', () => {
 
     it('accepts an event without a channel', () => {
       expect(findProblem(withMetadata({ channel: undefined }))).toBeUndefined();
+    });
+
+    it('accepts every instant as toISOString writes it, leap days and the ends of months included', () => {
+      const instants = ['2024-02-29T23:59:59.999Z', '2000-02-29T00:00:00.000Z', '0001-01-31T00:00:00.000Z'];
+      for (let day = 0; day < 3 * 366; day++) {
+        instants.push(new Date(Date.UTC(2023, 0, 1) + day * 86_400_000 + day * 997).toISOString());
+      }
+      const refused = instants.filter((instant) => findProblem(withMetadata({ recordedAt: instant })));
+      expect(refused).toEqual([]);
     });
   });
 
@@ -237,7 +268,6 @@ describe('event guard', () => {
     });
 
     it.each<[CustomerEventType, string[]]>([
-      ['ProductBrowsed', ['url', 'productId']],
       ['PurchaseCommitted', ['cartId', 'orderId']],
       ['ContactDetailsChanged', ['name', 'email', 'phone']],
     ])('refuses a %s with none of %j', (type, fields) => {
@@ -247,6 +277,20 @@ describe('event guard', () => {
         reason: `is required when none of ${fields.slice(1).join(', ')} is given`,
       });
       expect(findProblem(withData(type, { ...none, [fields[1]!]: 'x-1' }))).toBeUndefined();
+    });
+
+    it('refuses a ProductBrowsed that names neither a product nor a page url (a nested field of a group)', () => {
+      expect(findProblem(withData('ProductBrowsed', { product: undefined }))).toEqual({
+        path: 'data.product',
+        reason: 'is required when none of page.url is given',
+      });
+      const onPage = (page: Record<string, unknown>) =>
+        withData('ProductBrowsed', { product: undefined, page });
+      expect(findProblem(onPage({ referrer: 'https://search.example/' }))?.path).toBe('data.product');
+      expect(findProblem(onPage({ url: 'https://shop.example/sale' }))).toBeUndefined();
+      expect(findProblem(onPage({ url: 'https://shop.example/sale', title: 7 }))?.path).toBe(
+        'data.page.title',
+      );
     });
 
     it('checks personal data only to be a string: ciphertext cannot be read, so its content is not judged', () => {
@@ -266,7 +310,7 @@ describe('event guard', () => {
       const redacted = (type: string) => stored(type, {}, { redactedAt: '2026-12-01T00:00:00.000Z' });
       expect(findProblem(redacted('ProductBrowsed'))).toBeUndefined();
       expect(findProblem(redacted('PurchaseCommitted'))).toBeUndefined();
-      expect(findProblem(stored('ProductBrowsed', {}))?.path).toBe('data.url');
+      expect(findProblem(stored('ProductBrowsed', {}))?.path).toBe('data.product');
       expect(findProblem(redacted('PurchaseCompleted'))?.path).toBe('data.orderId');
     });
   });

@@ -5,6 +5,7 @@ import {
   FieldRule,
   isCustomerEventType,
   RETAINABLE_EVENT_TYPES,
+  schemaVersionOf,
   SURVEY_SCALES,
 } from '../src/domain/customer-events';
 import { CUSTOMER_STREAM_PREFIX } from './projection';
@@ -16,6 +17,8 @@ export interface StoredEvent {
   readonly streamRevision: number;
   readonly position: number;
   readonly type: string;
+  /** The version of the type's schema the data is in: upcast to the current one before the guard looks. */
+  readonly schemaVersion: number;
   readonly data: Record<string, unknown>;
   readonly metadata: Record<string, unknown>;
   readonly redactedAt?: string;
@@ -52,8 +55,9 @@ const CURRENCY_CODE = /^[A-Z]{3}$/;
 
 /**
  * The first way a stored customer event breaks what the projections rely on, or undefined when it is well
- * formed: the envelope (customer stream, known type, instants, actor, integer position and revision), then the
- * data shape of its type. Redacted events (retention) are checked by their envelope only: no fold reads their
+ * formed: the envelope (customer stream, known type, instants, actor, integer position and revision, the type's
+ * current schema version: events are upcast before they are checked, and a newer one is refused until this
+ * code knows it), then the data shape of its type. Redacted events (retention) are checked by their envelope only: no fold reads their
  * data. Pure: the same event always gives the same answer.
  */
 export function findProblem(stored: StoredEvent): EventProblem | undefined {
@@ -93,6 +97,24 @@ function envelopeProblem(stored: StoredEvent): EventProblem | undefined {
   if (channel !== undefined && typeof channel !== 'string')
     return { path: 'metadata.channel', reason: 'must be a string when present' };
   if (!isPlainObject(stored.data)) return { path: 'data', reason: 'must be an object' };
+  return schemaVersionProblem(stored);
+}
+
+function schemaVersionProblem(stored: StoredEvent): EventProblem | undefined {
+  const { schemaVersion, type } = stored;
+  const current = schemaVersionOf(type);
+  if (!Number.isSafeInteger(schemaVersion) || schemaVersion < 1)
+    return { path: 'schemaVersion', reason: 'must be a positive integer' };
+  if (schemaVersion > current)
+    return {
+      path: 'schemaVersion',
+      reason: `is ${schemaVersion}, newer than the ${type} schema this ledger knows (${current}): a newer version of the ledger wrote it; upgrade this one, then retry the parked event`,
+    };
+  if (schemaVersion < current)
+    return {
+      path: 'schemaVersion',
+      reason: `is ${schemaVersion}, older than ${type}'s current ${current}: the event was not upcast before it was checked`,
+    };
   return undefined;
 }
 
@@ -112,7 +134,7 @@ function dataProblem(stored: StoredEvent): EventProblem | undefined {
     if (problem) return problem;
   }
   const alternatives = shape.atLeastOneOf;
-  if (alternatives && alternatives.every((field) => data[field] === undefined)) {
+  if (alternatives && alternatives.every((path) => valueAt(data, path) === undefined)) {
     const [first, ...others] = alternatives;
     return { path: `data.${first}`, reason: `is required when none of ${others.join(', ')} is given` };
   }
@@ -158,7 +180,34 @@ function ruleProblem(
       return moneyProblem(value, path);
     case 'line-items':
       return lineItemsProblem(value, path);
+    case 'object':
+      return objectProblem(rule.fields, value, path);
   }
+}
+
+function objectProblem(
+  fields: Extract<FieldRule, { kind: 'object' }>['fields'],
+  value: unknown,
+  path: string,
+): EventProblem | undefined {
+  if (!isPlainObject(value)) return { path, reason: 'must be an object' };
+  for (const [field, spec] of Object.entries(fields)) {
+    const fieldValue = value[field];
+    if (fieldValue === undefined) {
+      if (spec.required) return { path: `${path}.${field}`, reason: 'is required' };
+      continue;
+    }
+    const problem = ruleProblem(spec.rule, fieldValue, `${path}.${field}`, value);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/** The value at a field path (`page.url`), undefined where any step is missing. */
+function valueAt(data: Record<string, unknown>, path: string): unknown {
+  let value: unknown = data;
+  for (const step of path.split('.')) value = isPlainObject(value) ? value[step] : undefined;
+  return value;
 }
 
 function moneyProblem(value: unknown, path: string): EventProblem | undefined {
@@ -190,9 +239,23 @@ function lineItemsProblem(value: unknown, path: string): EventProblem | undefine
  * The folds order instants by comparing their text, which holds only for one fixed format: the one
  * `Date.prototype.toISOString` writes, which is how the ledger stores every instant.
  */
+/** What `Date#toISOString` writes for years 0 to 9999: `2026-11-20T10:00:00.000Z`. */
+const CANONICAL_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
+/**
+ * Whether a value is an instant exactly as `toISOString` writes it (a real date, UTC, milliseconds). Checked
+ * on every event of every fold, so by pattern and calendar rather than by parsing and formatting it again.
+ */
 function isCanonicalInstant(value: unknown): boolean {
-  if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) return false;
-  return new Date(value).toISOString() === value;
+  const match = typeof value === 'string' ? CANONICAL_INSTANT.exec(value) : null;
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month !== 2) return [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

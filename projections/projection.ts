@@ -4,7 +4,10 @@ import { IndexKey } from '../src/ports/read-store.port';
 /** A stored customer event as projections see it: the stored data (personal data still encrypted). */
 export type ProjectedEvent = CustomerEvent & {
   readonly eventId: string;
+  /** The customer the event is about: its record's own id, or the survivor's once that record was merged. */
   readonly customerId: string;
+  /** The record whose stream holds the event, and whose data key encrypted its personal data. */
+  readonly subjectId: string;
   readonly streamRevision: number;
   /** Global position: strictly increasing, so a document can tell which events it has seen. */
   readonly position: number;
@@ -29,13 +32,14 @@ export interface Projection<Doc extends object> {
   readonly documentPerEvent?: boolean;
   /**
    * The document an event updates, or undefined when the projection ignores it. Every event of a document
-   * lies in one customer stream: a retry of parked events re-derives a document by folding that stream again.
+   * lies in one customer's streams (its own and those of the records merged into it): a retry of parked events
+   * or a merge re-derives a document by folding them again.
    */
   documentId(event: ProjectedEvent): string | undefined;
   evolve(doc: Doc | null, event: ProjectedEvent): Doc | null;
 }
 
-export const CUSTOMER_STREAM_PREFIX = 'customer-';
+export { CUSTOMER_STREAM_PREFIX } from '../src/domain/customer-events';
 
 /** Documents that fold many events remember the last position folded, so folding an event again is a no-op. */
 export interface PositionedDoc {

@@ -140,12 +140,33 @@ describe('timeline projection', () => {
       [
         'a url browse',
         aProductBrowsed({
-          productId: undefined,
-          category: undefined,
+          product: undefined,
           campaign: undefined,
-          url: 'https://shop.example/sale',
+          page: { url: 'https://shop.example/sale' },
         }),
         'Browsed https://shop.example/sale',
+      ],
+      [
+        'a product browse with name and price (ProductBrowsed v2)',
+        aProductBrowsed({
+          product: {
+            id: 'p-1',
+            name: 'Phone X',
+            price: { amountMinor: 49_900, currency: 'EUR' },
+            category: 'electronics.smartphone',
+          },
+          campaign: undefined,
+        }),
+        'Browsed product p-1 (Phone X) at EUR 499.00 in electronics.smartphone',
+      ],
+      [
+        'a category page with a title',
+        aProductBrowsed({
+          product: undefined,
+          campaign: undefined,
+          page: { url: 'https://shop.example/garden', title: 'Garden', category: 'garden' },
+        }),
+        'Browsed https://shop.example/garden (Garden) in garden',
       ],
       [
         'a commit of a cart with items and value',

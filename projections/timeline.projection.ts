@@ -1,11 +1,13 @@
 import { formatMoney, Money } from '../src/domain/money';
-import { LineItem } from '../src/domain/customer-events';
+import { isAnonymousCustomerId, LineItem } from '../src/domain/customer-events';
 import { ProjectedEvent, Projection } from './projection';
 
 /** One timeline entry per event; `details` keeps the stored data (personal data encrypted) for display. */
 export interface TimelineEntry {
   readonly entryId: string;
   readonly customerId: string;
+  /** The merged record that recorded the entry, whose key decrypts its details; absent for the customer's own. */
+  readonly subjectId?: string;
   readonly type: ProjectedEvent['type'];
   readonly occurredAt: string;
   readonly recordedAt: string;
@@ -18,7 +20,9 @@ export interface TimelineEntry {
 
 export const timelineProjection: Projection<TimelineEntry> = {
   name: 'timeline',
-  version: 1,
+  // 2: `details` of a browse hold ProductBrowsed v2 (product, page), so entries folded from v1 data are rebuilt;
+  // entries of merged records name their subject.
+  version: 2,
   indexes: [
     [
       ['customerId', 1],
@@ -42,6 +46,7 @@ export const timelineProjection: Projection<TimelineEntry> = {
     entry ?? {
       entryId: event.eventId,
       customerId: event.customerId,
+      ...(event.subjectId !== event.customerId && { subjectId: event.subjectId }),
       type: event.type,
       occurredAt: event.occurredAt,
       recordedAt: event.recordedAt,
@@ -73,12 +78,18 @@ export function summarize(event: ProjectedEvent): string {
       );
     case 'ConsentWithdrawn':
       return `Withdrew consent for ${event.data.purpose}`;
-    case 'ProductBrowsed':
+    case 'ProductBrowsed': {
+      const { product, page, campaign } = event.data;
+      const category = product ? product.category : page?.category;
       return join(
-        event.data.productId ? `Browsed product ${event.data.productId}` : `Browsed ${event.data.url}`,
-        event.data.category && `in ${event.data.category}`,
-        event.data.campaign && `from campaign ${event.data.campaign}`,
+        product ? `Browsed product ${product.id}` : `Browsed ${page?.url}`,
+        product?.name && `(${product.name})`,
+        product?.price && `at ${formatMoney(product.price)}`,
+        !product && page?.title && `(${page.title})`,
+        category && `in ${category}`,
+        campaign && `from campaign ${campaign}`,
       );
+    }
     case 'PurchaseCommitted':
       return join(
         'Committed to',
@@ -121,6 +132,14 @@ export function summarize(event: ProjectedEvent): string {
       );
     case 'CustomerErased':
       return `Personal data erased (request ${event.data.requestId})`;
+    case 'CustomerMerged':
+      return isAnonymousCustomerId(event.data.duplicateId)
+        ? `Identified as ${event.data.duplicateId}: the visitor's history joined this record`
+        : `Merged with duplicate record ${event.data.duplicateId}`;
+    case 'EventTracked':
+      return `Tracked "${event.data.event}"`;
+    case 'CustomerMergedInto':
+      return `Record ${event.subjectId} merged into ${event.data.survivorId}`;
   }
 }
 

@@ -52,8 +52,12 @@ import { ReadCustomerEventsHandler } from './application/customers/read-customer
 import { RecordConsentHandler } from './application/customers/record-consent/record-consent.command';
 import { RecordTouchpointsHandler } from './application/customers/record-touchpoint/record-touchpoints.command';
 import { RegisterCustomerHandler } from './application/customers/register-customer/register-customer.command';
+import { MergeCustomersHandler } from './application/customers/merge-customers/merge-customers.command';
 import { TouchpointsController } from './interfaces/http/touchpoints.controller';
+import { TrackingController } from './interfaces/http/tracking/tracking.controller';
+import { RecordTrackingMessagesHandler } from './application/tracking/record-tracking-messages.command';
 import { EVENT_STORE, EventStore } from './ports/event-store.port';
+import { withUpcasting } from './ports/upcasting-event-store';
 import { createEventStoreDbEventStore } from './adapters/eventstoredb/eventstoredb-event-store';
 import { createSqliteEventStore } from './adapters/sqlite/sqlite-event-store';
 import { createMongoSubjectKeyStore } from './adapters/mongodb/mongodb-subject-key-store';
@@ -136,6 +140,7 @@ export class AppModule {
         WebPageController,
         ChartLibraryController,
         SubscriptionsController,
+        TrackingController,
       ],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
@@ -154,14 +159,17 @@ export class AppModule {
         FindCustomersByEmailHandler,
         ResolvePseudonymHandler,
         // Per port, the dedicated URL (EVENTSTORE_URL, MONGO_URL) wins, then DATABASE_URL, then the embedded files.
+        // Every reader gets events upcast to their current schema; verification unwraps (storedEventsOf).
         {
           provide: EVENT_STORE,
-          useFactory: () =>
-            config.eventStoreUrl
-              ? createEventStoreDbEventStore(config.eventStoreUrl)
-              : config.databaseUrl
-                ? createPostgresEventStore({ connectionString: config.databaseUrl })
-                : createSqliteEventStore({ file: join(config.dataDir, 'events.db') }),
+          useFactory: async () =>
+            withUpcasting(
+              await (config.eventStoreUrl
+                ? createEventStoreDbEventStore(config.eventStoreUrl)
+                : config.databaseUrl
+                  ? createPostgresEventStore({ connectionString: config.databaseUrl })
+                  : createSqliteEventStore({ file: join(config.dataDir, 'events.db') })),
+            ),
         },
         {
           provide: SUBJECT_KEY_STORE,
@@ -197,9 +205,11 @@ export class AppModule {
         StoreLifecycle,
         CustomerLedger,
         RegisterCustomerHandler,
+        MergeCustomersHandler,
         ChangeContactDetailsHandler,
         RecordConsentHandler,
         RecordTouchpointsHandler,
+        RecordTrackingMessagesHandler,
         ReadCustomerEventsHandler,
         ReadProfileHandler,
         ReadTimelineHandler,

@@ -11,6 +11,10 @@ import { IsCurrencyCode } from '../validation/validators';
 
 export const LEDGER_CONFIG = Symbol('LEDGER_CONFIG');
 
+/** What the tracking API does with a track event the ledger has no touchpoint for (docs/tracking.md). */
+export const TRACKING_UNMAPPED_RULES = ['keep', 'refuse', 'skip'] as const;
+export type TrackingUnmappedRule = (typeof TRACKING_UNMAPPED_RULES)[number];
+
 /** The environment as the service reads it; validated once at start. */
 class EnvironmentVariables {
   @IsOptional()
@@ -110,6 +114,11 @@ class EnvironmentVariables {
   @Min(100, { message: 'LEDGER_SUBSCRIPTION_TIMEOUT_MS must be an integer from 100 to 300000' })
   @Max(300_000, { message: 'LEDGER_SUBSCRIPTION_TIMEOUT_MS must be an integer from 100 to 300000' })
   LEDGER_SUBSCRIPTION_TIMEOUT_MS?: number;
+
+  /** Tracking API: a track event without a touchpoint mapping is refused (default) or skipped (docs/tracking.md). */
+  @IsOptional()
+  @IsIn(TRACKING_UNMAPPED_RULES, { message: 'LEDGER_TRACKING_UNMAPPED must be keep, refuse or skip' })
+  LEDGER_TRACKING_UNMAPPED?: TrackingUnmappedRule;
 }
 
 /**
@@ -164,6 +173,8 @@ export interface LedgerConfig {
   readonly deliverSubscriptions?: boolean;
   /** LEDGER_SUBSCRIPTION_*: retries, backoff and timeouts of outbound subscriptions. */
   readonly subscriptionDelivery?: SubscriptionDeliverySettings;
+  /** LEDGER_TRACKING_UNMAPPED: unmapped tracker events are kept as EventTracked (the default), refused or skipped. */
+  readonly trackingUnmapped?: TrackingUnmappedRule;
 }
 
 export class ConfigurationError extends Error {
@@ -285,6 +296,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
       retryMaxMs: variables.LEDGER_SUBSCRIPTION_RETRY_MAX_MS,
       requestTimeoutMs: variables.LEDGER_SUBSCRIPTION_TIMEOUT_MS,
     },
+    trackingUnmapped: variables.LEDGER_TRACKING_UNMAPPED ?? 'keep',
   };
 }
 

@@ -39,16 +39,27 @@ export type ConsentWithdrawn = DomainEvent<
   'ConsentWithdrawn',
   { purpose: ConsentPurpose; legalBasis?: string }
 >;
+/** The product a browse looked at (the Segment e-commerce spec's Product Viewed). */
+export interface BrowsedProduct {
+  readonly id: string;
+  readonly category?: string;
+  readonly name?: string;
+  readonly price?: Money;
+}
+/** The page a browse was on (the Segment page spec); `category` is the page's own when no product is named. */
+export interface BrowsedPage {
+  readonly url?: string;
+  readonly referrer?: string;
+  readonly title?: string;
+  readonly category?: string;
+}
+/**
+ * Schema v2: a product, a page with a url, or both (v1 was flat: url, productId, category, referrer; its events
+ * are upcast on read, src/domain/event-upcasters.ts).
+ */
 export type ProductBrowsed = DomainEvent<
   'ProductBrowsed',
-  {
-    url?: string;
-    productId?: string;
-    category?: string;
-    referrer?: string;
-    campaign?: string;
-    sessionId?: string;
-  }
+  { product?: BrowsedProduct; page?: BrowsedPage; campaign?: string; sessionId?: string }
 >;
 export type PurchaseCommitted = DomainEvent<
   'PurchaseCommitted',
@@ -88,6 +99,19 @@ export type CustomerContacted = DomainEvent<
   { direction: ContactDirection; topic?: string; note?: string; durationSeconds?: number }
 >;
 export type CustomerErased = DomainEvent<'CustomerErased', { requestId: string; reason: string }>;
+/**
+ * Two records of one person became one: recorded on the survivor, naming the duplicate whose history it now
+ * includes. An anonymous visitor identified as a customer is merged the same way.
+ */
+export type CustomerMerged = DomainEvent<'CustomerMerged', { duplicateId: string }>;
+/**
+ * Something a tracker reported that maps to no touchpoint (a "Wishlist Added", a "Video Played"), kept as sent:
+ * its name, and its properties as JSON text, encrypted as personal data since the ledger cannot know what they
+ * hold.
+ */
+export type EventTracked = DomainEvent<'EventTracked', { event: string; properties?: string }>;
+/** The last event of a duplicate's stream: from here on its id stands for the survivor. */
+export type CustomerMergedInto = DomainEvent<'CustomerMergedInto', { survivorId: string }>;
 
 /** Every fact the ledger records about a customer, past tense, as stored in `customer-<id>`. */
 export type CustomerEvent =
@@ -103,20 +127,35 @@ export type CustomerEvent =
   | ComplaintFiled
   | ComplaintResolved
   | CustomerContacted
-  | CustomerErased;
+  | CustomerErased
+  | CustomerMerged
+  | CustomerMergedInto
+  | EventTracked;
 
 export type CustomerEventType = CustomerEvent['type'];
 
+/**
+ * The schema version of an event type whose catalog entry declares none: every type's first. The version new
+ * events are written in is `schemaVersionOf(type)`.
+ */
 export const CUSTOMER_EVENT_SCHEMA_VERSION = 1;
 
 /** Event types retention may redact: the folds use only their envelope (customer, time), never their data. */
 export const RETAINABLE_EVENT_TYPES = ['ProductBrowsed', 'PurchaseCommitted'] as const;
 
-/** How one stored field is checked. Personal data is stored encrypted, so it can only be checked to be a string. */
+/**
+ * How one stored field is checked. Personal data is stored encrypted, so it can only be checked to be a string;
+ * it is encrypted field by field at the top level of the data, so a nested object holds none.
+ */
 export type FieldRule =
+  | ValueRule
+  | { readonly kind: 'personal-data' }
+  | { readonly kind: 'object'; readonly fields: Readonly<Record<string, NestedFieldSpec>> };
+
+/** The rules of fields that hold no personal data. */
+export type ValueRule =
   | { readonly kind: 'id' }
   | { readonly kind: 'text' }
-  | { readonly kind: 'personal-data' }
   | { readonly kind: 'one-of'; readonly values: readonly string[] }
   | { readonly kind: 'integer'; readonly min: number; readonly max: number }
   | { readonly kind: 'score-on-scale-of'; readonly field: string }
@@ -129,7 +168,16 @@ export interface FieldSpec {
   readonly required: boolean;
 }
 
-/** The stored data of an event type: its fields, and groups of which at least one must be present. */
+/** A field of a nested object. */
+export interface NestedFieldSpec {
+  readonly rule: ValueRule;
+  readonly required: boolean;
+}
+
+/**
+ * The stored data of an event type: its fields, and groups of which at least one must be present (a field, or
+ * a nested one as `object.field`).
+ */
 export interface EventShape {
   readonly fields: Readonly<Record<string, FieldSpec>>;
   readonly atLeastOneOf?: readonly string[];
@@ -142,6 +190,11 @@ export type LawfulBasis = 'contract' | 'legal-obligation' | 'legitimate-interest
 export interface EventCatalogEntry {
   /** The stored data: what the one event guard checks, and which fields are personal data (encrypted). */
   readonly shape: EventShape;
+  /**
+   * The version of `shape`, in which new events are written; 1 when absent. Raising it needs an upcaster from
+   * the previous version (src/domain/event-upcasters.ts): stored events never change.
+   */
+  readonly schemaVersion?: number;
   /** The record of processing: the lawful basis on which it is processed without consent, and why. */
   readonly basis: LawfulBasis;
   readonly why: string;
@@ -199,16 +252,31 @@ export const EVENT_CATALOG: { readonly [Type in CustomerEventType]: EventCatalog
     why: 'proof of withdrawal (Art. 7(3))',
   },
   ProductBrowsed: {
+    schemaVersion: 2,
     shape: {
       fields: {
-        url: optional(text),
-        productId: optional(id),
-        category: optional(text),
-        referrer: optional(text),
+        product: optional({
+          kind: 'object',
+          fields: {
+            id: { rule: { kind: 'id' }, required: true },
+            category: { rule: { kind: 'text' }, required: false },
+            name: { rule: { kind: 'text' }, required: false },
+            price: { rule: { kind: 'money' }, required: false },
+          },
+        }),
+        page: optional({
+          kind: 'object',
+          fields: {
+            url: { rule: { kind: 'text' }, required: false },
+            referrer: { rule: { kind: 'text' }, required: false },
+            title: { rule: { kind: 'text' }, required: false },
+            category: { rule: { kind: 'text' }, required: false },
+          },
+        }),
         campaign: optional(text),
         sessionId: optional(text),
       },
-      atLeastOneOf: ['url', 'productId'],
+      atLeastOneOf: ['product', 'page.url'],
     },
     basis: 'legitimate-interest',
     why: 'serving the customer who browses',
@@ -290,6 +358,21 @@ export const EVENT_CATALOG: { readonly [Type in CustomerEventType]: EventCatalog
     basis: 'legal-obligation',
     why: 'proof of erasure (Art. 17)',
   },
+  CustomerMerged: {
+    shape: { fields: { duplicateId: required(id) } },
+    basis: 'legal-obligation',
+    why: 'accuracy of personal data (Art. 5(1)(d)): one record per person',
+  },
+  CustomerMergedInto: {
+    shape: { fields: { survivorId: required(id) } },
+    basis: 'legal-obligation',
+    why: 'accuracy of personal data (Art. 5(1)(d)): one record per person',
+  },
+  EventTracked: {
+    shape: { fields: { event: required(text), properties: optional(personalData) } },
+    basis: 'legitimate-interest',
+    why: 'what the business tracks of its customers, kept as its trackers sent it',
+  },
 };
 
 /** The API's touchpoint types and the event each one records. */
@@ -322,12 +405,37 @@ export function perEventType<Value>(
 
 export const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
 
+/**
+ * Anonymous visitors (a tracker's anonymousId, a session) have a profile of their own under a reserved id:
+ * touchpoints need no registration there, and identifying the visitor merges that profile into the customer.
+ */
+export const ANONYMOUS_ID_PREFIX = 'anonymous:';
+
+export function anonymousCustomerId(anonymousId: string): string {
+  return `${ANONYMOUS_ID_PREFIX}${anonymousId}`;
+}
+
+export function isAnonymousCustomerId(customerId: string): boolean {
+  return customerId.startsWith(ANONYMOUS_ID_PREFIX);
+}
+
+export const CUSTOMER_STREAM_PREFIX = 'customer-';
+
 export function customerStreamId(customerId: string): string {
-  return `customer-${customerId}`;
+  return `${CUSTOMER_STREAM_PREFIX}${customerId}`;
+}
+
+export function customerIdOfStream(streamId: string): string {
+  return streamId.slice(CUSTOMER_STREAM_PREFIX.length);
 }
 
 export function isCustomerEventType(type: string): type is CustomerEventType {
   return Object.prototype.hasOwnProperty.call(EVENT_CATALOG, type);
+}
+
+/** The schema version new events of a type are written in, and stored ones are upcast to on read. */
+export function schemaVersionOf(type: string): number {
+  return (isCustomerEventType(type) && EVENT_CATALOG[type].schemaVersion) || CUSTOMER_EVENT_SCHEMA_VERSION;
 }
 
 /** The personal-data fields of a stored event of any type (none for types outside the customer catalog). */

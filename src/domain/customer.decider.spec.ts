@@ -120,14 +120,14 @@ describe('customer decider', () => {
       const browse = (occurredAt: Date): CustomerCommand => ({
         kind: 'RecordTouchpoint',
         occurredAt,
-        touchpoint: { type: 'browse', data: { productId: 'p' } },
+        touchpoint: { type: 'browse', data: { product: { id: 'p' } } },
       });
       given([], now)
         .when(browse(new Date(now.getTime() + 5 * 60 * 1000 + 1)))
         .thenRejects('invalid', 'occurred-in-future', 'occurredAt');
       given([], now)
         .when(browse(new Date(now.getTime() + 4 * 60 * 1000)))
-        .then([{ type: 'ProductBrowsed', data: { productId: 'p' } }]);
+        .then([{ type: 'ProductBrowsed', data: { product: { id: 'p' } } }]);
     });
   });
 
@@ -158,6 +158,66 @@ describe('customer decider', () => {
     });
   });
 
+  describe('merges', () => {
+    const absorb = (duplicateId: string): CustomerCommand => ({
+      kind: 'AbsorbDuplicate',
+      occurredAt: at,
+      duplicateId,
+    });
+    const mergeInto = (survivorId: string): CustomerCommand => ({
+      kind: 'MergeInto',
+      occurredAt: at,
+      survivorId,
+    });
+    const mergedInto: CustomerEvent = { type: 'CustomerMergedInto', data: { survivorId: 'c-2' } };
+
+    it('records each side of a merge', () => {
+      given([registered])
+        .when(absorb('c-9'))
+        .then([{ type: 'CustomerMerged', data: { duplicateId: 'c-9' } }]);
+      given([registered]).when(mergeInto('c-2')).then([mergedInto]);
+    });
+
+    it('merges an anonymous visitor, with or without history, but never registers one', () => {
+      given([], undefined, 'anonymous:v-1')
+        .when(mergeInto('c-2'))
+        .then([{ type: 'CustomerMergedInto', data: { survivorId: 'c-2' } }]);
+      given([], undefined, 'anonymous:v-1')
+        .when({ kind: 'RegisterCustomer', occurredAt: at, data: registered.data as never })
+        .thenRejects('invalid', 'anonymous-id-reserved', 'customerId');
+    });
+
+    it('refuses merging into itself, an unregistered survivor or duplicate, and anything once merged', () => {
+      given([registered], undefined, 'c-1')
+        .when(absorb('c-1'))
+        .thenRejects('invalid', 'merge-into-itself', 'duplicateId');
+      given([registered], undefined, 'c-1')
+        .when(mergeInto('c-1'))
+        .thenRejects('invalid', 'merge-into-itself', 'duplicateId');
+      given([]).when(absorb('c-9')).thenRejects('not-found', 'customer-not-registered', 'customerId');
+      given([]).when(mergeInto('c-2')).thenRejects('not-found', 'unknown-customer', 'duplicateId');
+      given([registered, mergedInto])
+        .when(mergeInto('c-3'))
+        .thenRejects('conflict', 'customer-merged', 'duplicateId');
+      given([registered, mergedInto])
+        .when(absorb('c-3'))
+        .thenRejects('conflict', 'customer-merged', 'customerId');
+      given([registered, mergedInto])
+        .when(touchpoint({ type: 'browse', data: {} as never }))
+        .thenRejects('conflict', 'customer-merged');
+      given([registered, erased]).when(absorb('c-3')).thenRejects('gone', 'customer-erased');
+    });
+
+    it('remembers what was merged into a record and where a record went', () => {
+      const state = [
+        registered,
+        { type: 'CustomerMerged', data: { duplicateId: 'c-9' } } as CustomerEvent,
+        mergedInto,
+      ].reduce(evolve, initialCustomerState('c-1'));
+      expect(state).toMatchObject({ absorbed: ['c-9'], mergedInto: 'c-2' });
+    });
+  });
+
   describe('evolve', () => {
     it('tracks registration, open complaints and erasure, and ignores what the decider does not need', () => {
       const history: CustomerEvent[] = [
@@ -165,14 +225,14 @@ describe('customer decider', () => {
         complaintFiled,
         { type: 'ComplaintFiled', data: { complaintId: 'K-2', severity: 'low' } },
         complaintResolved,
-        { type: 'ProductBrowsed', data: { productId: 'p' } },
+        { type: 'ProductBrowsed', data: { product: { id: 'p' } } },
       ];
-      const state = history.reduce(evolve, initialCustomerState);
+      const state = history.reduce(evolve, initialCustomerState('c-1'));
       expect(state.registered).toBe(true);
       expect([...state.filedComplaints]).toEqual(['K-1', 'K-2']);
       expect([...state.openComplaints]).toEqual(['K-2']);
       expect(evolve(state, erased).erased).toBe(true);
-      expect(initialCustomerState.filedComplaints.size).toBe(0);
+      expect(initialCustomerState('c-1').filedComplaints.size).toBe(0);
     });
   });
 });

@@ -4,6 +4,8 @@ import {
   ContactDetailsChanged,
   CustomerEvent,
   CustomerRegistered,
+  EventTracked,
+  isAnonymousCustomerId,
   TOUCHPOINT_EVENT_TYPES,
 } from './customer-events';
 
@@ -25,24 +27,56 @@ export type CustomerCommandBody =
   | { kind: 'ChangeContactDetails'; data: ContactDetailsChanged['data'] }
   | { kind: 'RecordConsent'; purpose: ConsentPurpose; granted: boolean; legalBasis?: string }
   | { kind: 'RecordTouchpoint'; touchpoint: Touchpoint }
-  | { kind: 'EraseCustomer'; requestId: string; reason: string };
+  | { kind: 'EraseCustomer'; requestId: string; reason: string }
+  /** Sent to the survivor of a merge, together with MergeInto to the duplicate. */
+  | { kind: 'AbsorbDuplicate'; duplicateId: string }
+  | { kind: 'MergeInto'; survivorId: string }
+  | { kind: 'RecordTrackedEvent'; data: EventTracked['data'] };
+
+export function isMergeCommand(command: CustomerCommandBody): boolean {
+  return command.kind === 'AbsorbDuplicate' || command.kind === 'MergeInto';
+}
 
 /** An imperative request about one customer, with the instant the client says it happened. */
 export type CustomerCommand = CustomerCommandBody & { occurredAt: Date };
 
 export interface CustomerState {
+  readonly customerId: string;
   readonly registered: boolean;
   readonly erased: boolean;
   readonly filedComplaints: ReadonlySet<string>;
   readonly openComplaints: ReadonlySet<string>;
+  /** The customer this record was merged into: it takes no more commands of its own. */
+  readonly mergedInto?: string;
+  /** The records merged into this one, in merge order. */
+  readonly absorbed: readonly string[];
 }
 
-export const initialCustomerState: CustomerState = {
-  registered: false,
-  erased: false,
-  filedComplaints: new Set(),
-  openComplaints: new Set(),
-};
+export function initialCustomerState(customerId: string): CustomerState {
+  return {
+    customerId,
+    registered: false,
+    erased: false,
+    filedComplaints: new Set(),
+    openComplaints: new Set(),
+    absorbed: [],
+  };
+}
+
+/**
+ * A survivor's state with what its absorbed records bring: their complaints can be resolved through the
+ * survivor. `absorbed` are the states of the records merged into it.
+ */
+export function withAbsorbed(survivor: CustomerState, absorbed: readonly CustomerState[]): CustomerState {
+  if (absorbed.length === 0) return survivor;
+  const union = (pick: (state: CustomerState) => ReadonlySet<string>) =>
+    new Set([survivor, ...absorbed].flatMap((state) => [...pick(state)]));
+  return {
+    ...survivor,
+    filedComplaints: union((state) => state.filedComplaints),
+    openComplaints: union((state) => state.openComplaints),
+  };
+}
 
 /** Decides which events a command produces given the customer's history, or throws a DomainError. */
 export function decide(command: CustomerCommand, state: CustomerState, now: Date): CustomerEvent[] {
@@ -57,8 +91,24 @@ export function decide(command: CustomerCommand, state: CustomerState, now: Date
   if (state.erased) {
     throw new DomainError('gone', 'customer-erased', 'this customer was erased and accepts no new data');
   }
+  if (state.mergedInto !== undefined) {
+    throw new DomainError(
+      'conflict',
+      'customer-merged',
+      `customer ${state.customerId} was merged into ${state.mergedInto}`,
+      command.kind === 'MergeInto' ? 'duplicateId' : 'customerId',
+    );
+  }
   switch (command.kind) {
     case 'RegisterCustomer':
+      if (isAnonymousCustomerId(state.customerId)) {
+        throw new DomainError(
+          'invalid',
+          'anonymous-id-reserved',
+          'ids starting with "anonymous:" are anonymous visitors: identify the visitor by merging it into a customer',
+          'customerId',
+        );
+      }
       if (state.registered) {
         throw new DomainError(
           'conflict',
@@ -81,8 +131,15 @@ export function decide(command: CustomerCommand, state: CustomerState, now: Date
     case 'RecordTouchpoint':
       checkTouchpoint(command.touchpoint, state);
       break;
+    case 'AbsorbDuplicate':
+      checkSurvivor(command.duplicateId, state);
+      break;
+    case 'MergeInto':
+      checkDuplicate(command.survivorId, state);
+      break;
     case 'RecordConsent':
     case 'EraseCustomer':
+    case 'RecordTrackedEvent':
       break;
     default:
       return assertNever(command);
@@ -108,8 +165,54 @@ export function requestedEvent(command: CustomerCommandBody): CustomerEvent {
       return touchpointEvent(command.touchpoint);
     case 'EraseCustomer':
       return { type: 'CustomerErased', data: { requestId: command.requestId, reason: command.reason } };
+    case 'AbsorbDuplicate':
+      return { type: 'CustomerMerged', data: { duplicateId: command.duplicateId } };
+    case 'MergeInto':
+      return { type: 'CustomerMergedInto', data: { survivorId: command.survivorId } };
+    case 'RecordTrackedEvent':
+      return { type: 'EventTracked', data: command.data };
     default:
       return assertNever(command);
+  }
+}
+
+/** A merge keeps a registered customer: the record the duplicate's history joins. */
+function checkSurvivor(duplicateId: string, state: CustomerState): void {
+  if (duplicateId === state.customerId) {
+    throw new DomainError(
+      'invalid',
+      'merge-into-itself',
+      'a customer cannot be merged into itself',
+      'duplicateId',
+    );
+  }
+  if (!state.registered) {
+    throw new DomainError(
+      'not-found',
+      'customer-not-registered',
+      'only a registered customer can absorb another record',
+      'customerId',
+    );
+  }
+}
+
+/** The duplicate is a registered customer or an anonymous visitor (whose profile may still be empty). */
+function checkDuplicate(survivorId: string, state: CustomerState): void {
+  if (!state.registered && !isAnonymousCustomerId(state.customerId)) {
+    throw new DomainError(
+      'not-found',
+      'unknown-customer',
+      `customer ${state.customerId} is not registered`,
+      'duplicateId',
+    );
+  }
+  if (survivorId === state.customerId) {
+    throw new DomainError(
+      'invalid',
+      'merge-into-itself',
+      'a customer cannot be merged into itself',
+      'duplicateId',
+    );
   }
 }
 
@@ -167,6 +270,10 @@ export function evolve(state: CustomerState, event: Pick<CustomerEvent, 'type' |
     }
     case 'CustomerErased':
       return { ...state, erased: true };
+    case 'CustomerMerged':
+      return { ...state, absorbed: [...state.absorbed, known.data.duplicateId] };
+    case 'CustomerMergedInto':
+      return { ...state, mergedInto: known.data.survivorId };
     default:
       // Every other fact leaves what the decider needs as it was.
       return state;

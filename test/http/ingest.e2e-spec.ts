@@ -589,9 +589,10 @@ describe('HTTP ingest API (v1)', () => {
       const last = await ledger.get(`/v1/customers/${customerId}/events?limit=2&fromRevision=4`);
       const bad = await ledger.get(`/v1/customers/${customerId}/events?limit=abc&color=red`);
 
-      expect(first.body.events.map((event: { data: { productId: string } }) => event.data.productId)).toEqual(
-        ['p-0', 'p-1'],
-      );
+      // Stored as ProductBrowsed v2: the flat productId is the product's id.
+      expect(
+        first.body.events.map((event: { data: { product: { id: string } } }) => event.data.product.id),
+      ).toEqual(['p-0', 'p-1']);
       expect(first.body.nextRevision).toBe(2);
       expect(last.body.nextRevision).toBeUndefined();
       expect(bad.status).toBe(400);

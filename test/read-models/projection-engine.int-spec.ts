@@ -108,12 +108,19 @@ describe('projection engine', () => {
     await first.caughtUp();
     await first.stop();
 
-    const second = engine([{ ...customerSummaryProjection, version: 2 } as Projection<object>]);
+    const second = engine([
+      { ...customerSummaryProjection, version: customerSummaryProjection.version + 1 } as Projection<object>,
+    ]);
     await second.start();
     await second.caughtUp();
 
     const [status] = await second.status();
-    expect(status).toMatchObject({ generation: 2, version: 2, status: 'live', lag: 0 });
+    expect(status).toMatchObject({
+      generation: 2,
+      version: customerSummaryProjection.version + 1,
+      status: 'live',
+      lag: 0,
+    });
     expect(second.collection('customer-summary')).toBe(collectionName('customer-summary', 2));
     expect(
       (await reads.get<{ eventCount: number }>(second.collection('customer-summary'), 'h4'))!.eventCount,
@@ -411,7 +418,9 @@ describe('projection engine: parked events and retry, on SQLite files', () => {
     await engine([failingOn(customerSummaryProjection, 'SurveyAnswered')]);
     await restart();
 
-    const rebuilt = await engine([{ ...customerSummaryProjection, version: 2 } as Projection<object>]);
+    const rebuilt = await engine([
+      { ...customerSummaryProjection, version: customerSummaryProjection.version + 1 } as Projection<object>,
+    ]);
     const [status] = await rebuilt.status();
 
     expect(status).toMatchObject({ generation: 2, parked: { count: 0, events: [] } });

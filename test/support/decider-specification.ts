@@ -3,8 +3,8 @@ import { CustomerEvent } from '../../src/domain/customer-events';
 import { DomainError, DomainErrorKind } from '../../src/domain/domain-error';
 
 /** given(history).when(command).then(events) / .thenRejects(kind, code, field?) for the customer decider. */
-export function given(history: CustomerEvent[], now = new Date('2026-11-23T12:00:00Z')) {
-  const state = history.reduce(evolve, initialCustomerState);
+export function given(history: CustomerEvent[], now = new Date('2026-11-23T12:00:00Z'), customerId = 'c-1') {
+  const state = history.reduce(evolve, initialCustomerState(customerId));
   return {
     when(command: CustomerCommand) {
       const run = () => decide(command, state, now);

@@ -19,13 +19,16 @@ import {
   decide,
   evolve,
   initialCustomerState,
+  isMergeCommand,
   requestedEvent,
+  withAbsorbed,
 } from '../../domain/customer.decider';
 import {
-  CUSTOMER_EVENT_SCHEMA_VERSION,
   CustomerEvent,
+  customerIdOfStream,
   customerStreamId,
   PII_FIELDS,
+  schemaVersionOf,
 } from '../../domain/customer-events';
 import { DomainError, RejectedCommands } from '../../domain/domain-error';
 import { firstDifference } from '../../domain/event-identity';
@@ -147,10 +150,13 @@ export class CustomerLedger {
       pending.push({ index, envelope });
       pendingByStream.set(streamId, pending);
     });
+    const loaded = await this.loadFollowingMerges(pendingByStream);
     const decided: DecidedStream[] = [];
     const rejected: { index: number; error: DomainError }[] = [];
     for (const [streamId, pending] of pendingByStream) {
-      decided.push(await this.decideStream(streamId, pending, context.now, fieldPath, rejected));
+      decided.push(
+        await this.decideStream(streamId, loaded.get(streamId)!, pending, context.now, fieldPath, rejected),
+      );
     }
     if (rejected.length === 1) throw rejected[0]!.error;
     if (rejected.length > 1) {
@@ -187,13 +193,13 @@ export class CustomerLedger {
    */
   private async decideStream(
     streamId: string,
+    loaded: LoadedStream,
     pending: readonly Pending[],
     now: Date,
     fieldPath: (index: number) => string,
     rejected: { index: number; error: DomainError }[],
   ): Promise<DecidedStream> {
-    const loaded = await this.load(streamId);
-    let state = loaded.state;
+    let state = await this.withAbsorbedRecords(loaded.state);
     const items: DecidedItem[] = [];
     for (const { index, envelope } of pending) {
       let events: CustomerEvent[];
@@ -245,7 +251,11 @@ export class CustomerLedger {
       envelopes.map(async (envelope, index) => {
         const location = envelope.eventId ? found.get(envelope.eventId.toLowerCase()) : undefined;
         if (!location) return undefined;
-        if (location.streamId !== customerStreamId(envelope.customerId)) {
+        if (
+          location.streamId !== customerStreamId(envelope.customerId) &&
+          (isMergeCommand(envelope.command) ||
+            location.streamId !== customerStreamId(await this.survivorOf(envelope.customerId)))
+        ) {
           throw new DomainError(
             'conflict',
             'event-id-reused',
@@ -253,9 +263,11 @@ export class CustomerLedger {
             `${fieldPath(index)}eventId`,
           );
         }
-        await this.checkSameBody(envelope, location.streamId, location.streamRevision, fieldPath(index));
+        // Recorded on the survivor of a merge: compared (and decrypted) as the survivor's.
+        const recorded = { ...envelope, customerId: customerIdOfStream(location.streamId) };
+        await this.checkSameBody(recorded, location.streamId, location.streamRevision, fieldPath(index));
         return {
-          customerId: envelope.customerId,
+          customerId: recorded.customerId,
           eventId: location.eventId,
           streamRevision: location.streamRevision,
           position: location.position,
@@ -308,8 +320,72 @@ export class CustomerLedger {
     );
   }
 
+  /**
+   * Loads every stream the commands go to. A record merged into another takes no commands of its own: they go
+   * to the survivor (to the end of a chain of merges), so the duplicate's id keeps working for writers.
+   */
+  private async loadFollowingMerges(
+    pendingByStream: Map<string, Pending[]>,
+  ): Promise<Map<string, LoadedStream>> {
+    const loaded = new Map<string, LoadedStream>();
+    const unloaded = [...pendingByStream.keys()];
+    while (unloaded.length > 0) {
+      const streamId = unloaded.pop()!;
+      const stream = loaded.get(streamId) ?? (await this.load(streamId));
+      loaded.set(streamId, stream);
+      const survivorId = stream.state.mergedInto;
+      const pending = pendingByStream.get(streamId) ?? [];
+      const redirected = pending.filter(({ envelope }) => !isMergeCommand(envelope.command));
+      if (survivorId === undefined || redirected.length === 0) continue;
+      const kept = pending.filter(({ envelope }) => isMergeCommand(envelope.command));
+      if (kept.length > 0) pendingByStream.set(streamId, kept);
+      else pendingByStream.delete(streamId);
+      const survivorStream = customerStreamId(survivorId);
+      pendingByStream.set(
+        survivorStream,
+        [
+          ...(pendingByStream.get(survivorStream) ?? []),
+          ...redirected.map(({ index, envelope }) => ({
+            index,
+            envelope: { ...envelope, customerId: survivorId },
+          })),
+        ].sort((a, b) => a.index - b.index),
+      );
+      unloaded.push(survivorStream);
+    }
+    return loaded;
+  }
+
+  /** A survivor decides with what its absorbed records brought (their complaints); they never change again. */
+  private async withAbsorbedRecords(state: CustomerState): Promise<CustomerState> {
+    if (state.absorbed.length === 0) return state;
+    const absorbed = await Promise.all(
+      state.absorbed.map(async (id) =>
+        this.withAbsorbedRecords((await this.load(customerStreamId(id))).state),
+      ),
+    );
+    return withAbsorbed(state, absorbed);
+  }
+
+  /** The customer a record's id stands for now: itself, or the survivor at the end of its merges. */
+  async survivorOf(customerId: string): Promise<string> {
+    for (let id = customerId; ;) {
+      const { mergedInto } = (await this.load(customerStreamId(id))).state;
+      if (mergedInto === undefined) return id;
+      id = mergedInto;
+    }
+  }
+
+  /** A record's decided state as stored now (its own stream only). */
+  async stateOf(customerId: string): Promise<CustomerState> {
+    return (await this.load(customerStreamId(customerId))).state;
+  }
+
   private async load(streamId: string): Promise<LoadedStream> {
-    const cached = this.streams.get(streamId) ?? { state: initialCustomerState, revision: -1 };
+    const cached = this.streams.get(streamId) ?? {
+      state: initialCustomerState(customerIdOfStream(streamId)),
+      revision: -1,
+    };
     const newer = await this.store.readStream(streamId, { fromRevision: cached.revision + 1 });
     if (newer.length === 0) return cached;
     return {
@@ -330,7 +406,7 @@ function toNewEvent(
   return {
     eventId: (firstOfCommand && envelope.eventId?.toLowerCase()) || uuidv7(),
     type: event.type,
-    schemaVersion: CUSTOMER_EVENT_SCHEMA_VERSION,
+    schemaVersion: schemaVersionOf(event.type),
     data,
     metadata: {
       occurredAt: envelope.command.occurredAt.toISOString(),

@@ -11,6 +11,7 @@ import { READ_STORE, ReadStore } from '../../ports/read-store.port';
 import { EmailDirectory } from '../../privacy/email-directory';
 import { PiiCipher } from '../../privacy/pii-cipher';
 import { SUBJECT_KEY_STORE, SubjectKeyStore } from '../../ports/subject-key-store.port';
+import { mergedRecordIds } from '../read-models/merged-records';
 
 export class EraseCustomerParams {
   /** The data-subject request this erasure answers (generated when absent). */
@@ -90,7 +91,9 @@ export class EraseCustomerHandler implements ICommandHandler<EraseCustomer> {
     private readonly emailDirectory: EmailDirectory,
   ) {}
 
-  async execute({ customerId, params, context }: EraseCustomer): Promise<ErasureReport> {
+  async execute({ customerId: requested, params, context }: EraseCustomer): Promise<ErasureReport> {
+    // A record merged into another is erased with it: the person is the survivor and every merged record.
+    const customerId = await this.ledger.survivorOf(requested);
     // Nothing is appended after CustomerErased, so the last event tells whether this is a repeat.
     const [last] = await this.events.readStream(customerStreamId(customerId), {
       direction: 'backwards',
@@ -221,18 +224,32 @@ export class EraseCustomerHandler implements ICommandHandler<EraseCustomer> {
     throw new Error(`${streamId} refuses new data as erased but holds no CustomerErased event`);
   }
 
-  /** Destroys the data key and the blind-index entries; says what each store did, if anything. */
+  /**
+   * Destroys the data keys and the blind-index entries of the customer and of every record merged into it;
+   * says what each store did, if anything.
+   */
   private async shred(customerId: string): Promise<{
     keyStoreOutcome: KeyStoreOutcome;
     keyStore?: StoreAction;
     blindIndex?: StoreAction;
   }> {
-    const keyStoreOutcome = await this.keys.destroy(customerId);
-    this.cipher.forget(customerId);
-    const removed = await this.emailDirectory.remove(customerId);
+    const records = await mergedRecordIds(this.events, customerId);
+    const outcomes: KeyStoreOutcome[] = [];
+    let removed = 0;
+    for (const record of records) {
+      outcomes.push(await this.keys.destroy(record));
+      this.cipher.forget(record);
+      removed += await this.emailDirectory.remove(record);
+    }
+    const keyStoreOutcome =
+      (['destroyed', 'no-key'] as const).find((outcome) => outcomes.includes(outcome)) ?? 'already-erased';
+    const keyStore = keyStoreActionOf(keyStoreOutcome);
     return {
       keyStoreOutcome,
-      keyStore: keyStoreActionOf(keyStoreOutcome),
+      keyStore:
+        keyStore && records.length > 1
+          ? { ...keyStore, action: `${keyStore.action} (records ${records.join(', ')})` }
+          : keyStore,
       blindIndex:
         removed > 0 ? { store: 'e-mail blind index', action: `${removed} entries removed` } : undefined,
     };

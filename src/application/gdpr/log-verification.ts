@@ -8,6 +8,7 @@ import {
   StreamHead,
 } from '../../ports/event-store.port';
 import { ChainBreak, ChainEnd, ChainWalk, GENESIS_HASH, VerificationReport } from '../../ports/hash-chain';
+import { storedEventsOf } from '../../ports/upcasting-event-store';
 
 export interface VerifyLogOptions {
   /** Called with every event walked, in position order (progress, or a fingerprint for an anchor). */
@@ -25,9 +26,11 @@ export interface VerifyLogOptions {
  * Appends may go on meanwhile: a head found ahead of the walk is followed into the events appended since.
  */
 export async function verifyLog(
-  store: EventStore,
+  anyStore: EventStore,
   options: VerifyLogOptions = {},
 ): Promise<VerificationReport> {
+  // The chains cover the events as written, never as upcast.
+  const store = storedEventsOf(anyStore);
   const summary = await store.logSummary();
   const walk = new ChainWalk(summary.densePositions);
   const anchorCheck = options.anchor && new AnchorCheck(options.anchor);
@@ -87,9 +90,10 @@ export async function anchorLog(
  * streams hold only part of the log.
  */
 export async function verifyStreams(
-  store: EventStore,
+  anyStore: EventStore,
   streamIds: readonly string[],
 ): Promise<VerificationReport> {
+  const store = storedEventsOf(anyStore);
   const streams = await Promise.all(streamIds.map((streamId) => store.readStream(streamId)));
   const walk = new ChainWalk();
   for (const event of streams.flat().sort((a, b) => a.position - b.position)) {

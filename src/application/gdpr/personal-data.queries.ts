@@ -7,25 +7,30 @@ import { EVENT_STORE, EventStore, RecordedEvent } from '../../ports/event-store.
 import { VerificationReport } from '../../ports/hash-chain';
 import { verifyLog, verifyStreams } from './log-verification';
 import { ReadModels } from '../read-models/read-models';
+import { mergedRecordIds } from '../read-models/merged-records';
 import { AccessLog, accessStreamId } from '../../privacy/access-log';
 import { EmailDirectory } from '../../privacy/email-directory';
 import { PiiCipher } from '../../privacy/pii-cipher';
 import { Pseudonyms } from '../../privacy/pseudonyms';
 
-/** A customer's events with personal data decrypted (or shown as erased). */
+/**
+ * A customer's events, and those of the records merged into it (each in its own stream, after the
+ * customer's), with personal data decrypted (or shown as erased).
+ */
 async function decryptedStream(
   store: EventStore,
   cipher: PiiCipher,
   customerId: string,
 ): Promise<RecordedEvent[]> {
-  const events = await store.readStream(customerStreamId(customerId));
-  if (events.length === 0) throw unknownCustomer(customerId);
-  return Promise.all(
-    events.map(async (event) => ({
-      ...event,
-      data: await cipher.decryptFields(customerId, piiFieldsOf(event.type), event.data),
-    })),
-  );
+  const decrypted: RecordedEvent[] = [];
+  for (const recordId of await mergedRecordIds(store, customerId)) {
+    for (const event of await store.readStream(customerStreamId(recordId))) {
+      const data = await cipher.decryptFields(recordId, piiFieldsOf(event.type), event.data);
+      decrypted.push({ ...event, data });
+    }
+  }
+  if (decrypted.length === 0) throw unknownCustomer(customerId);
+  return decrypted;
 }
 
 /** Subject access export (GDPR Art. 15 and 20): everything held about one customer, machine-readable. */

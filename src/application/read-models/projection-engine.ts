@@ -1,8 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { eventsOfMergedRecords, refoldMergedRecords } from './merged-records';
+import { customerStreamId } from '../../domain/customer-events';
 import type { Logger } from 'pino';
 import { toProjectedEvent } from '../../../projections/catalog';
 import { MalformedEventError } from '../../../projections/event-guard';
-import { CUSTOMER_STREAM_PREFIX, ProjectedEvent, Projection } from '../../../projections/projection';
+import { ProjectedEvent, Projection } from '../../../projections/projection';
 import { EventStore, RecordedEvent } from '../../ports/event-store.port';
 import { CollectionWrites, DocumentWrite, ReadStore } from '../../ports/read-store.port';
 import { batchesOf } from './subscription-batches';
@@ -97,6 +99,10 @@ interface PositionWaiter {
   settle(reached: boolean): void;
 }
 
+/**
+ * Events folded and committed in one transaction at most. Profiled at 1000 and 5000 on a rebuild: the same
+ * CPU (a commit costs by the pages it writes, not per transaction) and 40 MiB more peak RSS at 5000.
+ */
 const BATCH_SIZE = 1000;
 /** How long live events are gathered before they are folded: the projection lag a busy service accepts. */
 const LIVE_LINGER_MS = 20;
@@ -410,6 +416,7 @@ export class ProjectionEngine {
   private async fold(targets: Target[], stored: RecordedEvent[]): Promise<void> {
     const { events, refused } = project(stored);
     this.logRefused(refused);
+    const merges = await this.mergedRecordsOf(events);
     const lastPosition = stored[stored.length - 1]!.position;
     const parkedAt = new Date().toISOString();
     const writes: CollectionWrites[] = [];
@@ -422,12 +429,24 @@ export class ProjectionEngine {
       const relevant = events.filter((event) => event.position > target.position);
       const ids = relevant.map((event) => projection.documentId(event));
       const collection = collectionName(projection.name, target.generation);
-      const existing = await this.reads.getMany<object>(
-        collection,
-        ids.filter((id): id is string => id !== undefined),
-      );
+      // A document of its own per event is made from the event alone: there is nothing to load.
+      const existing = projection.documentPerEvent
+        ? new Map<string, object>()
+        : await this.reads.getMany<object>(
+            collection,
+            ids.filter((id): id is string => id !== undefined),
+          );
       const changed = new Map<string, object | null>();
       relevant.forEach((event, index) => {
+        const merged = merges.get(event.position);
+        if (merged) {
+          const { documents, failures } = refoldMergedRecords(projection, merged);
+          documents.forEach((doc, id) => changed.set(id, doc));
+          for (const { event: failed, error } of failures) {
+            parked.push(parkedEvent(projection.name, identityOf(failed), error, parkedAt));
+          }
+          return;
+        }
         const id = ids[index];
         if (id === undefined) return;
         const current = changed.has(id) ? changed.get(id)! : (existing.get(id) ?? null);
@@ -453,6 +472,17 @@ export class ProjectionEngine {
     await this.reads.commit(writes, checkpoints);
     for (const target of targets) target.position = lastPosition;
     this.settleWaiters();
+  }
+
+  /** For each merge among the events: every event of the survivor's merged records up to it. */
+  private async mergedRecordsOf(events: readonly ProjectedEvent[]): Promise<Map<number, ProjectedEvent[]>> {
+    const merges = new Map<number, ProjectedEvent[]>();
+    for (const event of events) {
+      if (event.type !== 'CustomerMerged') continue;
+      const upToPosition = event.position;
+      merges.set(upToPosition, await eventsOfMergedRecords(this.events, event.customerId, { upToPosition }));
+    }
+    return merges;
   }
 
   /** Logs a malformed event by its place, field path and reason only: never a value. */
@@ -669,7 +699,7 @@ function identityOf(event: ProjectedEvent): EventIdentity {
     position: event.position,
     eventId: event.eventId,
     type: event.type,
-    streamId: `${CUSTOMER_STREAM_PREFIX}${event.customerId}`,
+    streamId: customerStreamId(event.subjectId),
   };
 }
 

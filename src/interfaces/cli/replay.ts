@@ -4,13 +4,14 @@ import { funnelProjection, FunnelPosition } from '../../../projections/funnel.pr
 import { loyaltyAsOf, loyaltyProjection, LoyaltyFacts } from '../../../projections/loyalty.projection';
 import { ProjectedEvent, Projection } from '../../../projections/projection';
 import { summarize } from '../../../projections/timeline.projection';
-import { SkippedEvent, toProjectedEventOrSkip } from '../../../projections/catalog';
+import { SkippedEvent } from '../../../projections/catalog';
 import { customerStreamId, piiFieldsOf } from '../../domain/customer-events';
 import { EventStore, readWholeLog, RecordedEvent } from '../../ports/event-store.port';
 import { AccessLog } from '../../privacy/access-log';
 import { PiiCipher } from '../../privacy/pii-cipher';
 import { Pseudonyms } from '../../privacy/pseudonyms';
 import { ReadModels } from '../../application/read-models/read-models';
+import { eventsOfMergedRecords } from '../../application/read-models/merged-records';
 
 export interface ReplayFilter {
   readonly from?: string;
@@ -25,14 +26,21 @@ export async function* customerEvents(
   filter: ReplayFilter = {},
 ): AsyncIterable<RecordedEvent> {
   const customers = filter.customers && new Set(filter.customers.map(customerStreamId));
+  const kept = keptByTypeAndTime(filter);
   for await (const event of readWholeLog(store)) {
     if (!event.streamId.startsWith('customer-')) continue;
     if (customers && !customers.has(event.streamId)) continue;
-    if (filter.types && !filter.types.includes(event.type)) continue;
-    const occurredAt = String(event.metadata.occurredAt);
-    if ((filter.from && occurredAt < filter.from) || (filter.to && occurredAt > filter.to)) continue;
-    yield event;
+    if (kept(event)) yield event;
   }
+}
+
+/** The filter's event types and occurredAt range as a predicate. */
+export function keptByTypeAndTime(filter: ReplayFilter): (event: RecordedEvent) => boolean {
+  return (event) => {
+    if (filter.types && !filter.types.includes(event.type)) return false;
+    const occurredAt = String(event.metadata.occurredAt);
+    return !((filter.from && occurredAt < filter.from) || (filter.to && occurredAt > filter.to));
+  };
 }
 
 export type ExportFormat = 'ndjson' | 'csv';
@@ -188,12 +196,10 @@ export async function customerAsOf(
   by: 'occurredAt' | 'recordedAt',
   ledgerCurrency: string,
 ) {
-  const stored = await store.readStream(customerStreamId(customerId));
   const skipped: SkippedEvent[] = [];
-  const events = stored
-    .filter((event) => String(event.metadata[by]) <= at)
-    .map((event) => toProjectedEventOrSkip(event, skipped))
-    .filter((event): event is ProjectedEvent => event !== undefined);
+  // With the records merged into the customer by then (a merge is an event like any other).
+  const keep = (event: RecordedEvent) => String(event.metadata[by]) <= at;
+  const events = await eventsOfMergedRecords(store, customerId, { keep }, skipped);
   const summary = fold(customerSummaryProjection, events).get(customerId) as CustomerSummary | undefined;
   const funnel = fold(funnelProjection, events).get(customerId) as FunnelPosition | undefined;
   const facts = fold(loyaltyProjection, events).get(customerId) as LoyaltyFacts | undefined;

@@ -2,7 +2,8 @@ import { SkippedEvent, toProjectedEventOrSkip } from '../../../projections/catal
 import { Projection } from '../../../projections/projection';
 import { EventStore } from '../../ports/event-store.port';
 import { ReadStore } from '../../ports/read-store.port';
-import { customerEvents, ReplayFilter } from './replay';
+import { customerEvents, keptByTypeAndTime, ReplayFilter } from './replay';
+import { eventsOfMergedRecords, refoldMergedRecords } from '../../application/read-models/merged-records';
 
 export interface WhatIfContext {
   readonly asOf: string;
@@ -65,6 +66,18 @@ export async function runWhatIf(
   const skipped: SkippedEvent[] = [];
   for await (const stored of customerEvents(store, filter)) {
     const event = toProjectedEventOrSkip(stored, skipped);
+    if (event?.type === 'CustomerMerged') {
+      // As the live runner does: the survivor is derived again from every record merged into it.
+      const keep = keptByTypeAndTime(filter);
+      const group = await eventsOfMergedRecords(store, event.customerId, {
+        upToPosition: event.position,
+        keep,
+      });
+      const { documents } = refoldMergedRecords(projection, group);
+      documents.forEach((doc, id) => (doc === null ? docs.delete(id) : docs.set(id, doc)));
+      events++;
+      continue;
+    }
     const id = event && projection.documentId(event);
     if (!event || id === undefined) continue;
     events++;

@@ -1,4 +1,12 @@
-import { CanActivate, ExecutionContext, HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  SetMetadata,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
@@ -8,9 +16,29 @@ import { ApiKey, Role, ROLES, ROLES_METADATA } from '../../config/api-keys';
 
 export type AuthenticatedRequest = FastifyRequest & { principal?: string; roles?: readonly Role[] };
 
+export const WRITE_KEY_METADATA = 'ledger:write-key';
+
 /**
- * Authorization: Bearer <key>. The key is hashed and looked up by its SHA-256, so keys never sit in memory or
- * on disk in clear. With no keys configured the service runs open (every role, principal "anonymous") and
+ * The endpoint also takes the API key as trackers send their write key (Segment, RudderStack): HTTP Basic with
+ * the key as user name and an empty password.
+ */
+export const AcceptsWriteKey = () => SetMetadata(WRITE_KEY_METADATA, true);
+
+const KEY = /^[\x21-\x7e]{16,256}$/;
+
+/** The user name of `Authorization: Basic base64(<key>:)`, the way trackers send a write key. */
+function writeKeyOf(header: unknown): string | undefined {
+  const match = typeof header === 'string' ? /^Basic ([A-Za-z0-9+/]+={0,2})$/.exec(header) : null;
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const separator = decoded.indexOf(':');
+  const user = separator < 0 ? decoded : decoded.slice(0, separator);
+  return KEY.test(user) ? user : undefined;
+}
+
+/**
+ * Authorization: Bearer <key> (endpoints marked AcceptsWriteKey: also Basic, the key as user name). The key is
+ * hashed and looked up by its SHA-256, so keys never sit in memory or on disk in clear. With no keys configured the service runs open (every role, principal "anonymous") and
  * listens on localhost only.
  */
 @Injectable()
@@ -37,11 +65,22 @@ export class ApiKeyGuard implements CanActivate {
       return true;
     }
     const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer ([\x21-\x7e]{16,256})$/.exec(header) : null;
-    if (!match) {
-      throw new HttpException('An API key is required: Authorization: Bearer <key>', HttpStatus.UNAUTHORIZED);
+    const acceptsWriteKey = this.reflector.getAllAndOverride<boolean | undefined>(WRITE_KEY_METADATA, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    const presented =
+      (acceptsWriteKey ? writeKeyOf(header) : undefined) ??
+      (typeof header === 'string' ? /^Bearer ([\x21-\x7e]{16,256})$/.exec(header)?.[1] : undefined);
+    if (!presented) {
+      throw new HttpException(
+        acceptsWriteKey
+          ? 'A write key is required: Authorization: Basic base64(<write key>:), or Bearer <key>'
+          : 'An API key is required: Authorization: Bearer <key>',
+        HttpStatus.UNAUTHORIZED,
+      );
     }
-    const key = this.keys.get(createHash('sha256').update(match[1]!).digest('hex'));
+    const key = this.keys.get(createHash('sha256').update(presented).digest('hex'));
     if (!key) throw new HttpException('This API key is not known', HttpStatus.UNAUTHORIZED);
     if (!key.roles.some((role) => allowed.includes(role))) {
       throw new HttpException(

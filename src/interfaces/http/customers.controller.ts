@@ -1,11 +1,24 @@
 import { ReadsPersonalData } from './access-log.interceptor';
 import { EmailLookupParams, FindCustomersByEmail } from '../../application/gdpr/personal-data.queries';
 import { Roles } from '../../config/api-keys';
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Res,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CustomerIdPipe } from './customer-id.pipe';
+import { FollowMergedRecords, RecordMergedFilter } from './merged-record.redirect';
 import { Recording } from './recording-context.decorator';
 import { schemaOf } from './openapi';
 import { ChangeContactDetails } from '../../application/customers/change-contact-details/change-contact-details.command';
@@ -25,9 +38,16 @@ import { RecordConsent } from '../../application/customers/record-consent/record
 import { RecordConsentDto } from '../../application/customers/record-consent/record-consent.dto';
 import { RegisterCustomer } from '../../application/customers/register-customer/register-customer.command';
 import { RegisterCustomerDto } from '../../application/customers/register-customer/register-customer.dto';
+import {
+  MergeCustomers,
+  MergeOutcome,
+} from '../../application/customers/merge-customers/merge-customers.command';
+import { MergeCustomersDto } from '../../application/customers/merge-customers/merge-customers.dto';
 
 @ApiTags('customers')
 @Controller('v1/customers')
+@UseGuards(FollowMergedRecords)
+@UseFilters(RecordMergedFilter)
 export class CustomersController {
   constructor(
     private readonly commands: CommandBus,
@@ -70,6 +90,23 @@ export class CustomersController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RecordedOutcome> {
     return created(reply, await this.commands.execute(new RecordConsent(customerId, body, context)));
+  }
+
+  @Post(':id/merge')
+  @Roles('rep', 'admin')
+  @ApiOperation({
+    summary:
+      'Merge a duplicate record (or an anonymous visitor, anonymous:<id>) into this customer (201; 200 when already merged)',
+  })
+  @ApiBody({ schema: schemaOf(MergeCustomersDto) })
+  async merge(
+    @Param('id', CustomerIdPipe) survivorId: string,
+    @Body() body: MergeCustomersDto,
+    @Recording() context: RecordingContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<MergeOutcome> {
+    const merge = new MergeCustomers({ survivorId, duplicateId: body.duplicateId }, context);
+    return created(reply, await this.commands.execute(merge));
   }
 
   @Get()

@@ -65,6 +65,7 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
       firstSeenAt: summary.firstSeenAt,
       lastSeenAt: summary.lastSeenAt,
       eventCount: summary.eventCount,
+      ...(summary.mergedFrom && { mergedFrom: summary.mergedFrom }),
     };
   }
 }

@@ -75,7 +75,11 @@ export class ReadTimelineHandler implements IQueryHandler<ReadTimeline> {
     const entries = await Promise.all(
       page.slice(0, limit).map(async (entry) => ({
         ...entry,
-        details: await this.cipher.decryptFields(customerId, piiFieldsOf(entry.type), entry.details),
+        details: await this.cipher.decryptFields(
+          entry.subjectId ?? customerId,
+          piiFieldsOf(entry.type),
+          entry.details,
+        ),
       })),
     );
     const last = entries[entries.length - 1];

@@ -5,6 +5,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   IsUrl,
@@ -20,6 +21,7 @@ import {
   ComplaintSeverity,
   CONTACT_DIRECTIONS,
   ContactDirection,
+  ProductBrowsed,
   SURVEY_KINDS,
   SurveyKind,
 } from '../../../domain/customer-events';
@@ -29,18 +31,37 @@ import { ScoreFitsKind } from '../../../validation/validators';
 
 const ID_LENGTH = [1, 128] as const;
 
+/**
+ * A browse as clients send it, flat (stored as ProductBrowsed v2: `product` and `page`, see browsedData). A
+ * productName or price describes the product, so it needs a productId.
+ */
 export class BrowseDataDto {
   @ValidateIf((data: BrowseDataDto) => data.productId === undefined)
   @IsUrl({ require_tld: false }, { message: 'url must be a URL; a browse needs a url or a productId' })
   @MaxLength(2048)
   url?: string;
 
-  @ValidateIf((data: BrowseDataDto) => data.url === undefined)
-  @IsString({ message: 'productId must be a string; a browse needs a url or a productId' })
+  @ValidateIf(
+    (data: BrowseDataDto) =>
+      data.url === undefined || data.productName !== undefined || data.price !== undefined,
+  )
+  @IsString({
+    message:
+      'productId must be a string; a browse needs a url or a productId, and a productName or price needs a productId',
+  })
   @Length(...ID_LENGTH)
   productId?: string;
 
+  @IsOptional() @IsString() @Length(1, 256) productName?: string;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => MoneyDto)
+  price?: MoneyDto;
+
   @IsOptional() @IsString() @Length(1, 256) category?: string;
+  @IsOptional() @IsString() @Length(1, 512) title?: string;
   @IsOptional() @IsString() @MaxLength(2048) referrer?: string;
   @IsOptional() @IsString() @Length(1, 128) campaign?: string;
   @IsOptional() @IsString() @Length(...ID_LENGTH) sessionId?: string;
@@ -58,6 +79,7 @@ export class CommitDataDto {
   orderId?: string;
 
   @IsOptional()
+  @IsObject({ each: true })
   @ValidateNested()
   @ArrayMinSize(1)
   @ArrayMaxSize(1000)
@@ -65,6 +87,7 @@ export class CommitDataDto {
   items?: LineItemDto[];
 
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => MoneyDto)
   value?: MoneyDto;
@@ -74,6 +97,7 @@ export class PurchaseDataDto {
   @IsString() @Length(...ID_LENGTH) orderId: string;
 
   @ValidateIf((data: PurchaseDataDto) => data.total === undefined || data.items !== undefined)
+  @IsObject({ each: true })
   @ValidateNested()
   @ArrayMinSize(1, { message: 'items must hold at least one item; a purchase needs items or a total' })
   @ArrayMaxSize(1000)
@@ -81,6 +105,7 @@ export class PurchaseDataDto {
   items?: LineItemDto[];
 
   @ValidateIf((data: PurchaseDataDto) => data.items === undefined || data.total !== undefined)
+  @IsObject()
   @ValidateNested()
   @Type(() => MoneyDto)
   total?: MoneyDto;
@@ -88,7 +113,7 @@ export class PurchaseDataDto {
 
 export class RefundDataDto {
   @IsString() @Length(...ID_LENGTH) orderId: string;
-  @ValidateNested() @Type(() => MoneyDto) amount: MoneyDto;
+  @IsObject() @ValidateNested() @Type(() => MoneyDto) amount: MoneyDto;
   @IsOptional() @IsString() @Length(1, 500) reason?: string;
 }
 
@@ -125,7 +150,7 @@ export class ContactDataDto {
 export const TOUCHPOINT_DATA = {
   browse: {
     dto: BrowseDataDto,
-    toTouchpoint: (data: BrowseDataDto): Touchpoint => ({ type: 'browse', data: { ...data } }),
+    toTouchpoint: (data: BrowseDataDto): Touchpoint => ({ type: 'browse', data: browsedData(data) }),
   },
   commit: {
     dto: CommitDataDto,
@@ -176,6 +201,24 @@ export const TOUCHPOINT_DATA = {
     toTouchpoint: (data: ContactDataDto): Touchpoint => ({ type: 'contact', data: { ...data } }),
   },
 } as const satisfies Record<TouchpointType, { dto: unknown; toTouchpoint: (data: never) => Touchpoint }>;
+
+/**
+ * ProductBrowsed v2 from the flat fields: as the v1 -> v2 upcaster places v1's fields (the category is the
+ * product's when one is named, the page's otherwise), plus the product's name and price and the page's title.
+ */
+function browsedData(data: BrowseDataDto): ProductBrowsed['data'] {
+  const { url, productId, productName, price, category, title, referrer, campaign, sessionId } = data;
+  const page = { url, referrer, title, category: productId === undefined ? category : undefined };
+  return {
+    product:
+      productId === undefined
+        ? undefined
+        : { id: productId, category, name: productName, price: price && toMoney(price) },
+    page: Object.values(page).some((value) => value !== undefined) ? page : undefined,
+    campaign,
+    sessionId,
+  };
+}
 
 function sumOf(items: NonNullable<ReturnType<typeof toLineItems>>) {
   const currency = items[0]!.unitPrice.currency;

@@ -68,6 +68,9 @@ export const EVENT_TYPES = {
   ConsentGranted: { label: 'Consent', group: 'account' },
   ConsentWithdrawn: { label: 'Consent', group: 'account' },
   CustomerErased: { label: 'Erased', group: 'account' },
+  CustomerMerged: { label: 'Merged', group: 'account' },
+  CustomerMergedInto: { label: 'Merged', group: 'account' },
+  EventTracked: { label: 'Tracked', group: 'browsing' },
 };
 
 export const typeInfo = (type) => EVENT_TYPES[type] ?? { label: type, group: 'account' };
@@ -199,7 +202,15 @@ function details(entry, openIds) {
         ['Note', d.note === undefined ? undefined : value(d.note)],
       ]);
     case 'ProductBrowsed':
-      return d.url ? pairs([['Page', d.url]]) : undefined;
+      // ProductBrowsed v2 (the API upcasts v1 events on read): a product, a page, or both.
+      return pairs([
+        ['Product', d.product?.name],
+        ['Price', d.product?.price ? money(d.product.price) : undefined],
+        ['Page', d.page?.url],
+        ['Title', d.page?.title],
+      ]);
+    case 'EventTracked':
+      return pairs([['Properties', d.properties === undefined ? undefined : value(d.properties)]]);
     default:
       return undefined;
   }
@@ -432,6 +443,7 @@ export function profileCard(profile, { onResolve, onNewComplaint }) {
         ['Complaints', `${profile.complaintsFiled} filed, ${profile.openComplaints.length} open`],
         ['First seen', time(profile.firstSeenAt)],
         ['Last seen', time(profile.lastSeenAt)],
+        ['Merged records', profile.mergedFrom?.join(', ')],
       ]),
     ),
     h(

@@ -1,0 +1,82 @@
+import { SkippedEvent, toProjectedEventOrSkip } from '../../../projections/catalog';
+import { ProjectedEvent, Projection } from '../../../projections/projection';
+import { customerStreamId } from '../../domain/customer-events';
+import { EventStore, RecordedEvent } from '../../ports/event-store.port';
+
+/** Which of a customer's recorded events to take: up to a log position, or those kept by a predicate. */
+export interface MergedRecordsFilter {
+  readonly upToPosition?: number;
+  readonly keep?: (event: RecordedEvent) => boolean;
+}
+
+/**
+ * A customer's events and those of every record merged into it (anonymous visitors, duplicates, and what
+ * they had absorbed in turn), as projected events about the customer, in log order. A merge counts once it is
+ * within the filter, so a customer as of an earlier instant has only the records merged by then. Each event
+ * keeps its `subjectId`: personal data stays readable with the key of the record that recorded it.
+ */
+export async function eventsOfMergedRecords(
+  store: EventStore,
+  customerId: string,
+  filter: MergedRecordsFilter = {},
+  skipped: SkippedEvent[] = [],
+): Promise<ProjectedEvent[]> {
+  const events: ProjectedEvent[] = [];
+  const records = [customerId];
+  for (const recordId of records) {
+    for (const stored of await store.readStream(customerStreamId(recordId))) {
+      if (filter.upToPosition !== undefined && stored.position > filter.upToPosition) break;
+      if (filter.keep && !filter.keep(stored)) continue;
+      const event = toProjectedEventOrSkip(stored, skipped);
+      if (!event) continue;
+      if (event.type === 'CustomerMerged') records.push(event.data.duplicateId);
+      events.push(event.customerId === customerId ? event : { ...event, customerId });
+    }
+  }
+  return events.sort((a, b) => a.position - b.position);
+}
+
+/** A projection's documents after a merge, and the events that failed to fold into them. */
+export interface RefoldedDocuments {
+  /** Each document the merged records' events touched: derived again, or null when merged away. */
+  readonly documents: Map<string, object | null>;
+  readonly failures: { event: ProjectedEvent; error: unknown }[];
+}
+
+/**
+ * What a merge does to one projection: every document that events of the merged records went to, under
+ * their own record or the survivor, is derived again from nothing by folding all those events (`group`, from
+ * eventsOfMergedRecords) as the survivor's; documents of records merged away are deleted.
+ */
+export function refoldMergedRecords(
+  projection: Projection<object>,
+  group: readonly ProjectedEvent[],
+): RefoldedDocuments {
+  const documents = new Map<string, object | null>();
+  const failures: RefoldedDocuments['failures'] = [];
+  for (const event of group) {
+    const before = projection.documentId({ ...event, customerId: event.subjectId });
+    if (before !== undefined && !documents.has(before)) documents.set(before, null);
+  }
+  for (const event of group) {
+    const id = projection.documentId(event);
+    if (id === undefined) continue;
+    try {
+      documents.set(id, projection.evolve(documents.get(id) ?? null, event));
+    } catch (error) {
+      failures.push({ event, error });
+    }
+  }
+  return { documents, failures };
+}
+
+/** A customer's record and every record merged into it, directly or through a chain, in merge order. */
+export async function mergedRecordIds(store: EventStore, customerId: string): Promise<string[]> {
+  const records = [customerId];
+  for (const recordId of records) {
+    for (const stored of await store.readStream(customerStreamId(recordId))) {
+      if (stored.type === 'CustomerMerged') records.push(String(stored.data.duplicateId));
+    }
+  }
+  return records;
+}

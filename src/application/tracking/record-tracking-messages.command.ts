@@ -1,0 +1,361 @@
+import { Inject } from '@nestjs/common';
+import { Command, CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
+import { anonymousCustomerId, CUSTOMER_ID_PATTERN, customerStreamId } from '../../domain/customer-events';
+import { DomainError, RejectedCommands } from '../../domain/domain-error';
+import { EVENT_STORE, EventLocation, EventStore } from '../../ports/event-store.port';
+import { EmailDirectory } from '../../privacy/email-directory';
+import { PiiCipher } from '../../privacy/pii-cipher';
+import { RequestValidationError } from '../../validation/request-validation';
+import {
+  CommandEnvelope,
+  CustomerLedger,
+  RecordedOutcome,
+  RecordingContext,
+} from '../customers/customer-ledger';
+import { MergeCustomers, MergeOutcome } from '../customers/merge-customers/merge-customers.command';
+import { toEnvelope } from '../customers/recording-fields.dto';
+import { FieldMap } from './field-map';
+import { changedTraits, KnownContactDetails } from './known-contact-details';
+import {
+  IdentifyTraits,
+  ParsedAliasMessage,
+  ParsedIdentifyMessage,
+  ParsedMessage,
+  parseTrackingRequest,
+  TrackingCall,
+} from './tracking-messages';
+
+/** The reason a contact-details change from a tracker's identify call is stored with. */
+export const IDENTIFY_REASON = 'identify call of a tracker (tracking API)';
+
+/** What became of one message, in request order. */
+export interface MessageOutcome {
+  readonly messageId?: string;
+  /** The customer whose stream holds the event (a merged-away id's survivor). */
+  readonly customerId?: string;
+  readonly eventId?: string;
+  readonly streamRevision?: number;
+  readonly position?: number;
+  /** The message was recorded before (a resend): nothing was appended. */
+  readonly duplicate?: boolean;
+  /** An identify whose traits the ledger already holds: nothing to record. */
+  readonly unchanged?: boolean;
+  /** Why an unmapped message was not recorded (LEDGER_TRACKING_UNMAPPED=skip). */
+  readonly skipped?: string;
+  /** The profile an identify or alias merged into the customer (a repeated merge answers its first outcome). */
+  readonly merged?: MergeOutcome;
+  /** Why an identify's anonymous visitor was not merged: it was merged into another customer before. */
+  readonly notMerged?: string;
+}
+
+export interface TrackingAnswer {
+  /** Segment's answer field, kept for trackers that read it. */
+  readonly success: true;
+  readonly results: readonly MessageOutcome[];
+}
+
+/** Records the messages of one tracking API request: one Segment call or a batch. */
+export class RecordTrackingMessages extends Command<TrackingAnswer> {
+  constructor(
+    readonly call: TrackingCall,
+    readonly body: unknown,
+    readonly context: RecordingContext,
+  ) {
+    super();
+  }
+}
+
+/** A ledger command planned for a message, and the message's map of fields for problems. */
+interface PlannedCommand {
+  readonly index: number;
+  readonly envelope: CommandEnvelope;
+  readonly fields: FieldMap;
+}
+
+type Step =
+  | { readonly kind: 'commands'; readonly commands: PlannedCommand[] }
+  | { readonly kind: 'merge'; readonly message: ParsedIdentifyMessage | ParsedAliasMessage };
+
+/**
+ * Segment messages through the ledger's one command path: touchpoints as `POST /v1/touchpoints` records them,
+ * identify traits as a registration or a contact-details change (so personal data is encrypted the same way),
+ * identify and alias links as customer merges. Every message is validated, and every identify decided, before
+ * anything is appended; the commands between two merges are appended atomically, and a request without merges
+ * is all or nothing.
+ */
+@CommandHandler(RecordTrackingMessages)
+export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrackingMessages> {
+  constructor(
+    private readonly ledger: CustomerLedger,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly cipher: PiiCipher,
+    private readonly emailDirectory: EmailDirectory,
+    private readonly commands: CommandBus,
+    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
+  ) {}
+
+  async execute({ call, body, context }: RecordTrackingMessages): Promise<TrackingAnswer> {
+    const { messages, problems } = parseTrackingRequest(body, call, {
+      unmapped: this.config.trackingUnmapped ?? 'keep',
+      receivedAt: context.now,
+    });
+    if (problems.length > 0) throw new RequestValidationError(problems);
+    const results: MessageOutcome[] = messages.map((message) => ({ messageId: message.messageId }));
+    const steps = await this.plan(messages, results, context.now);
+    for (const step of steps) {
+      if (step.kind === 'commands') {
+        const outcomes = await this.record(step.commands, context);
+        step.commands.forEach(({ index }, position) => {
+          results[index] = { ...results[index], ...outcomes[position] };
+        });
+      } else {
+        const index = step.message.index;
+        results[index] = { ...results[index], ...(await this.merge(step.message, context)) };
+      }
+    }
+    return { success: true, results };
+  }
+
+  /**
+   * The ledger commands of every message, in order, cut into runs at each merge. Identify traits are compared
+   * with what the ledger holds (and what earlier messages of the request record); a registration that lacks
+   * traits is refused here, with every other such problem of the request, before anything is appended.
+   */
+  private async plan(
+    messages: readonly ParsedMessage[],
+    results: MessageOutcome[],
+    now: Date,
+  ): Promise<Step[]> {
+    const contacts = new KnownContactDetails(this.store, this.cipher);
+    const identifyIds = messages.flatMap((message) =>
+      message.kind === 'identify' && message.eventId ? [message.eventId] : [],
+    );
+    const stored = identifyIds.length > 0 ? await this.store.findEvents(identifyIds) : new Map();
+    const steps: Step[] = [];
+    const refused: DomainError[] = [];
+    let run: PlannedCommand[] = [];
+    const endRun = () => {
+      if (run.length > 0) steps.push({ kind: 'commands', commands: run });
+      run = [];
+    };
+    for (const message of messages) {
+      const { index, fields } = message;
+      switch (message.kind) {
+        case 'skipped':
+          results[index] = { ...results[index], skipped: message.reason };
+          break;
+        case 'kept': {
+          const { customerId, event, properties } = message;
+          const recording = {
+            eventId: message.eventId,
+            channel: message.channel,
+            occurredAt: message.time.occurredAt.toISOString(),
+          };
+          const command = toEnvelope(customerId, recording, now, {
+            kind: 'RecordTrackedEvent',
+            data: { event, ...(properties !== undefined && { properties }) },
+          });
+          run.push({
+            index,
+            fields,
+            envelope: { ...command, occurredAtDefaulted: message.time.fromServerClock },
+          });
+          break;
+        }
+        case 'touchpoint': {
+          const { envelope, touchpoint } = message.touchpoint;
+          const command = toEnvelope(message.customerId, envelope, now, {
+            kind: 'RecordTouchpoint',
+            touchpoint,
+          });
+          run.push({
+            index,
+            fields,
+            envelope: { ...command, occurredAtDefaulted: message.time.fromServerClock },
+          });
+          break;
+        }
+        case 'identify': {
+          try {
+            const storedAt = message.eventId ? stored.get(message.eventId.toLowerCase()) : undefined;
+            const envelope = await this.identify(message, contacts, storedAt);
+            if (envelope) run.push({ index, fields, envelope });
+            else results[index] = { ...results[index], customerId: message.customerId, unchanged: true };
+          } catch (error) {
+            if (!(error instanceof DomainError)) throw error;
+            refused.push(error);
+          }
+          if (message.anonymousCustomerId) {
+            endRun();
+            steps.push({ kind: 'merge', message });
+          }
+          break;
+        }
+        case 'alias':
+          endRun();
+          steps.push({ kind: 'merge', message });
+          break;
+        default:
+          return assertNever(message);
+      }
+    }
+    endRun();
+    if (refused.length === 1) throw refused[0];
+    if (refused.length > 1) throw new RejectedCommands(refused);
+    return steps;
+  }
+
+  /**
+   * The registration (unknown customer) or contact-details change (traits that differ) an identify asks for,
+   * or none when the ledger holds these traits already. A resent identify rebuilds the command its first
+   * delivery recorded, so that the ledger answers a duplicate, or 409 when the traits differ.
+   */
+  private async identify(
+    message: ParsedIdentifyMessage,
+    contacts: KnownContactDetails,
+    storedAt: EventLocation | undefined,
+  ): Promise<CommandEnvelope | undefined> {
+    const { traits, fields } = message;
+    // A merged-away id stands for its survivor: the ledger records there, so that is where traits compare.
+    const customerId = await this.ledger.survivorOf(message.customerId);
+    const current = await contacts.of(customerId);
+    const recordedBefore = storedAt && (await this.storedType(storedAt, customerId));
+    const envelope = (command: CommandEnvelope['command']): CommandEnvelope => ({
+      customerId: message.customerId,
+      eventId: message.eventId,
+      channel: message.channel,
+      occurredAtDefaulted: message.time.fromServerClock,
+      command,
+    });
+    const occurredAt = message.time.occurredAt;
+    if (recordedBefore?.type === 'CustomerRegistered' || (!recordedBefore && !current.registered)) {
+      const missing = (['email', 'name'] as const).filter((field) => traits[field] === undefined);
+      if (missing.length > 0) {
+        throw new DomainError(
+          'invalid',
+          'identify-cannot-register',
+          `customer ${customerId} is not registered: an identify registers it and needs traits.email and traits.name (or firstName and lastName); ${missing.join(' and ')} missing`,
+          fields.messagePath(missing[0]!),
+        );
+      }
+      await this.emailDirectory.add(customerId, traits.email!);
+      contacts.recorded(customerId, traits);
+      const { name, email, phone } = traits;
+      return envelope({ kind: 'RegisterCustomer', data: { name: name!, email: email!, phone }, occurredAt });
+    }
+    const changed: IdentifyTraits = {
+      ...pick(traits, recordedBefore?.fields ?? []),
+      ...changedTraits(traits, current.details),
+    };
+    if (Object.keys(changed).length === 0) return undefined;
+    if (changed.email) await this.emailDirectory.add(customerId, changed.email);
+    contacts.recorded(customerId, changed);
+    return envelope({
+      kind: 'ChangeContactDetails',
+      data: { ...changed, reason: IDENTIFY_REASON },
+      occurredAt,
+    });
+  }
+
+  /** The type of the event an identify's message id recorded before, and which contact fields it held. */
+  private async storedType(
+    location: EventLocation,
+    customerId: string,
+  ): Promise<{ type: string; fields: readonly (keyof IdentifyTraits)[] } | undefined> {
+    if (location.streamId !== customerStreamId(customerId)) return undefined;
+    const [stored] = await this.store.readStream(location.streamId, {
+      fromRevision: location.streamRevision,
+      maxCount: 1,
+    });
+    if (!stored) return undefined;
+    const fields = (['name', 'email', 'phone'] as const).filter((field) => stored.data[field] !== undefined);
+    return { type: stored.type, fields };
+  }
+
+  /** The commands of one run, atomically; the ledger's refusals named in the tracker's terms. */
+  private async record(
+    commands: readonly PlannedCommand[],
+    context: RecordingContext,
+  ): Promise<RecordedOutcome[]> {
+    try {
+      return await this.ledger.execute(
+        commands.map((command) => command.envelope),
+        { ...context, fieldPath: (position) => `${RUN_MARK}${position}${RUN_MARK}` },
+      );
+    } catch (error) {
+      const rename = (each: DomainError) => renameField(each, commands);
+      if (error instanceof DomainError) throw rename(error);
+      if (error instanceof RejectedCommands) throw new RejectedCommands(error.errors.map(rename));
+      throw error;
+    }
+  }
+
+  /**
+   * The merge an identify (anonymousId into userId) or an alias (previousId into userId) asks for. An alias's
+   * previousId is a customer's id when one has a history under it, else an anonymous visitor's (an empty
+   * anonymous profile is merged too, so that its late events join the customer). A visitor already merged into
+   * another customer (a shared device) stays there: the identify answers why, and records what else it asked.
+   */
+  private async merge(
+    message: ParsedIdentifyMessage | ParsedAliasMessage,
+    context: RecordingContext,
+  ): Promise<Pick<MessageOutcome, 'merged' | 'notMerged'>> {
+    const survivorId = message.kind === 'identify' ? message.customerId : message.survivorId;
+    const duplicateId =
+      message.kind === 'identify'
+        ? message.anonymousCustomerId!
+        : CUSTOMER_ID_PATTERN.test(message.previousId) &&
+            (await this.store.streamRevision(customerStreamId(message.previousId))) >= 0
+          ? message.previousId
+          : anonymousCustomerId(message.previousId);
+    try {
+      return {
+        merged: await this.commands.execute(new MergeCustomers({ survivorId, duplicateId }, context)),
+      };
+    } catch (error) {
+      // Both sides of a merge are decided: one broken rule may be reported by each.
+      const errors =
+        error instanceof DomainError ? [error] : error instanceof RejectedCommands ? error.errors : undefined;
+      if (!errors) throw error;
+      if (message.kind === 'identify' && errors.every((each) => each.code === 'customer-merged')) {
+        return { notMerged: errors[0]!.message };
+      }
+      const duplicateField = message.kind === 'identify' ? 'anonymousId' : 'previousId';
+      const fields = new FieldMap(message.fields.prefix)
+        .from('survivorId', 'userId')
+        .from('customerId', 'userId')
+        .from('duplicateId', duplicateField);
+      const renamed = new Map<string, DomainError>();
+      for (const each of errors) {
+        const field = fields.messagePath(each.field || duplicateField);
+        renamed.set(`${field}\n${each.message}`, new DomainError(each.kind, each.code, each.message, field));
+      }
+      const [first, ...others] = renamed.values();
+      throw others.length === 0 ? first! : new RejectedCommands([first!, ...others]);
+    }
+  }
+}
+
+/** Marks the run position in a field path the ledger reports, to be replaced by the message's own path. */
+const RUN_MARK = '\u0000';
+
+function renameField(error: DomainError, commands: readonly PlannedCommand[]): DomainError {
+  const match = new RegExp(`^${RUN_MARK}(\\d+)${RUN_MARK}(.*)$`).exec(error.field ?? '');
+  if (!match) return error;
+  const { fields } = commands[Number(match[1])]!;
+  const rest = match[2]!;
+  const field = rest === '' ? fields.prefix.replace(/\.$/, '') || undefined : fields.messagePath(rest);
+  const message = error.message.split(error.field!).join(field ?? 'the message');
+  return new DomainError(error.kind, error.code, message, field);
+}
+
+function pick(traits: IdentifyTraits, fields: readonly (keyof IdentifyTraits)[]): IdentifyTraits {
+  return Object.fromEntries(
+    fields.filter((field) => traits[field] !== undefined).map((field) => [field, traits[field]]),
+  );
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled message: ${JSON.stringify(value)}`);
+}
