@@ -1,5 +1,5 @@
 /**
- * npm run bench, write side (issue #2): each figure against its target.
+ * npm run bench, write side (issues #2 and #12): each figure against its target.
  *
  *  ceiling  raw better-sqlite3 insert of the same serialized rows, 1000 per transaction, WAL, synchronous=FULL,
  *           a table with only an integer primary key
@@ -253,7 +253,7 @@ async function main(): Promise<void> {
   }
   const batch1000 = port.find((m) => m.name.includes('batches of 1000'))!;
   const batch100 = port.find((m) => m.name.includes('batches of 100'))!;
-  console.log('\ntargets (issue #2, this 2-core machine):');
+  console.log('\ntargets (issues #2 and #12, this 2-core machine; #12 raised the HTTP ones):');
   const check = (label: string, met: boolean, figure: string) =>
     console.log(`  [${met ? 'met' : 'MISSED'}] ${label}: ${figure}`);
   check(
@@ -263,10 +263,10 @@ async function main(): Promise<void> {
   );
   for (const { measurements } of [inProcess, ingestOnly]) {
     const [single, batch] = measurements as [Measurement, Measurement];
-    check(`${batch.name}: >= 20,000 events/s`, rate(batch) >= 20_000, formatRate(rate(batch)));
+    check(`${batch.name}: >= 25,000 events/s`, rate(batch) >= 25_000, formatRate(rate(batch)));
     check(
-      `${single.name}: >= 2,000 req/s at p99 <= 25 ms`,
-      rate(single) >= 2000 && (single.p99Ms ?? Infinity) <= 25,
+      `${single.name}: >= 3,000 req/s at p99 <= 15 ms`,
+      rate(single) >= 3000 && (single.p99Ms ?? Infinity) <= 15,
       `${formatRate(rate(single))} at p99 ${single.p99Ms} ms`,
     );
   }

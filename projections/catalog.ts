@@ -74,7 +74,12 @@ export function toProjectedEventOrSkip(
     return toProjectedEvent(stored);
   } catch (error) {
     if (!(error instanceof MalformedEventError)) throw error;
-    skipped.push({ position: stored.position, eventId: stored.eventId, error: error.message });
+    skipped.push(skippedEvent(stored, error));
     return undefined;
   }
+}
+
+/** How an in-memory fold reports a malformed event it left out. */
+export function skippedEvent(stored: StoredEvent, error: MalformedEventError): SkippedEvent {
+  return { position: stored.position, eventId: stored.eventId, error: error.message };
 }

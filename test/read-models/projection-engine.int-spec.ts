@@ -372,6 +372,35 @@ describe('projection engine: parked events and retry, on SQLite files', () => {
     ).toHaveLength(2);
   });
 
+  it('retries an event of a merged record into the survivor: the record stays merged away, its history stays joined', async () => {
+    await append('ms', historyOf('ms'));
+    await append('md', historyOf('md', 20));
+    await events.append([
+      {
+        streamId: 'customer-md',
+        expectedRevision: 'any',
+        events: [stamped(40, { type: 'CustomerMergedInto', data: { survivorId: 'ms' } })],
+      },
+      {
+        streamId: 'customer-ms',
+        expectedRevision: 'any',
+        events: [stamped(40, { type: 'CustomerMerged', data: { duplicateId: 'md' } })],
+      },
+    ]);
+    await engine([failingOn(customerSummaryProjection, 'SurveyAnswered')]);
+    await restart();
+
+    const fixed = await engine([customerSummaryProjection as Projection<object>]);
+    const [report] = await fixed.retryParked();
+
+    expect(report).toMatchObject({ retried: 2, folded: 2, stillParked: 0 });
+    expect(await reads.get(fixed.collection('customer-summary'), 'md')).toBeUndefined();
+    expect(await reads.get(fixed.collection('customer-summary'), 'ms')).toMatchObject({
+      eventCount: 2 * historyOf('x').length + 2,
+      mergedFrom: ['md'],
+    });
+  });
+
   it('keeps what still fails after a retry parked with the new error', async () => {
     await append('s1', historyOf('s1'));
     await engine([failingOn(customerSummaryProjection, 'SurveyAnswered', 'first bug')]);

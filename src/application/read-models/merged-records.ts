@@ -1,4 +1,5 @@
-import { SkippedEvent, toProjectedEventOrSkip } from '../../../projections/catalog';
+import { toProjectedEvent } from '../../../projections/catalog';
+import { MalformedEventError } from '../../../projections/event-guard';
 import { ProjectedEvent, Projection } from '../../../projections/projection';
 import { customerStreamId } from '../../domain/customer-events';
 import { EventStore, RecordedEvent } from '../../ports/event-store.port';
@@ -19,7 +20,7 @@ export async function eventsOfMergedRecords(
   store: EventStore,
   customerId: string,
   filter: MergedRecordsFilter = {},
-  skipped: SkippedEvent[] = [],
+  onMalformed: OnMalformed = () => undefined,
 ): Promise<ProjectedEvent[]> {
   const events: ProjectedEvent[] = [];
   const records = [customerId];
@@ -27,13 +28,38 @@ export async function eventsOfMergedRecords(
     for (const stored of await store.readStream(customerStreamId(recordId))) {
       if (filter.upToPosition !== undefined && stored.position > filter.upToPosition) break;
       if (filter.keep && !filter.keep(stored)) continue;
-      const event = toProjectedEventOrSkip(stored, skipped);
+      const event = projectedOrMalformed(stored, onMalformed);
       if (!event) continue;
       if (event.type === 'CustomerMerged') records.push(event.data.duplicateId);
       events.push(event.customerId === customerId ? event : { ...event, customerId });
     }
   }
   return events.sort((a, b) => a.position - b.position);
+}
+
+/** What a fold does with a malformed event: the runner parks it, in-memory folds report it, a merge skips it. */
+export type OnMalformed = (stored: RecordedEvent, error: MalformedEventError) => void;
+
+function projectedOrMalformed(stored: RecordedEvent, onMalformed: OnMalformed): ProjectedEvent | undefined {
+  try {
+    return toProjectedEvent(stored);
+  } catch (error) {
+    if (!(error instanceof MalformedEventError)) throw error;
+    onMalformed(stored, error);
+    return undefined;
+  }
+}
+
+/**
+ * The customer a record stands for now: the record itself, or the survivor at the end of its merges (a merged
+ * record's stream ends with CustomerMergedInto).
+ */
+export async function survivorOfRecord(store: EventStore, customerId: string): Promise<string> {
+  for (let id = customerId; ;) {
+    const [last] = await store.readStream(customerStreamId(id), { direction: 'backwards', maxCount: 1 });
+    if (last?.type !== 'CustomerMergedInto') return id;
+    id = String(last.data.survivorId);
+  }
 }
 
 /** A projection's documents after a merge, and the events that failed to fold into them. */

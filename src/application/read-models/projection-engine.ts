@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { eventsOfMergedRecords, refoldMergedRecords } from './merged-records';
-import { customerStreamId } from '../../domain/customer-events';
+import { eventsOfMergedRecords, refoldMergedRecords, survivorOfRecord } from './merged-records';
+import { customerIdOfStream, customerStreamId } from '../../domain/customer-events';
 import type { Logger } from 'pino';
 import { toProjectedEvent } from '../../../projections/catalog';
 import { MalformedEventError } from '../../../projections/event-guard';
@@ -510,12 +510,22 @@ export class ProjectionEngine {
     let folded = 0;
     let stillParked = 0;
     let newlyParked = 0;
-    for (const [streamId, parkedHere] of groupBy(parked, (event) => event.streamId)) {
+    // A parked event's documents belong to the customer its record stands for now, with every merged record.
+    const customers = new Map<string, string>();
+    for (const { streamId } of parked) {
+      if (!customers.has(streamId)) {
+        customers.set(streamId, await survivorOfRecord(this.events, customerIdOfStream(streamId)));
+      }
+    }
+    for (const [customerId, parkedHere] of groupBy(parked, (event) => customers.get(event.streamId)!)) {
       const parkedByPosition = new Map(parkedHere.map((event) => [event.position, event]));
-      const stored = (await this.events.readStream(streamId)).filter(
-        (event) => event.position <= target.position,
+      const refused: { event: RecordedEvent; error: unknown }[] = [];
+      const events = await eventsOfMergedRecords(
+        this.events,
+        customerId,
+        { upToPosition: target.position },
+        (event, error) => refused.push({ event, error }),
       );
-      const { events, refused } = project(stored);
       const failures = new Map<number, { event: EventIdentity; error: unknown }>(
         refused.map((failure) => [failure.event.position, failure]),
       );
@@ -525,7 +535,7 @@ export class ProjectionEngine {
           .map((event) => projection.documentId(event))
           .filter((id): id is string => id !== undefined),
       );
-      // A document of its own per event needs only that event; any other document needs its whole stream.
+      // A document of its own per event needs only that event; any other one every event of its customer.
       const refolded = projection.documentPerEvent
         ? events.filter((event) => parkedByPosition.has(event.position))
         : events.filter((event) => touched.has(projection.documentId(event) ?? ''));

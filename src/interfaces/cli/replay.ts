@@ -4,7 +4,7 @@ import { funnelProjection, FunnelPosition } from '../../../projections/funnel.pr
 import { loyaltyAsOf, loyaltyProjection, LoyaltyFacts } from '../../../projections/loyalty.projection';
 import { ProjectedEvent, Projection } from '../../../projections/projection';
 import { summarize } from '../../../projections/timeline.projection';
-import { SkippedEvent } from '../../../projections/catalog';
+import { SkippedEvent, skippedEvent } from '../../../projections/catalog';
 import { customerStreamId, piiFieldsOf } from '../../domain/customer-events';
 import { EventStore, readWholeLog, RecordedEvent } from '../../ports/event-store.port';
 import { AccessLog } from '../../privacy/access-log';
@@ -199,7 +199,9 @@ export async function customerAsOf(
   const skipped: SkippedEvent[] = [];
   // With the records merged into the customer by then (a merge is an event like any other).
   const keep = (event: RecordedEvent) => String(event.metadata[by]) <= at;
-  const events = await eventsOfMergedRecords(store, customerId, { keep }, skipped);
+  const events = await eventsOfMergedRecords(store, customerId, { keep }, (stored, error) =>
+    skipped.push(skippedEvent(stored, error)),
+  );
   const summary = fold(customerSummaryProjection, events).get(customerId) as CustomerSummary | undefined;
   const funnel = fold(funnelProjection, events).get(customerId) as FunnelPosition | undefined;
   const facts = fold(loyaltyProjection, events).get(customerId) as LoyaltyFacts | undefined;
