@@ -1,5 +1,8 @@
-/** What kind of rule a command broke; the HTTP layer maps it to 404, 409, 410 or 422. */
-export type DomainErrorKind = 'not-found' | 'conflict' | 'gone' | 'invalid';
+/**
+ * What kind of rule a command broke, or `busy` when it could not be decided for concurrent writes; the HTTP
+ * layer maps these to 404, 409, 410, 422 and 503.
+ */
+export type DomainErrorKind = 'not-found' | 'conflict' | 'gone' | 'invalid' | 'busy';
 
 /** A command that the customer's history does not allow; `field` names the offending input. */
 export class DomainError extends Error {

@@ -116,9 +116,15 @@ export class CustomerLedger {
           this.metrics?.eventsRecorded.inc({ outcome: outcome.duplicate ? 'duplicate' : 'appended' });
         return outcomes;
       } catch (error) {
-        if (error instanceof WrongExpectedRevisionError && attempt < MAX_ATTEMPTS) {
+        if (error instanceof WrongExpectedRevisionError) {
           this.streams.delete(error.streamId);
-          continue;
+          if (attempt < MAX_ATTEMPTS) continue;
+          // Nothing was recorded: the client's retry (same event ids) is safe and will likely get through.
+          throw new DomainError(
+            'busy',
+            'customer-contended',
+            `${error.streamId} kept changing under ${MAX_ATTEMPTS} attempts to record this: nothing was recorded, retry`,
+          );
         }
         if (error instanceof EventIdConflictError) {
           const index = envelopes.findIndex((envelope) => envelope.eventId?.toLowerCase() === error.eventId);

@@ -18,7 +18,11 @@ const STATUS_OF: Record<DomainErrorKind, number> = {
   conflict: HttpStatus.CONFLICT,
   gone: HttpStatus.GONE,
   invalid: HttpStatus.UNPROCESSABLE_ENTITY,
+  busy: HttpStatus.SERVICE_UNAVAILABLE,
 };
+
+/** Seconds a client waits before retrying a 503. */
+const RETRY_AFTER_SECONDS = 1;
 
 /** Errors Nest raises for requests it cannot parse (Fastify's body errors arrive as these statuses). */
 const BODY_ERRORS: Record<number, string> = {
@@ -63,6 +67,8 @@ export function toProblem(error: unknown): ProblemDetails {
 }
 
 export function sendProblem(reply: FastifyReply, problem: ProblemDetails): FastifyReply {
+  if (problem.status === HttpStatus.SERVICE_UNAVAILABLE)
+    reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   return reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
 }
 

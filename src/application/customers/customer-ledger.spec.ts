@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { CustomerLedger, RecordingContext } from './customer-ledger';
+import { createSqliteEventStore } from '../../adapters/sqlite/sqlite-event-store';
+import { createSqliteSubjectKeyStore } from '../../adapters/sqlite/sqlite-subject-key-store';
+import { DomainError } from '../../domain/domain-error';
+import { EventStore, WrongExpectedRevisionError } from '../../ports/event-store.port';
+import { PiiCipher } from '../../privacy/pii-cipher';
+
+/** The command path under writers it keeps losing to. */
+describe('CustomerLedger under concurrent writes', () => {
+  const context: RecordingContext = { actor: 'test', causationId: 'c', correlationId: 'c', now: new Date() };
+  const browse = {
+    customerId: 'c-1',
+    command: {
+      kind: 'RecordTouchpoint' as const,
+      occurredAt: new Date(),
+      touchpoint: { type: 'browse' as const, data: { product: { id: 'p-1' } } },
+    },
+  };
+
+  /** A store whose appends lose the race `losses` times, as if another writer always got there first. */
+  function contended(store: EventStore, losses: number) {
+    let lost = 0;
+    return new Proxy(store, {
+      get(target, property, receiver) {
+        if (property !== 'append') return Reflect.get(target, property, receiver) as unknown;
+        return (...args: Parameters<EventStore['append']>) =>
+          ++lost <= losses
+            ? Promise.reject(new WrongExpectedRevisionError('customer-c-1', 'no_stream', 0))
+            : target.append(...args);
+      },
+    });
+  }
+
+  it('retries a lost race and records once it wins', async () => {
+    const store = createSqliteEventStore({ file: ':memory:' });
+    const ledger = new CustomerLedger(
+      contended(store, 4),
+      new PiiCipher(createSqliteSubjectKeyStore(':memory:'), randomBytes(32)),
+    );
+
+    const [outcome] = await ledger.execute([browse], context);
+
+    expect(outcome).toMatchObject({ customerId: 'c-1', streamRevision: 0, duplicate: false });
+  });
+
+  it('gives up after five lost races as busy (503 with Retry-After over HTTP), having recorded nothing', async () => {
+    const store = createSqliteEventStore({ file: ':memory:' });
+    const ledger = new CustomerLedger(
+      contended(store, 5),
+      new PiiCipher(createSqliteSubjectKeyStore(':memory:'), randomBytes(32)),
+    );
+
+    const refused = await ledger.execute([browse], context).catch((error: unknown) => error);
+
+    expect(refused).toBeInstanceOf(DomainError);
+    expect(refused).toMatchObject({ kind: 'busy', code: 'customer-contended' });
+    expect(await store.lastPosition()).toBe(0);
+  });
+});
