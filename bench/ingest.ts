@@ -8,14 +8,12 @@
  *  (c)      HTTP batch ingest, 1000 touchpoints a request
  */
 import autocannon from 'autocannon';
-import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { createSqliteEventStore } from '../src/adapters/sqlite/sqlite-event-store';
-import { canonicalJson, GENESIS_HASH } from '../src/ports/hash-chain';
 import { NewEvent } from '../src/ports/event-store.port';
 import { LedgerProcess } from '../test/support/ledger-process';
 import {
@@ -25,7 +23,7 @@ import {
   peakRssOfThisProcessBytes,
   percentile,
   rate,
-  timed,
+  rawInsertCeiling,
   withLatencies,
 } from './measure';
 
@@ -61,33 +59,10 @@ function purchaseEvent(index: number): NewEvent {
 }
 
 async function ceiling(): Promise<Measurement> {
-  const db = new Database(join(directory, 'ceiling.db'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY, stream_id TEXT, stream_revision INTEGER, event_id BLOB,
-    type TEXT, schema_version INTEGER, data TEXT, metadata TEXT, prev_hash BLOB, hash BLOB)`);
-  const insert = db.prepare('INSERT INTO events VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-  const hash = Buffer.from(GENESIS_HASH, 'hex');
-  const rows = Array.from({ length: EVENTS }, (_, index) => {
-    const event = purchaseEvent(index);
-    return [
-      `customer-${index % 1000}`,
-      index,
-      Buffer.from(event.eventId.replace(/-/g, ''), 'hex'),
-      event.type,
-      1,
-      canonicalJson(event.data),
-      canonicalJson(event.metadata),
-      hash,
-      hash,
-    ] as const;
-  });
-  const insertMany = db.transaction((batch: typeof rows) => {
-    for (const row of batch) insert.run(...row);
-  });
-  const { seconds } = await timed(async () => {
-    for (let start = 0; start < rows.length; start += 1000) insertMany(rows.slice(start, start + 1000));
-  });
+  const { db, seconds } = await rawInsertCeiling(join(directory, 'ceiling.db'), EVENTS, (index) => ({
+    streamId: `customer-${index % 1000}`,
+    ...purchaseEvent(index),
+  }));
   db.close();
   return { name: 'ceiling: raw better-sqlite3 insert, 1000/tx', events: EVENTS, seconds };
 }

@@ -1,4 +1,7 @@
-/** Small measuring helpers for the benchmark: percentiles, rates, memory. */
+/** Small measuring helpers for the benchmark: percentiles, rates, memory, the raw SQLite ceiling. */
+import Database from 'better-sqlite3';
+import { v7 as uuidv7 } from 'uuid';
+import { canonicalJson, GENESIS_HASH } from '../src/ports/hash-chain';
 
 export function percentile(sortedMs: number[], p: number): number {
   if (sortedMs.length === 0) return 0;
@@ -57,4 +60,44 @@ export function mib(bytes: number): string {
 
 export function formatRate(perSecond: number): string {
   return `${Math.round(perSecond).toLocaleString('en-US')}/s`;
+}
+
+/** What the ceiling inserts of each event: the columns our event store writes, computed by nothing. */
+export interface CeilingRow {
+  readonly streamId: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: unknown;
+}
+
+/**
+ * The raw better-sqlite3 ceiling: the same rows our event store writes (a fixed hash, a stream revision from the
+ * row's index, integer key only), 1000 per transaction, WAL and synchronous=FULL. Leaves the database open in
+ * `file` for a read ceiling, and returns it with the seconds the inserts took.
+ */
+export async function rawInsertCeiling(
+  file: string,
+  count: number,
+  rowAt: (index: number) => CeilingRow,
+): Promise<{ db: Database.Database; seconds: number }> {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY, stream_id TEXT, stream_revision INTEGER, event_id BLOB,
+    type TEXT, schema_version INTEGER, data TEXT, metadata TEXT, prev_hash BLOB, hash BLOB)`);
+  const insert = db.prepare('INSERT INTO events VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const hash = Buffer.from(GENESIS_HASH, 'hex');
+  const rows = Array.from({ length: count }, (_, index) => {
+    const row = rowAt(index);
+    const eventId = Buffer.from(uuidv7().replace(/-/g, ''), 'hex');
+    const [data, metadata] = [canonicalJson(row.data), canonicalJson(row.metadata)];
+    return [row.streamId, index, eventId, row.type, 1, data, metadata, hash, hash] as const;
+  });
+  const insertMany = db.transaction((batch: typeof rows) => {
+    for (const row of batch) insert.run(...row);
+  });
+  const { seconds } = await timed(async () => {
+    for (let start = 0; start < rows.length; start += 1000) insertMany(rows.slice(start, start + 1000));
+  });
+  return { db, seconds };
 }

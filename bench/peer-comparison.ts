@@ -11,7 +11,6 @@
  *  ceiling  raw better-sqlite3 insert of the same rows, 1000 per transaction, WAL, synchronous=FULL, integer key
  *           only (as in bench/ingest.ts); for the fold, a raw read of those rows in pages of 1000 with the same fold
  */
-import Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,8 +19,7 @@ import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { createSqliteEventStore } from '../src/adapters/sqlite/sqlite-event-store';
 import { EventStore } from '../src/ports/event-store.port';
-import { canonicalJson, GENESIS_HASH } from '../src/ports/hash-chain';
-import { formatRate, percentile, timed } from './measure';
+import { formatRate, percentile, rawInsertCeiling, timed } from './measure';
 import { EventTemplate, FoldTotals, PeerResult, PeerRun, StreamTotals } from './peer/protocol';
 
 const STREAMS = 10_000;
@@ -103,33 +101,10 @@ async function ceiling(
   eventAt: (index: number) => EventTemplate,
   total: number,
 ): Promise<{ insert: Row; fold: Row & { totals: FoldTotals } }> {
-  const db = new Database(join(directory, 'ceiling.db'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY, stream_id TEXT, stream_revision INTEGER, event_id BLOB,
-    type TEXT, schema_version INTEGER, data TEXT, metadata TEXT, prev_hash BLOB, hash BLOB)`);
-  const insert = db.prepare('INSERT INTO events VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-  const hash = Buffer.from(GENESIS_HASH, 'hex');
-  const rows = Array.from({ length: total }, (_, index) => {
-    const event = eventAt(index);
-    return [
-      streamOf(index),
-      index,
-      Buffer.from(uuidv7().replace(/-/g, ''), 'hex'),
-      event.type,
-      1,
-      canonicalJson(event.data),
-      canonicalJson(event.metadata),
-      hash,
-      hash,
-    ] as const;
-  });
-  const insertMany = db.transaction((batch: typeof rows) => {
-    for (const row of batch) insert.run(...row);
-  });
-  const inserted = await timed(async () => {
-    for (let start = 0; start < rows.length; start += 1000) insertMany(rows.slice(start, start + 1000));
-  });
+  const { db, seconds } = await rawInsertCeiling(join(directory, 'ceiling.db'), total, (index) => ({
+    streamId: streamOf(index),
+    ...eventAt(index),
+  }));
   const page = db.prepare<[number], { position: number; stream_id: string; type: string; data: string }>(
     'SELECT position, stream_id, type, data FROM events WHERE position > ? ORDER BY position LIMIT 1000',
   );
@@ -145,7 +120,7 @@ async function ceiling(
   });
   db.close();
   return {
-    insert: { events: total, seconds: inserted.seconds },
+    insert: { events: total, seconds },
     fold: { events: folded.result.events, seconds: folded.seconds, totals: folded.result },
   };
 }

@@ -27,6 +27,43 @@ type TrackMapping = (
   problems: FieldProblem[],
 ) => MappedTouchpoint;
 
+/** How a property becomes a data field: as sent, or as an id (numbers become text); required ones are named when absent. */
+type Copy = readonly [field: string, property: string, how?: 'id' | 'required' | 'required id'];
+
+/** An event whose properties copy one to one into a touchpoint's data. */
+function copying(type: TouchpointType, copies: readonly Copy[]): TrackMapping {
+  return (properties, _context, fields) => {
+    const data: Record<string, unknown> = {};
+    for (const [field, property, how] of copies) {
+      const value = how?.endsWith('id') ? anId(properties[property]) : properties[property];
+      put(data, fields, field, value, `properties.${property}`, how?.startsWith('required'));
+    }
+    return { type, data };
+  };
+}
+
+const surveyAnswered = copying('survey', [
+  ['surveyId', 'survey_id', 'id'],
+  ['kind', 'kind', 'required'],
+  ['score', 'score', 'required'],
+  ['comment', 'comment'],
+  ['orderId', 'order_id', 'id'],
+]);
+
+const complaintFiled = copying('complaint', [
+  ['complaintId', 'complaint_id', 'required id'],
+  ['severity', 'severity', 'required'],
+  ['category', 'category'],
+  ['description', 'description'],
+  ['orderId', 'order_id', 'id'],
+]);
+
+const complaintResolved = copying('complaint-resolved', [
+  ['complaintId', 'complaint_id', 'required id'],
+  ['resolution', 'resolution'],
+  ['satisfied', 'satisfied'],
+]);
+
 /**
  * Segment e-commerce (v2) events and the ledger's own survey and complaint events, by `event` name. The v1
  * names Segment still aliases (`Viewed Product`, `Completed Order`...) map the same way. Any other name is an
@@ -156,46 +193,6 @@ function orderRefunded(properties: Properties, _context: MessageContext, fields:
   if (data.amount === undefined) fields.from('data.amount', 'properties.total');
   put(data, fields, 'reason', properties.reason, 'properties.reason');
   return { type: 'refund', data };
-}
-
-function surveyAnswered(
-  properties: Properties,
-  _context: MessageContext,
-  fields: FieldMap,
-): MappedTouchpoint {
-  const data: Record<string, unknown> = {};
-  put(data, fields, 'surveyId', anId(properties.survey_id), 'properties.survey_id');
-  put(data, fields, 'kind', properties.kind, 'properties.kind', true);
-  put(data, fields, 'score', properties.score, 'properties.score', true);
-  put(data, fields, 'comment', properties.comment, 'properties.comment');
-  put(data, fields, 'orderId', anId(properties.order_id), 'properties.order_id');
-  return { type: 'survey', data };
-}
-
-function complaintFiled(
-  properties: Properties,
-  _context: MessageContext,
-  fields: FieldMap,
-): MappedTouchpoint {
-  const data: Record<string, unknown> = {};
-  put(data, fields, 'complaintId', anId(properties.complaint_id), 'properties.complaint_id', true);
-  put(data, fields, 'severity', properties.severity, 'properties.severity', true);
-  put(data, fields, 'category', properties.category, 'properties.category');
-  put(data, fields, 'description', properties.description, 'properties.description');
-  put(data, fields, 'orderId', anId(properties.order_id), 'properties.order_id');
-  return { type: 'complaint', data };
-}
-
-function complaintResolved(
-  properties: Properties,
-  _context: MessageContext,
-  fields: FieldMap,
-): MappedTouchpoint {
-  const data: Record<string, unknown> = {};
-  put(data, fields, 'complaintId', anId(properties.complaint_id), 'properties.complaint_id', true);
-  put(data, fields, 'resolution', properties.resolution, 'properties.resolution');
-  put(data, fields, 'satisfied', properties.satisfied, 'properties.satisfied');
-  return { type: 'complaint-resolved', data };
 }
 
 /**
