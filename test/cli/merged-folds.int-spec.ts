@@ -21,36 +21,29 @@ describe('in-memory folds over merged customers', () => {
   const append = (streamId: string, ...events: NewEvent[]) =>
     store.append([{ streamId, expectedRevision: 'any', events }]);
 
+  /** Both events of a merge, appended together as the ledger does. */
+  const mergeRecords = (survivorId: string, duplicateId: string, day: string) =>
+    store.append([
+      {
+        streamId: `customer-${duplicateId}`,
+        expectedRevision: 'any',
+        events: [event('CustomerMergedInto', { survivorId }, day)],
+      },
+      {
+        streamId: `customer-${survivorId}`,
+        expectedRevision: 'any',
+        events: [event('CustomerMerged', { duplicateId }, day)],
+      },
+    ]);
+
   beforeAll(async () => {
     store = createSqliteEventStore({ file: ':memory:' });
     await append('customer-anonymous:v1', event('ProductBrowsed', { product: { id: 'p-1' } }, '01'));
     await append('customer-s', purchase('o-1', '02'));
     await append('customer-d', purchase('o-2', '03'));
     // The visitor is identified as d, then d turns out to be a duplicate of s.
-    await store.append([
-      {
-        streamId: 'customer-anonymous:v1',
-        expectedRevision: 'any',
-        events: [event('CustomerMergedInto', { survivorId: 'd' }, '04')],
-      },
-      {
-        streamId: 'customer-d',
-        expectedRevision: 'any',
-        events: [event('CustomerMerged', { duplicateId: 'anonymous:v1' }, '04')],
-      },
-    ]);
-    await store.append([
-      {
-        streamId: 'customer-d',
-        expectedRevision: 'any',
-        events: [event('CustomerMergedInto', { survivorId: 's' }, '10')],
-      },
-      {
-        streamId: 'customer-s',
-        expectedRevision: 'any',
-        events: [event('CustomerMerged', { duplicateId: 'd' }, '10')],
-      },
-    ]);
+    await mergeRecords('d', 'anonymous:v1', '04');
+    await mergeRecords('s', 'd', '10');
   });
   afterAll(() => store.close());
 
