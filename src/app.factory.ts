@@ -1,3 +1,4 @@
+import { BadRequestException } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
@@ -23,20 +24,29 @@ export async function createApp(config: LedgerConfig, logger: Logger): Promise<N
     logger: new PinoNestLogger(logger),
     bufferLogs: false,
   });
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onRequest', async (request, reply) => {
-      const contentType = request.headers['content-type'] ?? '';
-      if (hasBody(request.headers) && !/^application\/(.+\+)?json\b/i.test(contentType)) {
-        return sendProblem(reply, {
-          type: 'about:blank',
-          title: 'Unsupported media type: send application/json',
-          status: 415,
-          errors: [{ field: 'content-type', message: `${contentType || 'none'} is not application/json` }],
-        });
-      }
-    });
+  const fastify = app.getHttpAdapter().getInstance();
+  // Browser trackers (analytics.js) post JSON as text/plain to spare a CORS preflight: the tracking API reads it.
+  fastify.removeContentTypeParser('text/plain');
+  fastify.addContentTypeParser('text/plain', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (error) {
+      done(new BadRequestException(`body is not JSON: ${(error as Error).message}`), undefined);
+    }
+  });
+  fastify.addHook('onRequest', async (request, reply) => {
+    const contentType = request.headers['content-type'] ?? '';
+    const json = /^application\/(.+\+)?json\b/i.test(contentType);
+    const trackerText = request.url.startsWith('/tracking/') && /^text\/plain\b/i.test(contentType);
+    if (hasBody(request.headers) && !json && !trackerText) {
+      return sendProblem(reply, {
+        type: 'about:blank',
+        title: 'Unsupported media type: send application/json',
+        status: 415,
+        errors: [{ field: 'content-type', message: `${contentType || 'none'} is not application/json` }],
+      });
+    }
+  });
   const metrics = app.get(LedgerMetrics);
   app
     .getHttpAdapter()

@@ -618,6 +618,34 @@ describe('Segment-spec tracking API', () => {
     });
   });
 
+  describe('browser trackers', () => {
+    it('reads a batch that analytics.js posts as text/plain, and refuses text/plain anywhere else', async () => {
+      const userId = aUserId();
+      const page = { type: 'page', userId, properties: { url: 'https://shop.example/' } };
+      const response = await ledger.request('POST', '/tracking/v1/batch', JSON.stringify({ batch: [page] }), {
+        authorization: basic(WRITE_KEY),
+        'content-type': 'text/plain;charset=UTF-8',
+      });
+      expect(response.status).toBe(200);
+      expect((await eventsOf(userId)).map((event) => event.type)).toEqual(['ProductBrowsed']);
+
+      const malformed = await refused(() =>
+        ledger.request('POST', '/tracking/v1/batch', '{"batch": [', {
+          authorization: basic(WRITE_KEY),
+          'content-type': 'text/plain',
+        }),
+      );
+      expect(malformed.status).toBe(400);
+      const elsewhere = await refused(() =>
+        ledger.request('POST', '/v1/touchpoints', JSON.stringify(page), {
+          authorization: basic(WRITE_KEY),
+          'content-type': 'text/plain',
+        }),
+      );
+      expect(elsewhere.status).toBe(415);
+    });
+  });
+
   describe('malformed requests', () => {
     const page = () => ({ type: 'page', userId: aUserId(), properties: { url: 'https://shop.example/' } });
 
