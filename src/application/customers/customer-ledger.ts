@@ -31,6 +31,7 @@ import {
   schemaVersionOf,
 } from '../../domain/customer-events';
 import { DomainError, RejectedCommands } from '../../domain/domain-error';
+import { survivorOfRecord } from '../read-models/merged-records';
 import { firstDifference } from '../../domain/event-identity';
 
 /** One command for one customer with the client's recording fields. */
@@ -260,7 +261,7 @@ export class CustomerLedger {
         if (
           location.streamId !== customerStreamId(envelope.customerId) &&
           (isMergeCommand(envelope.command) ||
-            location.streamId !== customerStreamId(await this.survivorOf(envelope.customerId)))
+            location.streamId !== customerStreamId(await survivorOfRecord(this.store, envelope.customerId)))
         ) {
           throw new DomainError(
             'conflict',
@@ -371,20 +372,6 @@ export class CustomerLedger {
       ),
     );
     return withAbsorbed(state, absorbed);
-  }
-
-  /** The customer a record's id stands for now: itself, or the survivor at the end of its merges. */
-  async survivorOf(customerId: string): Promise<string> {
-    for (let id = customerId; ;) {
-      const { mergedInto } = (await this.load(customerStreamId(id))).state;
-      if (mergedInto === undefined) return id;
-      id = mergedInto;
-    }
-  }
-
-  /** A record's decided state as stored now (its own stream only). */
-  async stateOf(customerId: string): Promise<CustomerState> {
-    return (await this.load(customerStreamId(customerId))).state;
   }
 
   private async load(streamId: string): Promise<LoadedStream> {

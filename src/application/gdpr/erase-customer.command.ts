@@ -11,7 +11,7 @@ import { READ_STORE, ReadStore } from '../../ports/read-store.port';
 import { EmailDirectory } from '../../privacy/email-directory';
 import { PiiCipher } from '../../privacy/pii-cipher';
 import { SUBJECT_KEY_STORE, SubjectKeyStore } from '../../ports/subject-key-store.port';
-import { mergedRecordIds } from '../read-models/merged-records';
+import { mergedRecordIds, survivorOfRecord } from '../read-models/merged-records';
 
 export class EraseCustomerParams {
   /** The data-subject request this erasure answers (generated when absent). */
@@ -93,7 +93,7 @@ export class EraseCustomerHandler implements ICommandHandler<EraseCustomer> {
 
   async execute({ customerId: requested, params, context }: EraseCustomer): Promise<ErasureReport> {
     // A record merged into another is erased with it: the person is the survivor and every merged record.
-    const customerId = await this.ledger.survivorOf(requested);
+    const customerId = await survivorOfRecord(this.events, requested);
     // Nothing is appended after CustomerErased, so the last event tells whether this is a repeat.
     const [last] = await this.events.readStream(customerStreamId(customerId), {
       direction: 'backwards',

@@ -7,7 +7,7 @@ import { EVENT_STORE, EventStore, RecordedEvent } from '../../ports/event-store.
 import { VerificationReport } from '../../ports/hash-chain';
 import { verifyLog, verifyStreams } from './log-verification';
 import { ReadModels } from '../read-models/read-models';
-import { mergedRecordIds } from '../read-models/merged-records';
+import { readMergedRecords } from '../read-models/merged-records';
 import { AccessLog, accessStreamId } from '../../privacy/access-log';
 import { EmailDirectory } from '../../privacy/email-directory';
 import { PiiCipher } from '../../privacy/pii-cipher';
@@ -23,8 +23,8 @@ async function decryptedStream(
   customerId: string,
 ): Promise<RecordedEvent[]> {
   const decrypted: RecordedEvent[] = [];
-  for (const recordId of await mergedRecordIds(store, customerId)) {
-    for (const event of await store.readStream(customerStreamId(recordId))) {
+  for (const { recordId, events } of await readMergedRecords(store, customerId)) {
+    for (const event of events) {
       const data = await cipher.decryptFields(recordId, piiFieldsOf(event.type), event.data);
       decrypted.push({ ...event, data });
     }

@@ -23,18 +23,46 @@ export async function eventsOfMergedRecords(
   onMalformed: OnMalformed = () => undefined,
 ): Promise<ProjectedEvent[]> {
   const events: ProjectedEvent[] = [];
-  const records = [customerId];
-  for (const recordId of records) {
-    for (const stored of await store.readStream(customerStreamId(recordId))) {
-      if (filter.upToPosition !== undefined && stored.position > filter.upToPosition) break;
-      if (filter.keep && !filter.keep(stored)) continue;
+  for (const record of await readMergedRecords(store, customerId, filter)) {
+    for (const stored of record.events) {
       const event = projectedOrMalformed(stored, onMalformed);
-      if (!event) continue;
-      if (event.type === 'CustomerMerged') records.push(event.data.duplicateId);
-      events.push(event.customerId === customerId ? event : { ...event, customerId });
+      if (event) events.push(event.customerId === customerId ? event : { ...event, customerId });
     }
   }
   return events.sort((a, b) => a.position - b.position);
+}
+
+/** One record's stored events, as a merged customer's reads take them. */
+export interface MergedRecord {
+  readonly recordId: string;
+  readonly events: readonly RecordedEvent[];
+}
+
+/**
+ * A customer's record and every record merged into it, directly or through a chain, in merge order, each with
+ * its stored events within the filter; each stream is read once. A merge outside the filter brings nothing.
+ */
+export async function readMergedRecords(
+  store: EventStore,
+  customerId: string,
+  filter: MergedRecordsFilter = {},
+): Promise<MergedRecord[]> {
+  const records: MergedRecord[] = [];
+  for (const recordIds = [customerId]; records.length < recordIds.length;) {
+    const recordId = recordIds[records.length]!;
+    const events: RecordedEvent[] = [];
+    for (const stored of await store.readStream(customerStreamId(recordId))) {
+      if (filter.upToPosition !== undefined && stored.position > filter.upToPosition) break;
+      if (filter.keep && !filter.keep(stored)) continue;
+      events.push(stored);
+      // A malformed merge is parked by the folds, so it brings no record here either.
+      const merge =
+        stored.type === 'CustomerMerged' ? projectedOrMalformed(stored, () => undefined) : undefined;
+      if (merge?.type === 'CustomerMerged') recordIds.push(merge.data.duplicateId);
+    }
+    records.push({ recordId, events });
+  }
+  return records;
 }
 
 /** What a fold does with a malformed event: the runner parks it, in-memory folds report it, a merge skips it. */
@@ -98,11 +126,5 @@ export function refoldMergedRecords(
 
 /** A customer's record and every record merged into it, directly or through a chain, in merge order. */
 export async function mergedRecordIds(store: EventStore, customerId: string): Promise<string[]> {
-  const records = [customerId];
-  for (const recordId of records) {
-    for (const stored of await store.readStream(customerStreamId(recordId))) {
-      if (stored.type === 'CustomerMerged') records.push(String(stored.data.duplicateId));
-    }
-  }
-  return records;
+  return (await readMergedRecords(store, customerId)).map((record) => record.recordId);
 }

@@ -14,7 +14,9 @@ import {
   RecordingContext,
 } from '../customers/customer-ledger';
 import { MergeCustomers, MergeOutcome } from '../customers/merge-customers/merge-customers.command';
-import { toEnvelope } from '../customers/recording-fields.dto';
+import { RecordingFieldsDto, toEnvelope } from '../customers/recording-fields.dto';
+import { CustomerCommandBody } from '../../domain/customer.decider';
+import { survivorOfRecord } from '../read-models/merged-records';
 import { FieldMap } from './field-map';
 import { changedTraits, KnownContactDetails } from './known-contact-details';
 import {
@@ -139,6 +141,16 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
       if (run.length > 0) steps.push({ kind: 'commands', commands: run });
       run = [];
     };
+    /** A message's command in the current run; a time the server's clock gave is not compared on a resend. */
+    const record = (
+      { index, fields, time }: ParsedMessage,
+      customerId: string,
+      recording: RecordingFieldsDto,
+      body: CustomerCommandBody,
+    ) => {
+      const envelope = toEnvelope(customerId, recording, now, body);
+      run.push({ index, fields, envelope: { ...envelope, occurredAtDefaulted: time.fromServerClock } });
+    };
     for (const message of messages) {
       const { index, fields } = message;
       switch (message.kind) {
@@ -152,28 +164,15 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
             channel: message.channel,
             occurredAt: message.time.occurredAt.toISOString(),
           };
-          const command = toEnvelope(customerId, recording, now, {
+          record(message, customerId, recording, {
             kind: 'RecordTrackedEvent',
             data: { event, ...(properties !== undefined && { properties }) },
-          });
-          run.push({
-            index,
-            fields,
-            envelope: { ...command, occurredAtDefaulted: message.time.fromServerClock },
           });
           break;
         }
         case 'touchpoint': {
           const { envelope, touchpoint } = message.touchpoint;
-          const command = toEnvelope(message.customerId, envelope, now, {
-            kind: 'RecordTouchpoint',
-            touchpoint,
-          });
-          run.push({
-            index,
-            fields,
-            envelope: { ...command, occurredAtDefaulted: message.time.fromServerClock },
-          });
+          record(message, message.customerId, envelope, { kind: 'RecordTouchpoint', touchpoint });
           break;
         }
         case 'identify': {
@@ -218,7 +217,7 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
   ): Promise<CommandEnvelope | undefined> {
     const { traits, fields } = message;
     // A merged-away id stands for its survivor: the ledger records there, so that is where traits compare.
-    const customerId = await this.ledger.survivorOf(message.customerId);
+    const customerId = await survivorOfRecord(this.store, message.customerId);
     const current = await contacts.of(customerId);
     const recordedBefore = storedAt && (await this.storedType(storedAt, customerId));
     const envelope = (command: CommandEnvelope['command']): CommandEnvelope => ({

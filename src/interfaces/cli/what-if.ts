@@ -64,11 +64,11 @@ export async function runWhatIf(
   const docs = new Map<string, object>();
   let events = 0;
   const skipped: SkippedEvent[] = [];
+  const keep = keptByTypeAndTime(filter);
   for await (const stored of customerEvents(store, filter)) {
     const event = toProjectedEventOrSkip(stored, skipped);
     if (event?.type === 'CustomerMerged') {
       // As the live runner does: the survivor is derived again from every record merged into it.
-      const keep = keptByTypeAndTime(filter);
       const group = await eventsOfMergedRecords(store, event.customerId, {
         upToPosition: event.position,
         keep,

@@ -1,24 +1,12 @@
 import { ReadsPersonalData } from './access-log.interceptor';
 import { EmailLookupParams, FindCustomersByEmail } from '../../application/gdpr/personal-data.queries';
 import { Roles } from '../../config/api-keys';
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  Param,
-  Patch,
-  Post,
-  Query,
-  Res,
-  UseFilters,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CustomerIdPipe } from './customer-id.pipe';
-import { FollowMergedRecords, RecordMergedFilter } from './merged-record.redirect';
+import { RedirectsMergedRecords } from './merged-record.redirect';
 import { Recording } from './recording-context.decorator';
 import { schemaOf } from './openapi';
 import { ChangeContactDetails } from '../../application/customers/change-contact-details/change-contact-details.command';
@@ -46,8 +34,7 @@ import { MergeCustomersDto } from '../../application/customers/merge-customers/m
 
 @ApiTags('customers')
 @Controller('v1/customers')
-@UseGuards(FollowMergedRecords)
-@UseFilters(RecordMergedFilter)
+@RedirectsMergedRecords()
 export class CustomersController {
   constructor(
     private readonly commands: CommandBus,

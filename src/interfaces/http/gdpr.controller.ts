@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Param, Query, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../../config/api-keys';
@@ -15,12 +15,11 @@ import {
   VerifyParams,
 } from '../../application/gdpr/personal-data.queries';
 import { PseudonymPipe } from './pseudonym.pipe';
-import { FollowMergedRecords, RecordMergedFilter } from './merged-record.redirect';
+import { RedirectsMergedRecords } from './merged-record.redirect';
 
 @ApiTags('gdpr')
 @Controller('v1')
-@UseGuards(FollowMergedRecords)
-@UseFilters(RecordMergedFilter)
+@RedirectsMergedRecords()
 export class GdprController {
   constructor(
     private readonly commands: CommandBus,

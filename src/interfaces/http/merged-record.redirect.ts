@@ -1,13 +1,18 @@
 import {
+  applyDecorators,
   ArgumentsHost,
   CanActivate,
   Catch,
   ExceptionFilter,
   ExecutionContext,
+  Inject,
   Injectable,
+  UseFilters,
+  UseGuards,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CustomerLedger } from '../../application/customers/customer-ledger';
+import { survivorOfRecord } from '../../application/read-models/merged-records';
+import { EVENT_STORE, EventStore } from '../../ports/event-store.port';
 
 /** A read of a record merged into another: the survivor answers for it. */
 export class RecordMerged extends Error {
@@ -26,13 +31,13 @@ export class RecordMerged extends Error {
  */
 @Injectable()
 export class FollowMergedRecords implements CanActivate {
-  constructor(private readonly ledger: CustomerLedger) {}
+  constructor(@Inject(EVENT_STORE) private readonly events: EventStore) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest<{ Params: { id?: string } }>>();
     const customerId = request.params.id;
     if (request.method !== 'GET' || customerId === undefined) return true;
-    const survivorId = await this.ledger.survivorOf(customerId);
+    const survivorId = await survivorOfRecord(this.events, customerId);
     if (survivorId !== customerId) throw new RecordMerged(customerId, survivorId);
     return true;
   }
@@ -61,3 +66,7 @@ export class RecordMergedFilter implements ExceptionFilter<RecordMerged> {
       });
   }
 }
+
+/** Marks a controller whose `:id` reads answer for merged-away records with a redirect to the survivor. */
+export const RedirectsMergedRecords = () =>
+  applyDecorators(UseGuards(FollowMergedRecords), UseFilters(RecordMergedFilter));
