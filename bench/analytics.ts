@@ -10,9 +10,8 @@ import { CustomerLedger } from '../src/application/customers/customer-ledger';
 import { IMPORT_PRESETS } from '../src/interfaces/cli/import-presets';
 import { importTouchpoints } from '../src/interfaces/cli/import-touchpoints';
 import { LedgerTestApp } from '../test/support/ledger-app';
-import { percentile, timed } from './measure';
+import { percentile, SHARED_DATA, timed } from './measure';
 
-const DATA = join(__dirname, '..', '..', 'shared', 'data');
 const DEMO_FILES: [string, string][] = [
   ['rees46', 'rees46-ecommerce-behavior/2019-Oct_first17434.csv'],
   ['uci-online-retail', 'uci-online-retail/online_retail.csv.gz'],
@@ -39,7 +38,7 @@ async function main(): Promise<void> {
   const loaded = await timed(async () => {
     let events = 0;
     for (const [preset, file] of DEMO_FILES) {
-      const path = join(DATA, file);
+      const path = join(SHARED_DATA, file);
       const summary = await importTouchpoints({
         file: path,
         preset: IMPORT_PRESETS[preset]!({ now: new Date().toISOString(), file: path }),

@@ -17,9 +17,7 @@ import { ReadModels } from '../src/application/read-models/read-models';
 import { loadConfig } from '../src/config/ledger-config';
 import { CustomerLedger } from '../src/application/customers/customer-ledger';
 import { EVENT_STORE, EventStore } from '../src/ports/event-store.port';
-import { formatRate, mib, peakRssOfThisProcessBytes, timed } from './measure';
-
-const DATA = join(__dirname, '..', '..', 'shared', 'data');
+import { formatRate, mib, peakRssOfThisProcessBytes, SHARED_DATA, timed } from './measure';
 
 async function main(): Promise<void> {
   const directory = mkdtempSync(join(tmpdir(), 'ledger-bench-cli-'));
@@ -39,8 +37,8 @@ async function main(): Promise<void> {
   ] as const) {
     const { result, seconds } = await timed(() =>
       importTouchpoints({
-        file: join(DATA, file),
-        preset: IMPORT_PRESETS[preset]!({ now: new Date().toISOString(), file: join(DATA, file) }),
+        file: join(SHARED_DATA, file),
+        preset: IMPORT_PRESETS[preset]!({ now: new Date().toISOString(), file: join(SHARED_DATA, file) }),
         ledger,
         actor: 'bench',
       }),

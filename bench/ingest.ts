@@ -5,6 +5,7 @@
  *           a table with only an integer primary key
  *  (a)      appends through the EventStore port: single events (sequential and 32 in flight), batches of 100, 1000
  *  (b)      HTTP single-touchpoint ingest, 32 concurrent clients (autocannon), against the real service process
+ *           (compiled, as `npm run start:prod` runs it, after a warm-up of BENCH_WARM_UP_SECONDS)
  *  (c)      HTTP batch ingest, 1000 touchpoints a request
  */
 import autocannon from 'autocannon';
@@ -29,6 +30,8 @@ import {
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
+/** Load before the measured HTTP runs, not measured: the service's JIT and lazily loaded code settle first. */
+const WARM_UP_SECONDS = Number(process.env.BENCH_WARM_UP_SECONDS ?? 3);
 const directory = mkdtempSync(join(tmpdir(), 'ledger-bench-'));
 
 function purchaseEvent(index: number): NewEvent {
@@ -138,22 +141,25 @@ async function http(
     new Promise<autocannon.Result>((resolve, reject) =>
       autocannon(options, (error, result) => (error ? reject(error) : resolve(result))),
     );
-  const single = await run({
-    url: service.baseUrl,
-    connections: 32,
-    duration: HTTP_SECONDS,
-    requests: [
-      {
-        method: 'POST',
-        path: '/v1/touchpoints',
-        headers: { 'content-type': 'application/json' },
-        setupRequest: (request) => ({
-          ...request,
-          body: touchpointJson(`http-${counter % 20000}`, counter++),
-        }),
-      },
-    ],
-  });
+  const singles = (duration: number) =>
+    run({
+      url: service.baseUrl,
+      connections: 32,
+      duration,
+      requests: [
+        {
+          method: 'POST',
+          path: '/v1/touchpoints',
+          headers: { 'content-type': 'application/json' },
+          setupRequest: (request) => ({
+            ...request,
+            body: touchpointJson(`http-${counter % 20000}`, counter++),
+          }),
+        },
+      ],
+    });
+  if (WARM_UP_SECONDS > 0) await singles(WARM_UP_SECONDS);
+  const single = await singles(HTTP_SECONDS);
   const batchTemplate = JSON.stringify({
     touchpoints: Array.from({ length: 1000 }, (_, i) => JSON.parse(touchpointJson(`batch-@@-${i % 100}`, i))),
   });

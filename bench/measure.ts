@@ -1,7 +1,13 @@
 /** Small measuring helpers for the benchmark: percentiles, rates, memory, the raw SQLite ceiling. */
 import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { canonicalJson, GENESIS_HASH } from '../src/ports/hash-chain';
+
+/** The repository's root, whether the benchmark runs compiled (dist/bench, `npm run bench`) or from sources. */
+export const REPO_ROOT = join(__dirname, '..', ...(__filename.endsWith('.js') ? ['..'] : []));
+/** The public datasets shared by the workspace (REES46, UCI Online Retail, Olist, CFPB, NPS). */
+export const SHARED_DATA = join(REPO_ROOT, '..', 'shared', 'data');
 
 export function percentile(sortedMs: number[], p: number): number {
   if (sortedMs.length === 0) return 0;

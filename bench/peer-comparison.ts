@@ -19,14 +19,14 @@ import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { createSqliteEventStore } from '../src/adapters/sqlite/sqlite-event-store';
 import { EventStore } from '../src/ports/event-store.port';
-import { formatRate, percentile, rawInsertCeiling, timed } from './measure';
+import { formatRate, percentile, rawInsertCeiling, SHARED_DATA, timed } from './measure';
 import { EventTemplate, FoldTotals, PeerResult, PeerRun, StreamTotals } from './peer/protocol';
 
 const STREAMS = 10_000;
 const BATCH_SIZE = 100;
 const SINGLES = Number(process.env.BENCH_PEER_SINGLES ?? 2_000);
 const BATCHES = Number(process.env.BENCH_PEER_BATCHES ?? 10_000);
-const REES46 = join(__dirname, '../../shared/data/rees46-ecommerce-behavior/2019-Oct_first17434.csv');
+const REES46 = join(SHARED_DATA, 'rees46-ecommerce-behavior/2019-Oct_first17434.csv');
 
 interface Row {
   readonly events: number;

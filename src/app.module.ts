@@ -25,8 +25,8 @@ import { ProjectionsController } from './interfaces/http/projections.controller'
 import { READ_STORE, ReadStore } from './ports/read-store.port';
 import { ReadModels } from './application/read-models/read-models';
 import { createSqliteReadStore } from './adapters/sqlite/sqlite-read-store';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
-import { ConsistentReadInterceptor } from './interfaces/http/consistent-read.interceptor';
+import { APP_GUARD } from '@nestjs/core';
+import { ConsistentReadGuard } from './interfaces/http/consistent-read.guard';
 import { AccessLogInterceptor } from './interfaces/http/access-log.interceptor';
 import { AccessLog } from './privacy/access-log';
 import { EMAIL_INDEX_COLLECTION, EMAIL_INDEX_KEYS, EmailBlindIndex } from './privacy/blind-index';
@@ -145,7 +145,7 @@ export class AppModule {
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
-        { provide: APP_INTERCEPTOR, useClass: ConsistentReadInterceptor },
+        { provide: APP_GUARD, useClass: ConsistentReadGuard },
         AccessLogInterceptor,
         LedgerMetrics,
         { provide: EmailBlindIndex, useFactory: () => new EmailBlindIndex(config.masterKey) },

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import pino from 'pino';
 import { PROJECTIONS } from '../../projections/catalog';
@@ -166,6 +167,42 @@ describe('read-your-writes: reads given a minimum log position', () => {
       expect(unfolded.body.title).toContain(`position ${written.body.position}`);
       expect(folded.status).toBe(200);
       expect(folded.body).toMatchObject({ registered: true, name: 'Caroline Herschel' });
+    });
+  });
+
+  describe('with API keys', () => {
+    const key = 'read-your-writes-key-for-the-analyst-role';
+    let ledger: LedgerTestApp;
+
+    beforeAll(async () => {
+      ledger = await LedgerTestApp.start({
+        apiKeys: [
+          {
+            principal: 'analyst-person',
+            roles: ['analyst'],
+            keySha256: createHash('sha256').update(key).digest('hex'),
+          },
+        ],
+      });
+    });
+    afterAll(async () => {
+      await ledger.stop();
+    });
+
+    it('checks the caller before looking at the position: no key, 401; a key, the 400 of a position too far', async () => {
+      const tooFar = { [MIN_POSITION]: '1000000' };
+
+      const anonymous = await ledger.request('GET', '/v1/analytics/funnel', undefined, tooFar);
+      const analyst = await ledger.request('GET', '/v1/analytics/funnel', undefined, {
+        ...tooFar,
+        authorization: `Bearer ${key}`,
+      });
+
+      expect(anonymous.status).toBe(401);
+      expect(analyst.status).toBe(400);
+      expect(analyst.body.errors).toEqual([
+        { field: MIN_POSITION, message: expect.stringContaining('beyond the log head') },
+      ]);
     });
   });
 });

@@ -2,9 +2,17 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
-const ROOT = join(__dirname, '..', '..');
+/**
+ * How to start the service: from the sources through ts-node (tests), or, when this file runs compiled (the
+ * benchmarks, `npm run bench`), the compiled service next to it, as `npm run start:prod` and the image run it.
+ */
+const COMPILED = __filename.endsWith('.js');
+const ROOT = join(__dirname, '..', '..', ...(COMPILED ? ['..'] : []));
+const SERVICE = COMPILED
+  ? [join(__dirname, '..', '..', 'src', 'main.js')]
+  : ['-r', 'ts-node/register/transpile-only', 'src/main.ts'];
 
-/** The real service in a child process (`node -r ts-node/register src/main.ts`), for crash tests and benchmarks. */
+/** The real service in a child process (source or compiled, as this file is), for crash tests and benchmarks. */
 export class LedgerProcess {
   private constructor(
     readonly child: ChildProcess,
@@ -21,7 +29,7 @@ export class LedgerProcess {
     /** PostgreSQL for every port instead of the embedded files under DATA_DIR. */
     DATABASE_URL?: string;
   }): Promise<LedgerProcess> {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+    const child = spawn(process.execPath, SERVICE, {
       cwd: ROOT,
       env: {
         ...process.env,

@@ -3,7 +3,7 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
 import { TOUCHPOINT_DATA } from '../../application/customers/record-touchpoint/touchpoint-data.dto';
 import { MAX_BATCH_SIZE } from '../../application/customers/record-touchpoint/touchpoint.dto';
-import { describeMinPosition } from './consistent-read.interceptor';
+import { describeMinPosition } from './consistent-read.guard';
 
 const REF_PREFIX = '#/components/schemas/';
 
