@@ -153,15 +153,15 @@ async function main(): Promise<void> {
   const timelineWrites = inChild('timeline-writes', eventsFile, join(directory, 'reads-timeline.db'));
   const plainRate = plain.events / plain.seconds;
   console.log(
-    `plain read and parse of the log    ${formatRate(plainRate)}  (${plain.seconds.toFixed(1)} s, peak RSS ${mib(plain.peakRss)})`,
+    `plain read and parse of the log       ${formatRate(plainRate)}  (${plain.seconds.toFixed(1)} s, peak RSS ${mib(plain.peakRss)})`,
   );
   console.log(
-    `timeline writes alone (floor)      ${formatRate(timelineWrites.events / timelineWrites.seconds)}  (${timelineWrites.seconds.toFixed(1)} s: the read store writing one timeline document per event and its indexes, nothing read or folded)`,
+    `timeline writes alone (floor)         ${formatRate(timelineWrites.events / timelineWrites.seconds)}  (${timelineWrites.seconds.toFixed(1)} s: the read store writing one timeline document per event and its indexes, nothing read or folded)`,
   );
   const row = (label: string, result: ChildResult) => {
     const rate = result.events / result.seconds;
     console.log(
-      `${label.padEnd(35)}${formatRate(rate)}  (${(rate / plainRate).toFixed(2)}x the plain read, ${result.seconds.toFixed(1)} s, peak RSS ${mib(result.peakRss)}, ${mib(result.loadedRss)} of it code loaded before reading)`,
+      `${label.padEnd(38)}${formatRate(rate)}  (${(rate / plainRate).toFixed(2)}x the plain read, ${result.seconds.toFixed(1)} s, peak RSS ${mib(result.peakRss)}, ${mib(result.loadedRss)} of it code loaded before reading)`,
     );
     return rate;
   };
