@@ -24,6 +24,7 @@ import {
   mib,
   peakRssOfThisProcessBytes,
   percentile,
+  postLoad,
   rate,
   rawInsertCeiling,
   withLatencies,
@@ -140,48 +141,26 @@ async function http(
   });
   const mode = projections === 'on' ? 'projections in process' : 'ingest-only instance';
   let counter = 0;
-  const run = (options: autocannon.Options) =>
-    new Promise<autocannon.Result>((resolve, reject) =>
-      autocannon(options, (error, result) => (error ? reject(error) : resolve(result))),
-    );
   const singles = (duration: number) =>
-    run({
-      url: service.baseUrl,
+    postLoad({
+      baseUrl: service.baseUrl,
+      path: '/v1/touchpoints',
       connections: 32,
       duration,
-      requests: [
-        {
-          method: 'POST',
-          path: '/v1/touchpoints',
-          headers: { 'content-type': 'application/json' },
-          setupRequest: (request) => ({
-            ...request,
-            body: touchpointJson(`http-${counter % 20000}`, counter++),
-          }),
-        },
-      ],
+      body: () => touchpointJson(`http-${counter % 20000}`, counter++),
     });
   const batchTemplate = JSON.stringify({
     touchpoints: Array.from({ length: 1000 }, (_, i) => JSON.parse(touchpointJson(`batch-@@-${i % 100}`, i))),
   });
   let batchCounter = 0;
   const batches = () =>
-    run({
-      url: service.baseUrl,
+    postLoad({
+      baseUrl: service.baseUrl,
+      path: '/v1/touchpoints/batch',
       connections: 4,
       duration: HTTP_SECONDS,
       timeout: 60,
-      requests: [
-        {
-          method: 'POST',
-          path: '/v1/touchpoints/batch',
-          headers: { 'content-type': 'application/json' },
-          setupRequest: (request) => ({
-            ...request,
-            body: batchTemplate.replaceAll('@@', String(batchCounter++ % 50)),
-          }),
-        },
-      ],
+      body: () => batchTemplate.replaceAll('@@', String(batchCounter++ % 50)),
     });
   if (WARM_UP_SECONDS > 0) await singles(WARM_UP_SECONDS);
   const singleRounds: autocannon.Result[] = [];

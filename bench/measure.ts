@@ -1,4 +1,5 @@
 /** Small measuring helpers for the benchmark: percentiles, rates, memory, the raw SQLite ceiling. */
+import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
@@ -54,6 +55,37 @@ export async function withLatencies(
     );
   });
   return { seconds, latenciesMs: latenciesMs.sort((a, b) => a - b) };
+}
+
+/** Loads `baseUrl` + `path` with JSON POSTs from `connections` clients for `duration` s; `body` makes each one. */
+export function postLoad(options: {
+  readonly baseUrl: string;
+  readonly path: string;
+  readonly connections: number;
+  readonly duration: number;
+  readonly body: () => string;
+  readonly timeout?: number;
+}): Promise<autocannon.Result> {
+  const { baseUrl, path, connections, duration, body, timeout } = options;
+  return new Promise((resolve, reject) =>
+    autocannon(
+      {
+        url: baseUrl,
+        connections,
+        duration,
+        ...(timeout !== undefined && { timeout }),
+        requests: [
+          {
+            method: 'POST',
+            path,
+            headers: { 'content-type': 'application/json' },
+            setupRequest: (request) => ({ ...request, body: body() }),
+          },
+        ],
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    ),
+  );
 }
 
 export function peakRssOfThisProcessBytes(): number {

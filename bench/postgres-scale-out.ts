@@ -19,7 +19,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { LedgerProcess } from '../test/support/ledger-process';
-import { formatRate } from './measure';
+import { formatRate, postLoad } from './measure';
 
 const SERVER_URL = process.env.BENCH_DATABASE_URL;
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
@@ -213,32 +213,17 @@ async function run(processes: number, batchSize: number, directory: string): Pro
     let meanLockWaiters: number;
     try {
       results = await Promise.all(
-        services.map(
-          (service, index) =>
-            new Promise<autocannon.Result>((resolve, reject) => {
-              let counter = 0;
-              autocannon(
-                {
-                  url: service.baseUrl,
-                  connections: CLIENTS / processes,
-                  duration: SECONDS,
-                  timeout: 60,
-                  requests: [
-                    {
-                      method: 'POST',
-                      path: '/v1/touchpoints/batch',
-                      headers: { 'content-type': 'application/json' },
-                      setupRequest: (request) => ({
-                        ...request,
-                        body: batchBody(batchSize, `p${index}`, counter++),
-                      }),
-                    },
-                  ],
-                },
-                (error, result) => (error ? reject(error) : resolve(result)),
-              );
-            }),
-        ),
+        services.map((service, index) => {
+          let counter = 0;
+          return postLoad({
+            baseUrl: service.baseUrl,
+            path: '/v1/touchpoints/batch',
+            connections: CLIENTS / processes,
+            duration: SECONDS,
+            timeout: 60,
+            body: () => batchBody(batchSize, `p${index}`, counter++),
+          });
+        }),
       );
       wallSeconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
     } finally {
