@@ -12,6 +12,9 @@ import { AccessLog, accessStreamId } from '../../privacy/access-log';
 import { EmailDirectory } from '../../privacy/email-directory';
 import { PiiCipher } from '../../privacy/pii-cipher';
 import { Pseudonyms } from '../../privacy/pseudonyms';
+import { CustomerSummary } from '../../../projections/customer-summary.projection';
+import { FunnelPosition } from '../../../projections/funnel.projection';
+import { LoyaltyFacts } from '../../../projections/loyalty.projection';
 
 /**
  * A customer's events, and those of the records merged into it (each in its own stream, after the
@@ -34,7 +37,21 @@ async function decryptedStream(
 }
 
 /** Subject access export (GDPR Art. 15 and 20): everything held about one customer, machine-readable. */
-export class ExportSubject extends Query<object> {
+export interface SubjectExport {
+  readonly format: 'customer-interaction-ledger/subject-export/v1';
+  readonly customerId: string;
+  readonly exportedAt: string;
+  /** The customer's events and those of the records merged into it, personal data decrypted. */
+  readonly events: readonly RecordedEvent[];
+  readonly readModels: {
+    readonly summary?: CustomerSummary;
+    readonly loyalty?: LoyaltyFacts;
+    readonly funnel?: FunnelPosition;
+  };
+  readonly accessLog: readonly Record<string, unknown>[];
+}
+
+export class ExportSubject extends Query<SubjectExport> {
   constructor(readonly customerId: string) {
     super();
   }
@@ -49,7 +66,7 @@ export class ExportSubjectHandler implements IQueryHandler<ExportSubject> {
     private readonly accessLog: AccessLog,
   ) {}
 
-  async execute({ customerId }: ExportSubject) {
+  async execute({ customerId }: ExportSubject): Promise<SubjectExport> {
     const events = await decryptedStream(this.store, this.cipher, customerId);
     const [summary, loyalty, funnel, accessLog] = await Promise.all([
       this.readModels.summary(customerId),
@@ -58,7 +75,7 @@ export class ExportSubjectHandler implements IQueryHandler<ExportSubject> {
       this.accessLog.entries(customerId),
     ]);
     return {
-      format: 'customer-interaction-ledger/subject-export/v1',
+      format: 'customer-interaction-ledger/subject-export/v1' as const,
       customerId,
       exportedAt: new Date().toISOString(),
       events,
@@ -74,8 +91,30 @@ export class ExportSubjectHandler implements IQueryHandler<ExportSubject> {
   }
 }
 
+/** One event of the audit trail: who recorded it, when, how; contact changes field by field. */
+export interface AuditedEvent {
+  readonly position: number;
+  readonly streamRevision: number;
+  readonly eventId: string;
+  readonly type: string;
+  readonly occurredAt?: string;
+  readonly recordedAt?: string;
+  readonly actor?: string;
+  readonly channel?: string;
+  readonly correlationId?: string;
+  readonly legalBasis?: unknown;
+  readonly reason?: unknown;
+  readonly changes?: readonly { readonly field: string; readonly before: unknown; readonly after: unknown }[];
+}
+
 /** Audit trail: every event with who, when and on which channel, field-level contact changes, and the access log. */
-export class ReadAuditTrail extends Query<object> {
+export interface AuditTrail {
+  readonly customerId: string;
+  readonly events: readonly AuditedEvent[];
+  readonly accessLog: readonly Record<string, unknown>[];
+}
+
+export class ReadAuditTrail extends Query<AuditTrail> {
   constructor(readonly customerId: string) {
     super();
   }
@@ -89,10 +128,10 @@ export class ReadAuditTrailHandler implements IQueryHandler<ReadAuditTrail> {
     private readonly accessLog: AccessLog,
   ) {}
 
-  async execute({ customerId }: ReadAuditTrail) {
+  async execute({ customerId }: ReadAuditTrail): Promise<AuditTrail> {
     const events = await decryptedStream(this.store, this.cipher, customerId);
     const current: Record<string, unknown> = {};
-    const trail = events.map((event) => {
+    const trail = events.map((event): AuditedEvent => {
       const { occurredAt, recordedAt, actor, channel, correlationId } = event.metadata as Record<
         string,
         string

@@ -16,6 +16,7 @@ import {
 } from '../../application/gdpr/personal-data.queries';
 import { PseudonymPipe } from './pseudonym.pipe';
 import { RedirectsMergedRecords } from './merged-record.redirect';
+import { Answers } from './openapi-operations';
 
 @ApiTags('gdpr')
 @Controller('v1')
@@ -32,6 +33,7 @@ export class GdprController {
     summary:
       'Erase a customer (crypto-shredding) and report every store touched; a repeat answers the original report',
   })
+  @Answers('ErasureReport')
   erase(
     @Param('id', CustomerIdPipe) customerId: string,
     @Query() params: EraseCustomerParams,
@@ -44,6 +46,7 @@ export class GdprController {
   @Roles('auditor', 'admin')
   @ReadsPersonalData('export')
   @ApiOperation({ summary: 'Subject access export (Art. 15/20): events decrypted, read models, access log' })
+  @Answers('SubjectExport')
   export(@Param('id', CustomerIdPipe) customerId: string) {
     return this.queries.execute(new ExportSubject(customerId));
   }
@@ -55,6 +58,7 @@ export class GdprController {
     summary:
       'Audit trail: every event with actor, channel and times, contact changes field by field, access log',
   })
+  @Answers('AuditTrail')
   auditTrail(@Param('id', CustomerIdPipe) customerId: string) {
     return this.queries.execute(new ReadAuditTrail(customerId));
   }
@@ -67,6 +71,7 @@ export class GdprController {
     description:
       'Checks content, order and completeness against what the store recorded. Holding the log against a signed anchor (proof against someone able to rewrite the database) is done offline: `ledger verify --against <anchor>`.',
   })
+  @Answers('VerificationReport')
   verify(@Query() params: VerifyParams) {
     return this.queries.execute(new VerifyChains(params.customerId));
   }
@@ -76,6 +81,7 @@ export class GdprController {
   @ApiOperation({
     summary: 'Resolve an analyst pseudonym to the customer id; the resolution is entered in the access log',
   })
+  @Answers('PseudonymResolution')
   resolvePseudonym(
     @Param('pseudonym', PseudonymPipe) pseudonym: string,
     @Recording() context: RecordingContext,

@@ -9,6 +9,7 @@ import {
 } from '../../../application/tracking/record-tracking-messages.command';
 import { AcceptsWriteKey } from '../api-key.guard';
 import { Recording } from '../recording-context.decorator';
+import { Answers } from '../openapi-operations';
 
 /** A tracking call: ingest role, write key accepted, 200 as Segment answers, documented. */
 const TrackingCall = (call: string, summary: string) =>
@@ -19,6 +20,7 @@ const TrackingCall = (call: string, summary: string) =>
     HttpCode(200),
     ApiOperation({ summary: `${summary}; write key as HTTP Basic user name; one result per message` }),
     ApiBody({ schema: { type: 'object', description: 'Segment message(s): see docs/tracking.md' } }),
+    Answers('TrackingAnswer'),
   );
 
 /**
