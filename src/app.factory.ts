@@ -9,6 +9,12 @@ import { DtoValidationPipe } from './interfaces/http/dto-validation.pipe';
 import { setUpOpenApi } from './interfaces/http/openapi';
 import { ProblemDetailsFilter, sendProblem } from './interfaces/http/problem-details';
 import { PinoNestLogger } from './config/logger';
+import {
+  allowTrackingCors,
+  decodeTrackingBodies,
+  TRACKING_PREFIX,
+} from './interfaces/http/tracking/tracking-http';
+import { TRACKING_PATHS } from './interfaces/http/tracking/tracking.controller';
 import { LedgerMetrics } from './application/metrics';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -25,6 +31,8 @@ export async function createApp(config: LedgerConfig, logger: Logger): Promise<N
     bufferLogs: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  allowTrackingCors(fastify, config.trackingCorsOrigins ?? '*', Object.values(TRACKING_PATHS).flat());
+  decodeTrackingBodies(fastify, BODY_LIMIT_BYTES);
   // Browser trackers (analytics.js) post JSON as text/plain to spare a CORS preflight: the tracking API reads it.
   fastify.removeContentTypeParser('text/plain');
   fastify.addContentTypeParser('text/plain', { parseAs: 'string' }, (_request, body, done) => {
@@ -37,7 +45,7 @@ export async function createApp(config: LedgerConfig, logger: Logger): Promise<N
   fastify.addHook('onRequest', async (request, reply) => {
     const contentType = request.headers['content-type'] ?? '';
     const json = /^application\/(.+\+)?json\b/i.test(contentType);
-    const trackerText = request.url.startsWith('/tracking/') && /^text\/plain\b/i.test(contentType);
+    const trackerText = request.url.startsWith(TRACKING_PREFIX) && /^text\/plain\b/i.test(contentType);
     if (hasBody(request.headers) && !json && !trackerText) {
       return sendProblem(reply, {
         type: 'about:blank',
