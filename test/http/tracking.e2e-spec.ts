@@ -1,6 +1,7 @@
 // The test app first: it loads Nest (and reflect-metadata) before the DTOs below are decorated.
 import { ApiResponse, LedgerTestApp } from '../support/ledger-app';
 import { createHash } from 'node:crypto';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { v5 as uuidv5 } from 'uuid';
 import { MESSAGE_ID_NAMESPACE } from '../../src/application/tracking/tracking-messages';
 import { EVENT_STORE, EventStore } from '../../src/ports/event-store.port';
@@ -826,5 +827,163 @@ describe('Segment-spec tracking API with LEDGER_TRACKING_UNMAPPED=skip', () => {
     ]);
     const events = await ledger.app.get<EventStore>(EVENT_STORE).readStream(`customer-${userId}`);
     expect(events.map((event) => event.type)).toEqual(['ProductBrowsed']);
+  });
+});
+
+describe('Segment-spec tracking API: compressed bodies, CORS and short paths', () => {
+  const SHOP = 'https://shop.example';
+  let ledger: LedgerTestApp;
+  let store: EventStore;
+
+  beforeAll(async () => {
+    ledger = await LedgerTestApp.start({ apiKeys: API_KEYS, trackingCorsOrigins: [SHOP] });
+    store = ledger.app.get<EventStore>(EVENT_STORE);
+  });
+  afterAll(async () => {
+    await ledger.stop();
+  });
+
+  const post = (url: string, payload: Buffer | string, headers: Record<string, string>) =>
+    ledger.app.inject({
+      method: 'POST',
+      url,
+      payload,
+      headers: { authorization: basic(WRITE_KEY), 'content-type': 'application/json', ...headers },
+    });
+  const pageOf = (userId: string) => ({
+    type: 'page',
+    userId,
+    properties: { url: 'https://shop.example/' },
+  });
+
+  it('reads gzip and deflate bodies, and refuses other codings and a body that is not what it says', async () => {
+    const [zipped, deflated] = [aUserId(), aUserId()];
+    const gzipped = await post('/tracking/v1/batch', gzipSync(JSON.stringify({ batch: [pageOf(zipped)] })), {
+      'content-encoding': 'gzip',
+    });
+    expect(gzipped.statusCode).toBe(200);
+    const inflated = await post('/tracking/v1/p', deflateSync(JSON.stringify(pageOf(deflated))), {
+      'content-encoding': 'deflate',
+    });
+    expect(inflated.statusCode).toBe(200);
+    for (const userId of [zipped, deflated]) {
+      expect((await store.readStream(`customer-${userId}`)).map((event) => event.type)).toEqual([
+        'ProductBrowsed',
+      ]);
+    }
+    const before = await store.lastPosition();
+    const brotli = await post('/tracking/v1/batch', JSON.stringify({ batch: [pageOf(aUserId())] }), {
+      'content-encoding': 'br',
+    });
+    expect(brotli.statusCode).toBe(415);
+    expect(brotli.json().errors[0].field).toBe('content-encoding');
+    const notGzip = await post('/tracking/v1/batch', JSON.stringify({ batch: [pageOf(aUserId())] }), {
+      'content-encoding': 'gzip',
+    });
+    expect(notGzip.statusCode).toBe(400);
+    expect(notGzip.headers['content-type']).toMatch(/^application\/problem\+json/);
+    // Only the tracking API decodes: elsewhere a coded body is refused, not misread.
+    const elsewhere = await post('/v1/touchpoints', gzipSync('{}'), { 'content-encoding': 'gzip' });
+    expect(elsewhere.statusCode).toBe(415);
+    expect(await store.lastPosition()).toBe(before);
+  });
+
+  it('applies the 1 MiB limit to the decompressed body: a decompression bomb is answered 413, nothing stored', async () => {
+    const before = await store.lastPosition();
+    // 8 MiB of spaces inside valid JSON: about 8 KB gzipped, far under the limit on the wire.
+    const bomb = gzipSync(
+      Buffer.concat([Buffer.from('{"batch":['), Buffer.alloc(8 * 1024 * 1024, ' '), Buffer.from(']}')]),
+    );
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    const response = await post('/tracking/v1/batch', bomb, { 'content-encoding': 'gzip' });
+    expect(response.statusCode).toBe(413);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(await store.lastPosition()).toBe(before);
+  });
+
+  it("answers preflights of the tracking paths for the configured origins, never with credentials, and nothing else's", async () => {
+    const preflight = (url: string, origin: string) =>
+      ledger.app.inject({
+        method: 'OPTIONS',
+        url,
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type',
+        },
+      });
+    const allowed = await preflight('/tracking/v1/t', SHOP);
+    expect(allowed.statusCode).toBe(204);
+    expect(allowed.headers).toMatchObject({
+      'access-control-allow-origin': SHOP,
+      'access-control-allow-methods': 'POST',
+      'access-control-allow-headers': 'Authorization, Content-Type, X-Retry-Count',
+      vary: 'Origin',
+    });
+    expect(allowed.headers['access-control-allow-credentials']).toBeUndefined();
+
+    const stranger = await preflight('/tracking/v1/t', 'https://evil.example');
+    expect(stranger.statusCode).toBe(204);
+    expect(stranger.headers['access-control-allow-origin']).toBeUndefined();
+    expect(stranger.headers['access-control-allow-headers']).toBeUndefined();
+
+    const userId = aUserId();
+    const tracked = await post('/tracking/v1/b', JSON.stringify({ batch: [pageOf(userId)] }), {
+      origin: SHOP,
+      'content-type': 'text/plain',
+    });
+    expect(tracked.statusCode).toBe(200);
+    expect(tracked.headers['access-control-allow-origin']).toBe(SHOP);
+    expect(tracked.headers['access-control-allow-credentials']).toBeUndefined();
+
+    // The rest of the API is for the ledger's own pages and servers: no CORS at all.
+    expect((await preflight('/v1/touchpoints', SHOP)).headers['access-control-allow-origin']).toBeUndefined();
+    const other = await ledger.app.inject({
+      method: 'GET',
+      url: '/health',
+      headers: { origin: SHOP },
+    });
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('takes the short paths of analytics.js and the envelope fields of every library, ignoring what it does not use', async () => {
+    const userId = aUserId();
+    const envelope = {
+      batch: [
+        {
+          ...pageOf(userId),
+          messageId: 'env-1',
+          writeKey: WRITE_KEY,
+          _metadata: { bundled: ['Segment.io'], unbundled: [] },
+          integrations: { All: true },
+          receivedAt: 'whenever',
+          library: 'unknown top-level field',
+        },
+        { type: 'screen', userId, name: 'Basket', messageId: 'env-2' },
+        { type: 'group', userId, groupId: 'acme', traits: { employees: 12 }, messageId: 'env-3' },
+      ],
+      timestamp: new Date().toISOString(),
+      sentAt: 'not a time',
+      writeKey: WRITE_KEY,
+      messageId: 'the batch has one too',
+      _metadata: { nodeVersion: '20' },
+      integrations: [],
+      context: 'not an object',
+    };
+    const response = await post('/tracking/v1/b', JSON.stringify(envelope), {});
+    expect(response.statusCode).toBe(200);
+    expect((await store.readStream(`customer-${userId}`)).map((event) => event.type)).toEqual([
+      'ProductBrowsed',
+      'EventTracked',
+      'EventTracked',
+    ]);
+    for (const [path, body] of [
+      ['/tracking/v1/s', { userId, name: 'Home' }],
+      ['/tracking/v1/g', { userId, groupId: 'acme' }],
+      ['/tracking/v1/screen', { userId, name: 'Checkout' }],
+    ] as const) {
+      expect((await post(path, JSON.stringify(body), {})).statusCode).toBe(200);
+    }
+    expect(await store.readStream(`customer-${userId}`)).toHaveLength(6);
   });
 });

@@ -401,7 +401,6 @@ export function messageTime(
   const timestamp = timestampField(message, 'timestamp', prefix, problems);
   const originalTimestamp = timestampField(message, 'originalTimestamp', prefix, problems);
   const sentAt = timestampField(message, 'sentAt', prefix, problems) ?? batchSentAt;
-  if (message.receivedAt !== undefined) timestampField(message, 'receivedAt', prefix, problems);
   if (timestamp) return { occurredAt: timestamp, fromServerClock: false, field: 'timestamp' };
   if (originalTimestamp && sentAt) {
     const skewMs = sentAt.getTime() - originalTimestamp.getTime();

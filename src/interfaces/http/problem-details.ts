@@ -87,6 +87,16 @@ export function toProblem(error: unknown): ProblemDetails {
       ? { type: 'about:blank', title: bodyError, status, errors: [{ field: 'body', message: error.message }] }
       : { type: 'about:blank', title: error.message, status };
   }
+  // Fastify's body errors and the tracking API's decoding ones carry their 4xx status.
+  const statusCode = (error as { statusCode?: unknown } | undefined)?.statusCode;
+  if (error instanceof Error && typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    return {
+      type: 'about:blank',
+      title: BODY_ERRORS[statusCode] ?? 'Bad request',
+      status: statusCode,
+      errors: [{ field: 'body', message: error.message }],
+    };
+  }
   return { type: 'about:blank', title: 'Internal server error', status: 500 };
 }
 
