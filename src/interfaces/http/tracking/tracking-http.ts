@@ -100,11 +100,13 @@ export function decodeTrackingBodies(fastify: FastifyInstance, limitBytes: numbe
       payload.unpipe(decoding);
       decoding.destroy();
     });
-    // Fastify compares the bytes received on the wire with Content-Length and the body limit too.
+    // Fastify compares the bytes received on the wire with Content-Length. They count against the limit too:
+    // a stream of empty compressed blocks inflates to nothing, yet must not run on forever.
     let received = 0;
     payload.on('data', (chunk: Buffer) => {
       received += chunk.length;
       Object.assign(decoded, { receivedEncodedLength: received });
+      if (received > limitBytes) decoded.destroy(tooLarge(`the body is larger than ${limitBytes} bytes`));
     });
     return decoded;
   });
@@ -117,11 +119,14 @@ function limited(limitBytes: number): Transform {
     transform(chunk: Buffer, _encoding, done: TransformCallback) {
       total += chunk.length;
       if (total > limitBytes) {
-        const message = `the decompressed body is larger than ${limitBytes} bytes`;
-        done(Object.assign(new Error(message), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' }));
+        done(tooLarge(`the decompressed body is larger than ${limitBytes} bytes`));
         return;
       }
       done(null, chunk);
     },
   });
+}
+
+function tooLarge(message: string): Error {
+  return Object.assign(new Error(message), { statusCode: 413 });
 }
