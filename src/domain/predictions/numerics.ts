@@ -2,19 +2,23 @@ import gammaln from '@stdlib/math-base-special-gammaln';
 
 export { gammaln };
 
+// Read once: a global looked up in a hot loop is slow inside VM contexts (Jest runs specs in one).
+const { abs, exp, log, log1p, max, sqrt, LN10 } = Math;
+const { NEGATIVE_INFINITY } = Number;
+
 /** log(e^a + e^b) without overflow. */
 export function logAddExp(a: number, b: number): number {
-  if (a === -Infinity) return b;
-  if (b === -Infinity) return a;
-  const high = Math.max(a, b);
-  return high + Math.log1p(Math.exp(-Math.abs(a - b)));
+  if (a === NEGATIVE_INFINITY) return b;
+  if (b === NEGATIVE_INFINITY) return a;
+  const high = max(a, b);
+  return high + log1p(exp(-abs(a - b)));
 }
 
-/** log(e^a - e^b) for a >= b; -Infinity when they are equal (or b is larger by rounding). */
+/** log(e^a - e^b) for a >= b; NEGATIVE_INFINITY when they are equal (or b is larger by rounding). */
 export function logSubExp(a: number, b: number): number {
-  if (b === -Infinity) return a;
-  if (!(a > b)) return -Infinity;
-  return a + Math.log1p(-Math.exp(b - a));
+  if (b === NEGATIVE_INFINITY) return a;
+  if (!(a > b)) return NEGATIVE_INFINITY;
+  return a + log1p(-exp(b - a));
 }
 
 /** Terms summed at most before the series is declared not convergent in reasonable time. */
@@ -35,11 +39,11 @@ export function logHyp2f1(a: number, b: number, c: number, z: number): number {
     const ratio = ((a + n) * (b + n) * z) / ((c + n) * (n + 1));
     term *= ratio;
     sum += term;
-    if (Math.abs(term) <= 1e-16 * Math.abs(sum) && Math.abs(ratio) < 1) return logScale + Math.log(sum);
-    if (Math.abs(sum) > 1e250) {
+    if (abs(term) <= 1e-16 * abs(sum) && abs(ratio) < 1) return logScale + log(sum);
+    if (abs(sum) > 1e250) {
       sum /= 1e250;
       term /= 1e250;
-      logScale += 250 * Math.LN10;
+      logScale += 250 * LN10;
     }
   }
   return NaN;
@@ -65,5 +69,5 @@ export function correlation(xs: readonly number[], ys: readonly number[]): numbe
     varianceX += dx * dx;
     varianceY += dy * dy;
   }
-  return covariance / Math.sqrt(varianceX * varianceY);
+  return covariance / sqrt(varianceX * varianceY);
 }

@@ -1,6 +1,10 @@
 import { maximizeLikelihood, ModelFit, SummaryGroup } from './maximum-likelihood';
 import { gammaln, logAddExp, logHyp2f1, logSubExp } from './numerics';
 
+// Read once: a global looked up in a hot loop is slow inside VM contexts (Jest runs specs in one).
+const { abs, exp, expm1, log } = Math;
+const { NEGATIVE_INFINITY } = Number;
+
 /**
  * Pareto/NBD (Schmittlein, Morrison & Colombo 1987): while active, a customer buys as a Poisson process with
  * rate lambda ~ Gamma(r, alpha); their lifetime is exponential with rate mu ~ Gamma(s, beta).
@@ -22,9 +26,9 @@ type Summary = Pick<SummaryGroup, 'frequency' | 'recency' | 'age'>;
 function logA0({ r, alpha, s, beta }: ParetoNbdParams, { frequency: x, recency, age }: Summary): number {
   const rsx = r + s + x;
   const [larger, b] = alpha >= beta ? [alpha, s + 1] : [beta, r + x];
-  const gap = Math.abs(alpha - beta);
-  const atRecency = logHyp2f1(rsx, b, rsx + 1, gap / (larger + recency)) - rsx * Math.log(larger + recency);
-  const atAge = logHyp2f1(rsx, b, rsx + 1, gap / (larger + age)) - rsx * Math.log(larger + age);
+  const gap = abs(alpha - beta);
+  const atRecency = logHyp2f1(rsx, b, rsx + 1, gap / (larger + recency)) - rsx * log(larger + recency);
+  const atAge = logHyp2f1(rsx, b, rsx + 1, gap / (larger + age)) - rsx * log(larger + age);
   return logSubExp(atRecency, atAge);
 }
 
@@ -32,9 +36,9 @@ function logA0({ r, alpha, s, beta }: ParetoNbdParams, { frequency: x, recency, 
 export function paretoNbdLogLikelihood(params: ParetoNbdParams, summary: Summary): number {
   const { r, alpha, s, beta } = params;
   const { frequency: x, age } = summary;
-  const common = gammaln(r + x) - gammaln(r) + r * Math.log(alpha) + s * Math.log(beta);
-  const aliveThroughout = -(r + x) * Math.log(alpha + age) - s * Math.log(beta + age);
-  const diedInBetween = Math.log(s) - Math.log(r + s + x) + logA0(params, summary);
+  const common = gammaln(r + x) - gammaln(r) + r * log(alpha) + s * log(beta);
+  const aliveThroughout = -(r + x) * log(alpha + age) - s * log(beta + age);
+  const diedInBetween = log(s) - log(r + s + x) + logA0(params, summary);
   return common + logAddExp(aliveThroughout, diedInBetween);
 }
 
@@ -52,12 +56,8 @@ export function paretoNbdProbabilityAlive(params: ParetoNbdParams, summary: Summ
   const { r, alpha, s, beta } = params;
   const { frequency: x, age } = summary;
   const logOdds =
-    Math.log(s) -
-    Math.log(r + s + x) +
-    (r + x) * Math.log(alpha + age) +
-    s * Math.log(beta + age) +
-    logA0(params, summary);
-  return logOdds === -Infinity ? 1 : 1 / (1 + Math.exp(logOdds));
+    log(s) - log(r + s + x) + (r + x) * log(alpha + age) + s * log(beta + age) + logA0(params, summary);
+  return logOdds === NEGATIVE_INFINITY ? 1 : 1 / (1 + exp(logOdds));
 }
 
 /** E[purchases in (T, T + t] | x, t_x, T], eq. (21) of the note (s != 1). */
@@ -67,6 +67,6 @@ export function paretoNbdExpectedPurchases(params: ParetoNbdParams, summary: Sum
   if (t <= 0) return 0;
   const ifActive =
     (((r + x) * (beta + age)) / ((alpha + age) * (s - 1))) *
-    -Math.expm1((s - 1) * Math.log((beta + age) / (beta + age + t)));
+    -expm1((s - 1) * log((beta + age) / (beta + age + t)));
   return ifActive * paretoNbdProbabilityAlive(params, summary);
 }
