@@ -13,6 +13,7 @@ import {
   CustomerBasePredictions,
   ReadPredictionBacktestHandler,
 } from './application/predictions/customer-base-predictions';
+import { ProductAssociations } from './application/predictions/product-associations';
 import {
   CustomerSegments,
   ReadCohortReportHandler,
@@ -232,6 +233,7 @@ export class AppModule {
         ReadSatisfactionReportHandler,
         CustomerBasePredictions,
         ReadPredictionBacktestHandler,
+        ProductAssociations,
         SubscriptionStore,
         SubscriptionSecrets,
         SubscriptionViews,

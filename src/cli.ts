@@ -48,6 +48,7 @@ import {
 } from './application/analytics/segments.queries';
 import { cohortRows, formatRows, segmentMemberRows, TableFormat } from './interfaces/cli/analytics-tables';
 import { CustomerBasePredictions } from './application/predictions/customer-base-predictions';
+import { ProductAssociations } from './application/predictions/product-associations';
 import { PURCHASE_MODELS, PurchaseModel } from './domain/predictions/customer-forecast';
 import { TIME_UNITS, TimeUnit } from './domain/predictions/purchase-summary';
 
@@ -481,6 +482,45 @@ predictCommand
       }),
     );
   });
+
+program
+  .command('rules')
+  .description(
+    'Association rules between products (SKUs) from the purchase baskets as of an instant, by FP-growth, strongest lift first (analytics consent honoured)',
+  )
+  .option('--as-of <instant>', 'count purchases up to this instant (ISO 8601); now when absent')
+  .option('--from <instant>', 'purchases from (ISO 8601)')
+  .option('--to <instant>', 'purchases to (ISO 8601)')
+  .option('--min-support <share>', 'smallest share of baskets holding a rule', '0.01')
+  .option('--min-confidence <share>', 'smallest confidence', '0.3')
+  .option('--min-lift <lift>', 'smallest lift', '1')
+  .action(
+    async (options: {
+      asOf?: string;
+      from?: string;
+      to?: string;
+      minSupport: string;
+      minConfidence: string;
+      minLift: string;
+    }) => {
+      const range = {
+        asOf: (instantOption('as-of', options.asOf) ?? new Date()).toISOString(),
+        from: instantOption('from', options.from)?.toISOString(),
+        to: instantOption('to', options.to)?.toISOString(),
+      };
+      const thresholds = {
+        minSupport: numberOption('min-support', options.minSupport, 0.01),
+        minConfidence: numberOption('min-confidence', options.minConfidence, 0.3),
+        minLift: numberOption('min-lift', options.minLift, 1),
+      };
+      print(
+        await withLedger(async (app) => {
+          await untilReadModelsFoldHead(app);
+          return app.get(ProductAssociations).rules(range, thresholds);
+        }),
+      );
+    },
+  );
 
 program
   .command('rebuild')
