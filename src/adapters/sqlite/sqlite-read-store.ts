@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { setImmediate } from 'node:timers/promises';
 import { openDatabase, statementCache } from './open-database';
 import { CollectionWrites, FindQuery, ReadStore } from '../../ports/read-store.port';
 
@@ -201,6 +202,8 @@ export function createSqliteReadStore(file: string): ReadStore {
         for (const row of rows) yield row.doc;
         if (rows.length < SCAN_BATCH) return;
         afterId = rows[rows.length - 1]!.id;
+        // The file answers synchronously: between pages, let the requests waiting meanwhile be served.
+        await setImmediate();
       }
     },
     async checkpoint(checkpointName) {

@@ -230,7 +230,13 @@ export class BacktestParams {
   @IsOptional() @IsIn(TIME_UNITS) timeUnit?: TimeUnit;
 }
 
-export class ReadPredictionBacktest extends Query<{ fit: CustomerBaseReport; backtest: BacktestReport }> {
+/** A fit as of the calibration end and how it compares with the holdout. */
+export interface PredictionBacktest {
+  readonly fit: CustomerBaseReport;
+  readonly backtest: BacktestReport;
+}
+
+export class ReadPredictionBacktest extends Query<PredictionBacktest> {
   constructor(readonly params: BacktestParams) {
     super();
   }

@@ -120,8 +120,12 @@ export function describeOperations(
   for (const path of Object.values(document.paths)) {
     for (const httpMethod of ['get', 'post', 'put', 'patch', 'delete'] as const) {
       const operation = path[httpMethod];
-      const handler = operation?.operationId ? handlers.get(operation.operationId) : undefined;
-      if (!operation || !handler) continue;
+      if (!operation?.operationId) continue;
+      // A handler serving several paths (the tracking API's short paths) gets `name[0]`, `name[1]`...
+      const [, name, alias] = /^(.*?)(?:\[(\d+)\])?$/.exec(operation.operationId)!;
+      const handler = handlers.get(name!);
+      if (!handler) continue;
+      if (alias !== undefined) operation.operationId = alias === '0' ? name! : `${name}_${alias}`;
       const roles = metadataOf<Role[]>(ROLES_METADATA, handler);
       const writeKey = metadataOf<boolean>(WRITE_KEY_METADATA, handler) === true;
       operation.security = roles ? [...(writeKey ? [{ writeKey: [] }] : []), { apiKey: [] }] : [];

@@ -6,6 +6,7 @@ import {
   ReadPredictionBacktest,
 } from '../../application/predictions/customer-base-predictions';
 import { Roles } from '../../config/api-keys';
+import { Answers } from './openapi-operations';
 
 /** Customer-base predictions for analysts: fitted parameters and backtests, figures only. */
 @ApiTags('analytics')
@@ -15,6 +16,7 @@ export class PredictionsController {
 
   @Get('backtest')
   @Roles('analyst')
+  @Answers('PredictionBacktest')
   @ApiOperation({
     summary:
       'Fit BG/NBD, Pareto/NBD and Gamma-Gamma as of calibrationEnd and compare with what happened up to holdoutEnd: per calibration-frequency class, cumulative per week, per-customer correlation, value (analytics consent honoured)',

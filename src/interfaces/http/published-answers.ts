@@ -12,6 +12,7 @@ import type { ReplayAccepted } from '../../application/subscriptions/replay-subs
 import type { ParkedRetryReport } from '../../application/subscriptions/retry-parked-deliveries.command';
 import type { ParkedDeliveriesPage } from '../../application/subscriptions/subscription.queries';
 import type { SubscriptionView } from '../../application/subscriptions/subscription-views';
+import type { PredictionBacktest } from '../../application/predictions/customer-base-predictions';
 import type { TrackingAnswer } from '../../application/tracking/record-tracking-messages.command';
 import type { VerificationReport } from '../../ports/hash-chain';
 import type { CohortReport } from '../../../projections/cohorts';
@@ -43,6 +44,7 @@ export interface PublishedAnswers {
   LoyaltyDistribution: LoyaltyDistribution;
   PseudonymousLoyalty: (LoyaltyScore | WithheldLoyalty) & { readonly pseudonym: string };
   RfmReport: RfmReport;
+  PredictionBacktest: PredictionBacktest;
   SegmentTransitions: SegmentTransitions;
   SegmentMembers: SegmentMembers;
   CohortReport: CohortReport;
