@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { CustomerLedger } from '../src/application/customers/customer-ledger';
 import { IMPORT_PRESETS } from '../src/interfaces/cli/import-presets';
 import { importTouchpoints } from '../src/interfaces/cli/import-touchpoints';
+import { ReadModels } from '../src/application/read-models/read-models';
 import { LedgerTestApp } from '../test/support/ledger-app';
 import { percentile, SHARED_DATA, timed } from './measure';
 
@@ -30,6 +31,8 @@ const DASHBOARD_QUERIES = [
 ];
 const ROUNDS = Number(process.env.BENCH_ANALYTICS_ROUNDS ?? 20);
 const FIRST_PAINT_TARGET_MS = 500;
+const PROFILE_READS = Number(process.env.BENCH_PROFILE_READS ?? 200);
+const PROFILE_TARGET_MS = 50;
 
 async function main(): Promise<void> {
   // GBP, UCI Online Retail's currency: the biggest purchase dataset of the demo, so monetary scores mean something.
@@ -61,6 +64,23 @@ async function main(): Promise<void> {
     if (answer.status !== 200) throw new Error(`${url} answered ${answer.status}`);
     return Number(process.hrtime.bigint() - started) / 1e6;
   };
+  // The rep's profile of buyers (segment and since when included), each read the first of its customer and the
+  // very first ones right after the load: issue #21 asks p99 <= 50 ms with the first read in the figure.
+  const buyers = (await ledger.app.get(ReadModels).allPurchaseHistories())
+    .filter((history) => history.purchases.length > 0)
+    .map((history) => history.customerId);
+  const profileReads: number[] = [];
+  for (let index = 0; index < PROFILE_READS; index++) {
+    profileReads.push(
+      await ask(`/v1/customers/${buyers[Math.floor((index * buyers.length) / PROFILE_READS)]}`),
+    );
+  }
+  profileReads.sort((a, b) => a - b);
+  const profileP99 = percentile(profileReads, 99);
+  console.log(
+    `rep profile of ${PROFILE_READS} buyers out of ${buyers.length.toLocaleString('en-US')}, first read of each, the first right after the load: p50 ${percentile(profileReads, 50).toFixed(1)} ms, p95 ${percentile(profileReads, 95).toFixed(1)} ms, p99 ${profileP99.toFixed(1)} ms, max ${profileReads[profileReads.length - 1]!.toFixed(1)} ms\n`,
+  );
+
   // One round first so that every read is warm, as on a running service.
   for (const url of DASHBOARD_QUERIES) await ask(url);
 
@@ -88,17 +108,12 @@ async function main(): Promise<void> {
   console.log(
     `dashboard first paint (six queries at once): p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms`,
   );
-  // The rep's profile carries the segment and since when: a walk back over month ends, one pass each.
-  const profileReads: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) profileReads.push(await ask('/v1/customers/uci-17850'));
-  profileReads.sort((a, b) => a - b);
-  const profile = await ledger.get('/v1/customers/uci-17850');
-  console.log(
-    `rep profile with segment (uci-17850, ${JSON.stringify(profile.body.segment)}): p50 ${percentile(profileReads, 50).toFixed(1)} ms, p95 ${percentile(profileReads, 95).toFixed(1)} ms`,
-  );
-  console.log('\ntarget (issue #13, this 2-core machine):');
+  console.log('\ntargets (this 2-core machine):');
   console.log(
     `  [${p95 <= FIRST_PAINT_TARGET_MS ? 'met' : 'MISSED'}] first paint p95 <= ${FIRST_PAINT_TARGET_MS} ms: ${p95.toFixed(1)} ms`,
+  );
+  console.log(
+    `  [${profileP99 <= PROFILE_TARGET_MS ? 'met' : 'MISSED'}] rep profile of buyers p99 <= ${PROFILE_TARGET_MS} ms (issue #21): ${profileP99.toFixed(1)} ms`,
   );
   await ledger.stop();
 }
