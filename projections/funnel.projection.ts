@@ -1,8 +1,10 @@
 import { ConsentHistory, withConsentChange } from './consent';
+import { funnelDaysFigure, funnelMonthsFigure } from './funnel-cohort.figure';
 import { alreadyFolded, daysBetween, PositionedDoc, Projection } from './projection';
 
-export const FUNNEL_STAGES = ['browsing', 'committed', 'purchased', 'repeat', 'advocate'] as const;
-export type FunnelStage = (typeof FUNNEL_STAGES)[number];
+import { FUNNEL_STAGES, FunnelStage } from './funnel-stages';
+
+export { FUNNEL_STAGES, type FunnelStage } from './funnel-stages';
 
 /**
  * When a customer first reached each funnel stage (by occurredAt; events may arrive out of order). A
@@ -24,8 +26,10 @@ export interface FunnelPosition extends PositionedDoc {
 
 export const funnelProjection: Projection<FunnelPosition> = {
   name: 'funnel',
-  version: 2,
+  // 3: the funnel of each first-seen day and month is kept with the documents.
+  version: 3,
   indexes: [[['firstSeenAt', 1]]],
+  figures: [funnelMonthsFigure, funnelDaysFigure],
   documentId: (event) => event.customerId,
   evolve: (previous, event) => {
     if (alreadyFolded(previous, event)) return previous;

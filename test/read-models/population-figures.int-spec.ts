@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { PROJECTIONS } from '../../projections/catalog';
-import { figureDeltas, FigureBucket, withDelta } from '../../projections/population-figure';
-import { PurchaseHistory } from '../../projections/purchase-history.projection';
+import { funnelDaysFigure, funnelMonthsFigure } from '../../projections/funnel-cohort.figure';
+import { figureDeltas, FigureBucket, PopulationFigure, withDelta } from '../../projections/population-figure';
 import { rfmPopulationFigure } from '../../projections/rfm-population.figure';
 import { createSqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store';
 import { createSqliteReadStore } from '../../src/adapters/sqlite/sqlite-read-store';
@@ -54,17 +54,19 @@ describe('population figures kept by the projection runner', () => {
       },
     ]);
 
-  /** The figure as stored, and as counted afresh from every stored purchase history. */
-  async function storedAndCounted(): Promise<[FigureBucket[], FigureBucket[]]> {
+  /** A figure as stored, and as counted afresh from every stored document of its projection. */
+  async function storedAndCounted<Doc extends object>(
+    projection: string,
+    figure: PopulationFigure<Doc> = rfmPopulationFigure as unknown as PopulationFigure<Doc>,
+  ): Promise<[FigureBucket[], FigureBucket[]]> {
     const bucketsOf = (found: FigureBucket[]) => [...found].sort((a, b) => (a.bucket < b.bucket ? -1 : 1));
     const stored: FigureBucket[] = [];
-    for await (const bucket of reads.scan<FigureBucket>(
-      engine.figureCollection('purchase-history', rfmPopulationFigure.name),
-    ))
+    for await (const bucket of reads.scan<FigureBucket>(engine.figureCollection(projection, figure.name))) {
       stored.push(bucket);
+    }
     const counted = new Map<string, FigureBucket>();
-    for await (const history of reads.scan<PurchaseHistory>(engine.collection('purchase-history'))) {
-      for (const [bucket, delta] of figureDeltas(rfmPopulationFigure, [[null, history]])) {
+    for await (const doc of reads.scan<Doc>(engine.collection(projection))) {
+      for (const [bucket, delta] of figureDeltas(figure, [[null, doc]])) {
         const next = withDelta(bucket, counted.get(bucket), delta);
         if (next) counted.set(bucket, next);
         else counted.delete(bucket);
@@ -95,7 +97,7 @@ describe('population figures kept by the projection runner', () => {
   });
 
   it('equals the figure counted from the documents after catching up, live folds, merges and consent changes', async () => {
-    const [caughtUp, countedFirst] = await storedAndCounted();
+    const [caughtUp, countedFirst] = await storedAndCounted('purchase-history');
     expect(caughtUp.length).toBeGreaterThan(0);
     expect(caughtUp).toEqual(countedFirst);
 
@@ -110,8 +112,13 @@ describe('population figures kept by the projection runner', () => {
     await append('c6', event('ConsentWithdrawn', { purpose: 'analytics' }, 11, 7));
     await engine.caughtUp();
 
-    const [stored, counted] = await storedAndCounted();
+    const [stored, counted] = await storedAndCounted('purchase-history');
     expect(stored).toEqual(counted);
+    for (const figure of [funnelMonthsFigure, funnelDaysFigure]) {
+      const [funnelStored, funnelCounted] = await storedAndCounted('funnel', figure);
+      expect(funnelStored.length).toBeGreaterThan(0);
+      expect(funnelStored).toEqual(funnelCounted);
+    }
     const customers = (buckets: FigureBucket[]) =>
       buckets.reduce((sum, { counters }) => sum + (counters.customers ?? 0), 0);
     // 12 customers, 9 of them buyers (customer % 4 > 0); c13 buys; c2 and c3 merge into c5; c6 leaves.
@@ -119,10 +126,10 @@ describe('population figures kept by the projection runner', () => {
   });
 
   it('is rebuilt with its projection into the new generation', async () => {
-    const [before] = await storedAndCounted();
+    const [before] = await storedAndCounted('purchase-history');
     await engine.rebuild(['purchase-history']);
     await engine.caughtUp();
-    const [after, counted] = await storedAndCounted();
+    const [after, counted] = await storedAndCounted('purchase-history');
     expect(engine.figureCollection('purchase-history', rfmPopulationFigure.name)).toMatch(/_g2$/);
     expect(after).toEqual(before);
     expect(after).toEqual(counted);

@@ -2,8 +2,8 @@ import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { consentGiven } from '../../../projections/consent';
-import { funnelReport, FunnelReport } from '../../../projections/funnel.projection';
+import { funnelReportOfCounters } from '../../../projections/funnel-cohort.figure';
+import { FunnelReport } from '../../../projections/funnel.projection';
 import {
   isWithheld,
   loyaltyAsOf,
@@ -41,21 +41,12 @@ export class ReadFunnelReport extends Query<FunnelReport & ConsentExclusions> {
 export class ReadFunnelReportHandler implements IQueryHandler<ReadFunnelReport> {
   constructor(private readonly readModels: ReadModels) {}
 
-  async execute({ params, now }: ReadFunnelReport): Promise<FunnelReport & ConsentExclusions> {
+  async execute({ params }: ReadFunnelReport): Promise<FunnelReport & ConsentExclusions> {
     const iso = (value?: string) => value && new Date(value).toISOString();
-    const from = iso(params.firstSeenFrom);
-    const to = iso(params.firstSeenTo);
-    const at = now.toISOString();
-    const positions = [];
-    let withoutConsent = 0;
-    for await (const position of this.readModels.funnelCohort(from, to)) {
-      if (consentGiven(position.consents, 'analytics', at)) positions.push(position);
-      else withoutConsent++;
-    }
-    return {
-      ...funnelReport(positions, { firstSeenFrom: from, firstSeenTo: to }),
-      leftOutWithoutConsent: { analytics: withoutConsent },
-    };
+    const cohort = { firstSeenFrom: iso(params.firstSeenFrom), firstSeenTo: iso(params.firstSeenTo) };
+    const counters = await this.readModels.funnelCohortCounters(cohort.firstSeenFrom, cohort.firstSeenTo);
+    const { withoutConsent, ...report } = funnelReportOfCounters(counters, cohort);
+    return { ...report, leftOutWithoutConsent: { analytics: withoutConsent } };
   }
 }
 

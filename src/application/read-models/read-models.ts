@@ -8,7 +8,13 @@ import { TimelineEntry } from '../../../projections/timeline.projection';
 import { PurchaseHistory } from '../../../projections/purchase-history.projection';
 import { ComplaintHistory } from '../../../projections/complaint-history.projection';
 import { SurveyHistory } from '../../../projections/survey-history.projection';
-import { FigureBucket } from '../../../projections/population-figure';
+import {
+  cohortCover,
+  funnelCounters,
+  funnelDaysFigure,
+  funnelMonthsFigure,
+} from '../../../projections/funnel-cohort.figure';
+import { addCounters, FigureBucket } from '../../../projections/population-figure';
 import { rfmPopulationFigure } from '../../../projections/rfm-population.figure';
 import { FindQuery, READ_STORE, ReadStore } from '../../ports/read-store.port';
 import { PROJECTION_ENGINE, ProjectionEngine } from './projection-engine';
@@ -46,13 +52,28 @@ export class ReadModels {
     return consentGiven((await this.funnel(customerId))?.consents, purpose, at);
   }
 
-  /** The funnel positions of a first-seen cohort, streamed through the first-seen index. */
-  funnelCohort(firstSeenFrom?: string, firstSeenTo?: string): AsyncIterable<FunnelPosition> {
-    return this.store.scan<FunnelPosition>(this.engine.collection('funnel'), {
-      field: 'firstSeenAt',
-      from: firstSeenFrom,
-      to: firstSeenTo,
-    });
+  /**
+   * The funnel counters of a first-seen cohort (both ends optional, inclusive): whole months and days from the
+   * funnel figures, the stretches shorter than a day at the ends counted customer by customer.
+   */
+  async funnelCohortCounters(firstSeenFrom?: string, firstSeenTo?: string): Promise<Map<string, number>> {
+    const cover = cohortCover(firstSeenFrom, firstSeenTo);
+    const total = new Map<string, number>();
+    const months = this.engine.figureCollection('funnel', funnelMonthsFigure.name);
+    for await (const { bucket, counters } of this.store.scan<FigureBucket>(months)) {
+      if (cover.month(bucket)) addCounters(total, counters);
+    }
+    const days = this.engine.figureCollection('funnel', funnelDaysFigure.name);
+    for (const { counters } of (await this.store.getMany<FigureBucket>(days, cover.days)).values()) {
+      addCounters(total, counters);
+    }
+    for (const { from, to } of cover.partial) {
+      const range = { field: 'firstSeenAt', from, to };
+      for await (const position of this.store.scan<FunnelPosition>(this.engine.collection('funnel'), range)) {
+        addCounters(total, funnelCounters(position));
+      }
+    }
+    return total;
   }
 
   purchaseHistory(customerId: string) {
