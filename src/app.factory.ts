@@ -10,6 +10,8 @@ import { setUpOpenApi } from './interfaces/http/openapi';
 import { ProblemDetailsFilter, sendProblem } from './interfaces/http/problem-details';
 import { PinoNestLogger } from './config/logger';
 import { LedgerMetrics } from './application/metrics';
+import { jsonBodyProblems } from './validation/json-body';
+import { RequestValidationError } from './validation/request-validation';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -23,16 +25,33 @@ export async function createApp(config: LedgerConfig, logger: Logger): Promise<N
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
     logger: new PinoNestLogger(logger),
     bufferLogs: false,
+    // The body parsers are the ones below: JSON checked as text before anything reads it.
+    bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  // Every body is checked as JSON text (depth, lone surrogates, inexact numbers) before anything reads it.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parseJson(request, body as string, (error, value) => {
+      if (error) return done(error, undefined);
+      const problems = jsonBodyProblems(body as string);
+      if (problems.length > 0) return done(new RequestValidationError(problems), undefined);
+      done(null, value);
+    });
+  });
   // Browser trackers (analytics.js) post JSON as text/plain to spare a CORS preflight: the tracking API reads it.
   fastify.removeContentTypeParser('text/plain');
   fastify.addContentTypeParser('text/plain', { parseAs: 'string' }, (_request, body, done) => {
+    let value: unknown;
     try {
-      done(null, JSON.parse(body as string));
+      value = JSON.parse(body as string);
     } catch (error) {
-      done(new BadRequestException(`body is not JSON: ${(error as Error).message}`), undefined);
+      return done(new BadRequestException(`body is not JSON: ${(error as Error).message}`), undefined);
     }
+    const problems = jsonBodyProblems(body as string);
+    if (problems.length > 0) return done(new RequestValidationError(problems), undefined);
+    done(null, value);
   });
   fastify.addHook('onRequest', async (request, reply) => {
     const contentType = request.headers['content-type'] ?? '';

@@ -2,6 +2,7 @@ import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class
 import { v5 as uuidv5 } from 'uuid';
 import { TrackingUnmappedRule } from '../../config/ledger-config';
 import { ANONYMOUS_ID_PREFIX, anonymousCustomerId, CUSTOMER_ID_PATTERN } from '../../domain/customer-events';
+import { EARLIEST_YEAR, parseIsoTimestamp } from '../../validation/iso-timestamp';
 import { FieldProblem, validateAs } from '../../validation/request-validation';
 import { PHONE_PATTERN } from '../customers/register-customer/register-customer.dto';
 import {
@@ -125,8 +126,6 @@ const MESSAGE_FIELDS = new Set([
   'request_ip',
 ]);
 const BATCH_FIELDS = new Set(['batch', 'sentAt', 'context', 'integrations', 'writeKey', '_metadata']);
-
-const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 /**
  * Parses a request of the tracking API: one message (`call` names its type) or a batch. Every problem is
@@ -399,14 +398,14 @@ function timestampField(
 ): Date | undefined {
   const value = holder[field];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' || !ISO_TIMESTAMP.test(value) || Number.isNaN(Date.parse(value))) {
+  const instant = parseIsoTimestamp(value, { compactOffset: true });
+  if (!instant) {
     problems.push({
       field: prefix + field,
-      message: `${field} must be an ISO 8601 timestamp with a time zone, e.g. 2026-11-23T10:15:00.000Z`,
+      message: `${field} must be an ISO 8601 timestamp with a time zone, e.g. 2026-11-23T10:15:00.000Z, on a day the calendar has, in or after ${EARLIEST_YEAR}`,
     });
-    return undefined;
   }
-  return new Date(value);
+  return instant;
 }
 
 function optionalString(
