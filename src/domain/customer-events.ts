@@ -403,7 +403,38 @@ export function perEventType<Value>(
   return Object.fromEntries(entries) as unknown as Record<CustomerEventType, Value>;
 }
 
+/**
+ * The ids a customer stream may be named by (`customer-<id>`), as the projections check stored events. New
+ * records are held to the stricter newCustomerIdProblem: ids with `@` stay readable where they were stored.
+ */
 export const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+
+/** An id that is a phone number as people write one (`+44 20 7946 0958`, `(020) 7946-0958`). */
+const PHONE_LIKE = /^\+?[0-9 ().-]{7,}$/;
+
+/**
+ * Why an id cannot name a new customer record (a registration, a touchpoint's customer, a tracker's userId,
+ * anonymousId or alias previousId), or undefined: every door checks it, and the command path again before a
+ * new stream is appended. The id names the customer's stream, its read-model documents and its key, and
+ * erasure shreds data, not names: an id that is personal data (an e-mail address, a phone number) would
+ * outlive the erasure in plaintext, so it is refused.
+ */
+export function newCustomerIdProblem(customerId: string): string | undefined {
+  if (customerId.includes('@')) {
+    return "must not be an e-mail address: the id names the customer for good and outlives an erasure; use the shop's own customer number";
+  }
+  if (
+    PHONE_LIKE.test(customerId) &&
+    customerId.replace(/[^0-9]/g, '').length >= 7 &&
+    /[^0-9]/.test(customerId)
+  ) {
+    return "must not be a phone number: the id names the customer for good and outlives an erasure; use the shop's own customer number";
+  }
+  if (!CUSTOMER_ID_PATTERN.test(customerId)) {
+    return 'must be 1 to 128 letters, digits or ._:- starting with a letter or digit';
+  }
+  return undefined;
+}
 
 /**
  * Anonymous visitors (a tracker's anonymousId, a session) have a profile of their own under a reserved id:

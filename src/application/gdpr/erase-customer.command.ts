@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { IsOptional, IsString, Length } from 'class-validator';
+import { IsString, Length } from 'class-validator';
 import { v7 as uuidv7 } from 'uuid';
 import { CustomerLedger, RecordingContext } from '../customers/customer-ledger';
 import { customerStreamId } from '../../domain/customer-events';
@@ -12,11 +12,12 @@ import { EmailDirectory } from '../../privacy/email-directory';
 import { PiiCipher } from '../../privacy/pii-cipher';
 import { SUBJECT_KEY_STORE, SubjectKeyStore } from '../../ports/subject-key-store.port';
 import { mergedRecordIds, survivorOfRecord } from '../read-models/merged-records';
+import { IsOmittable } from '../../validation/validators';
 
 export class EraseCustomerParams {
   /** The data-subject request this erasure answers (generated when absent). */
-  @IsOptional() @IsString() @Length(1, 128) requestId?: string;
-  @IsOptional() @IsString() @Length(1, 500) reason?: string;
+  @IsOmittable() @IsString() @Length(1, 128) requestId?: string;
+  @IsOmittable() @IsString() @Length(1, 500) reason?: string;
 }
 
 /** One store an erasure touched and what it did there. */

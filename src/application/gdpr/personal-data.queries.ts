@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { IsEmail, IsOptional, IsString, Matches } from 'class-validator';
+import { IsEmail, IsString, Matches } from 'class-validator';
 import { CUSTOMER_ID_PATTERN, customerStreamId, piiFieldsOf } from '../../domain/customer-events';
 import { DomainError, unknownCustomer } from '../../domain/domain-error';
 import { EVENT_STORE, EventStore, RecordedEvent } from '../../ports/event-store.port';
@@ -12,6 +12,7 @@ import { AccessLog, accessStreamId } from '../../privacy/access-log';
 import { EmailDirectory } from '../../privacy/email-directory';
 import { PiiCipher } from '../../privacy/pii-cipher';
 import { Pseudonyms } from '../../privacy/pseudonyms';
+import { IsOmittable } from '../../validation/validators';
 
 /**
  * A customer's events, and those of the records merged into it (each in its own stream, after the
@@ -129,7 +130,7 @@ export class ReadAuditTrailHandler implements IQueryHandler<ReadAuditTrail> {
 }
 
 export class VerifyParams {
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Matches(CUSTOMER_ID_PATTERN, { message: 'customerId must match ^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$' })
   customerId?: string;

@@ -1,12 +1,18 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
-import { anonymousCustomerId, CUSTOMER_ID_PATTERN, customerStreamId } from '../../domain/customer-events';
+import {
+  anonymousCustomerId,
+  CUSTOMER_ID_PATTERN,
+  customerStreamId,
+  isAnonymousCustomerId,
+} from '../../domain/customer-events';
+import { CONTACT_CHANGE_ROLES, holdsAny, MERGE_ROLES, Role } from '../../config/api-keys';
 import { DomainError, RejectedCommands } from '../../domain/domain-error';
 import { EVENT_STORE, EventLocation, EventStore } from '../../ports/event-store.port';
 import { EmailDirectory } from '../../privacy/email-directory';
 import { PiiCipher } from '../../privacy/pii-cipher';
-import { RequestValidationError } from '../../validation/request-validation';
+import { FieldProblem, RequestValidationError } from '../../validation/request-validation';
 import {
   CommandEnvelope,
   CustomerLedger,
@@ -47,8 +53,13 @@ export interface MessageOutcome {
   readonly skipped?: string;
   /** The profile an identify or alias merged into the customer (a repeated merge answers its first outcome). */
   readonly merged?: MergeOutcome;
-  /** Why an identify's anonymous visitor was not merged: it was merged into another customer before. */
+  /**
+   * Why the record an identify or alias named was not merged: the visitor was merged into another customer
+   * before, or the previous id is a registered customer and the key may not merge those (a write key).
+   */
   readonly notMerged?: string;
+  /** Why an identify's traits for a registered customer were not recorded: the key may not change them. */
+  readonly notChanged?: string;
 }
 
 export interface TrackingAnswer {
@@ -63,9 +74,17 @@ export class RecordTrackingMessages extends Command<TrackingAnswer> {
     readonly call: TrackingCall,
     readonly body: unknown,
     readonly context: RecordingContext,
+    /** The roles of the caller's key: what a known customer's traits and merges need (api-keys.ts). */
+    readonly roles: readonly Role[],
   ) {
     super();
   }
+}
+
+/** What the caller's key may do to registered customers through the tracking API. */
+interface KeyScope {
+  readonly changesContactDetails: boolean;
+  readonly mergesRegisteredCustomers: boolean;
 }
 
 /** A ledger command planned for a message, and the message's map of fields for problems. */
@@ -97,14 +116,18 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
     @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
   ) {}
 
-  async execute({ call, body, context }: RecordTrackingMessages): Promise<TrackingAnswer> {
+  async execute({ call, body, context, roles }: RecordTrackingMessages): Promise<TrackingAnswer> {
+    const scope: KeyScope = {
+      changesContactDetails: holdsAny(roles, CONTACT_CHANGE_ROLES),
+      mergesRegisteredCustomers: holdsAny(roles, MERGE_ROLES),
+    };
     const { messages, problems } = parseTrackingRequest(body, call, {
       unmapped: this.config.trackingUnmapped ?? 'keep',
       receivedAt: context.now,
     });
     if (problems.length > 0) throw new RequestValidationError(problems);
     const results: MessageOutcome[] = messages.map((message) => ({ messageId: message.messageId }));
-    const steps = await this.plan(messages, results, context.now);
+    const steps = await this.plan(messages, results, context.now, scope);
     for (const step of steps) {
       if (step.kind === 'commands') {
         const outcomes = await this.record(step.commands, context);
@@ -113,7 +136,7 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
         });
       } else {
         const index = step.message.index;
-        results[index] = { ...results[index], ...(await this.merge(step.message, context)) };
+        results[index] = { ...results[index], ...(await this.merge(step.message, context, scope)) };
       }
     }
     return { success: true, results };
@@ -128,6 +151,7 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
     messages: readonly ParsedMessage[],
     results: MessageOutcome[],
     now: Date,
+    scope: KeyScope,
   ): Promise<Step[]> {
     const contacts = new KnownContactDetails(this.store, this.cipher);
     const identifyIds = messages.flatMap((message) =>
@@ -178,9 +202,14 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
         case 'identify': {
           try {
             const storedAt = message.eventId ? stored.get(message.eventId.toLowerCase()) : undefined;
-            const envelope = await this.identify(message, contacts, storedAt);
-            if (envelope) run.push({ index, fields, envelope });
-            else results[index] = { ...results[index], customerId: message.customerId, unchanged: true };
+            const decided = await this.identify(message, contacts, storedAt, scope);
+            if (decided === undefined) {
+              results[index] = { ...results[index], customerId: message.customerId, unchanged: true };
+            } else if ('notChanged' in decided) {
+              results[index] = { ...results[index], customerId: message.customerId, ...decided };
+            } else {
+              run.push({ index, fields, envelope: decided });
+            }
           } catch (error) {
             if (!(error instanceof DomainError)) throw error;
             refused.push(error);
@@ -208,13 +237,16 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
   /**
    * The registration (unknown customer) or contact-details change (traits that differ) an identify asks for,
    * or none when the ledger holds these traits already. A resent identify rebuilds the command its first
-   * delivery recorded, so that the ledger answers a duplicate, or 409 when the traits differ.
+   * delivery recorded, so that the ledger answers a duplicate, or 409 when the traits differ. Traits that
+   * would change a registered customer's details from a key that may not (a write key) are not recorded: the
+   * answer says why, and the rest of the request is recorded.
    */
   private async identify(
     message: ParsedIdentifyMessage,
     contacts: KnownContactDetails,
     storedAt: EventLocation | undefined,
-  ): Promise<CommandEnvelope | undefined> {
+    scope: KeyScope,
+  ): Promise<CommandEnvelope | { notChanged: string } | undefined> {
     const { traits, fields } = message;
     // A merged-away id stands for its survivor: the ledger records there, so that is where traits compare.
     const customerId = await survivorOfRecord(this.store, message.customerId);
@@ -248,6 +280,11 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
       ...changedTraits(traits, current.details),
     };
     if (Object.keys(changed).length === 0) return undefined;
+    if (!recordedBefore && !scope.changesContactDetails) {
+      return {
+        notChanged: `customer ${customerId} is registered: its contact details change only with a server-side key (role ${CONTACT_CHANGE_ROLES.join(' or ')}), never with a write key; the traits were not recorded`,
+      };
+    }
     if (changed.email) await this.emailDirectory.add(customerId, changed.email);
     contacts.recorded(customerId, changed);
     return envelope({
@@ -286,6 +323,9 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
       const rename = (each: DomainError) => renameField(each, commands);
       if (error instanceof DomainError) throw rename(error);
       if (error instanceof RejectedCommands) throw new RejectedCommands(error.errors.map(rename));
+      if (error instanceof RequestValidationError) {
+        throw new RequestValidationError(error.problems.map((problem) => renameProblem(problem, commands)));
+      }
       throw error;
     }
   }
@@ -299,6 +339,7 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
   private async merge(
     message: ParsedIdentifyMessage | ParsedAliasMessage,
     context: RecordingContext,
+    scope: KeyScope,
   ): Promise<Pick<MessageOutcome, 'merged' | 'notMerged'>> {
     const survivorId = message.kind === 'identify' ? message.customerId : message.survivorId;
     const duplicateId =
@@ -308,6 +349,12 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
             (await this.store.streamRevision(customerStreamId(message.previousId))) >= 0
           ? message.previousId
           : anonymousCustomerId(message.previousId);
+    // Only a registered customer or an anonymous visitor can be merged: a customer id here is a registered one.
+    if (!isAnonymousCustomerId(duplicateId) && !scope.mergesRegisteredCustomers) {
+      return {
+        notMerged: `${duplicateId} is a registered customer: merging it into another needs a server-side key (role ${MERGE_ROLES.join(' or ')}), never a write key`,
+      };
+    }
     try {
       return {
         merged: await this.commands.execute(new MergeCustomers({ survivorId, duplicateId }, context)),
@@ -347,6 +394,12 @@ function renameField(error: DomainError, commands: readonly PlannedCommand[]): D
   const field = rest === '' ? fields.prefix.replace(/\.$/, '') || undefined : fields.messagePath(rest);
   const message = error.message.split(error.field!).join(field ?? 'the message');
   return new DomainError(error.kind, error.code, message, field);
+}
+
+/** A problem the ledger found in the stored shape of a run's command, named in the message's terms. */
+function renameProblem(problem: FieldProblem, commands: readonly PlannedCommand[]): FieldProblem {
+  const match = new RegExp(`^${RUN_MARK}(\\d+)${RUN_MARK}(.*)$`).exec(problem.field);
+  return match ? commands[Number(match[1])]!.fields.problem({ ...problem, field: match[2]! }) : problem;
 }
 
 function pick(traits: IdentifyTraits, fields: readonly (keyof IdentifyTraits)[]): IdentifyTraits {

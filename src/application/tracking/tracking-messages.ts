@@ -1,7 +1,12 @@
-import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsEmail, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { v5 as uuidv5 } from 'uuid';
 import { TrackingUnmappedRule } from '../../config/ledger-config';
-import { ANONYMOUS_ID_PREFIX, anonymousCustomerId, CUSTOMER_ID_PATTERN } from '../../domain/customer-events';
+import {
+  ANONYMOUS_ID_PREFIX,
+  anonymousCustomerId,
+  isAnonymousCustomerId,
+  newCustomerIdProblem,
+} from '../../domain/customer-events';
 import { EARLIEST_YEAR, parseIsoTimestamp } from '../../validation/iso-timestamp';
 import { FieldProblem, validateAs } from '../../validation/request-validation';
 import { PHONE_PATTERN } from '../customers/register-customer/register-customer.dto';
@@ -12,6 +17,7 @@ import {
 } from '../customers/record-touchpoint/touchpoint.dto';
 import { FieldMap } from './field-map';
 import { MappedTouchpoint, MessageContext, pageViewed, TRACK_EVENT_MAPPINGS } from './track-event-mapping';
+import { IsOmittable } from '../../validation/validators';
 
 /** The endpoints of the tracking API: one per Segment call, and the batch. */
 export const TRACKING_CALLS = ['identify', 'track', 'page', 'alias', 'batch'] as const;
@@ -239,9 +245,7 @@ function parseMessage(
     }
   }
   if (userId !== undefined) checkCustomerId(userId, at('userId'), problems);
-  if (anonymousId !== undefined && !CUSTOMER_ID_PATTERN.test(anonymousCustomerId(anonymousId))) {
-    problems.push({ field: at('anonymousId'), message: 'must be 1 to 118 letters, digits or ._:@-' });
-  }
+  if (anonymousId !== undefined) checkAnonymousId(anonymousId, at('anonymousId'), problems);
   const time = messageTime(message, prefix, batchSentAt, options.receivedAt, problems);
   const context = messageContext({ ...batchContext, ...(isObject(contextValue) ? contextValue : {}) });
 
@@ -264,6 +268,9 @@ function parseMessage(
       problems.push({ field: at('userId'), message: 'an alias needs the userId it links to' });
     if (previousId === undefined) {
       problems.push({ field: at('previousId'), message: 'an alias needs the previousId it links from' });
+    } else {
+      // A previous id names a customer's record or an anonymous visitor's: either way it may name a stream.
+      checkAnonymousId(previousId, at('previousId'), problems);
     }
     if (problems.length > before) return undefined;
     return { ...base, kind: 'alias', survivorId: userId!, previousId: previousId! };
@@ -428,12 +435,10 @@ function optionalString(
 }
 
 function checkCustomerId(id: string, field: string, problems: FieldProblem[]): void {
-  if (!CUSTOMER_ID_PATTERN.test(id)) {
-    problems.push({
-      field,
-      message: 'must match ^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$ (it is the customer id)',
-    });
-  } else if (id.startsWith(ANONYMOUS_ID_PREFIX)) {
+  const problem = newCustomerIdProblem(id);
+  if (problem) {
+    problems.push({ field, message: `${problem} (it is the customer id)` });
+  } else if (isAnonymousCustomerId(id)) {
     problems.push({
       field,
       message: `must not start with ${ANONYMOUS_ID_PREFIX}, the prefix of anonymous visitors`,
@@ -441,11 +446,17 @@ function checkCustomerId(id: string, field: string, problems: FieldProblem[]): v
   }
 }
 
+/** An anonymous visitor's id (or an alias's previous id) names the stream `customer-anonymous:<id>`. */
+function checkAnonymousId(id: string, field: string, problems: FieldProblem[]): void {
+  const problem = newCustomerIdProblem(anonymousCustomerId(id));
+  if (problem) problems.push({ field, message: problem.replace('1 to 128', '1 to 118') });
+}
+
 /** The personal data an identify may carry; every other trait is not kept. */
 class IdentifyTraitsDto {
-  @IsOptional() @IsString() @Length(1, 200) name?: string;
-  @IsOptional() @IsEmail() @MaxLength(254) email?: string;
-  @IsOptional()
+  @IsOmittable() @IsString() @Length(1, 200) name?: string;
+  @IsOmittable() @IsEmail() @MaxLength(254) email?: string;
+  @IsOmittable()
   @IsString()
   @Matches(PHONE_PATTERN, { message: 'phone must be a phone number such as +44 20 7946 0958' })
   phone?: string;

@@ -1,14 +1,15 @@
 import { Roles } from '../../config/api-keys';
 import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { IsOptional, IsString } from 'class-validator';
+import { IsString } from 'class-validator';
 import { DomainError } from '../../domain/domain-error';
 import { EVENT_STORE, EventStore } from '../../ports/event-store.port';
 import { PROJECTION_ENGINE, ProjectionEngine } from '../../application/read-models/projection-engine';
+import { IsOmittable } from '../../validation/validators';
 
 export class RetryParkedParams {
   /** One projection's parked events; every projection's when absent. */
-  @IsOptional() @IsString() projection?: string;
+  @IsOmittable() @IsString() projection?: string;
 }
 
 @ApiTags('operations')
