@@ -244,7 +244,7 @@ export class EraseCustomerHandler implements ICommandHandler<EraseCustomer> {
     }
     const keyStoreOutcome =
       (['destroyed', 'no-key'] as const).find((outcome) => outcomes.includes(outcome)) ?? 'already-erased';
-    const keyStore = keyStoreActionOf(keyStoreOutcome);
+    const keyStore = keyStoreActionOf(keyStoreOutcome, this.keys);
     return {
       keyStoreOutcome,
       keyStore:
@@ -260,13 +260,10 @@ export class EraseCustomerHandler implements ICommandHandler<EraseCustomer> {
 type KeyStoreOutcome = Awaited<ReturnType<SubjectKeyStore['destroy']>>;
 
 /** What the key store did, or undefined when it had nothing left to do (a tombstone was there). */
-function keyStoreActionOf(outcome: KeyStoreOutcome): StoreAction | undefined {
+function keyStoreActionOf(outcome: KeyStoreOutcome, keys: SubjectKeyStore): StoreAction | undefined {
   switch (outcome) {
     case 'destroyed':
-      return {
-        store: 'subject key store',
-        action: 'data key destroyed; file checkpointed with secure_delete',
-      };
+      return { store: 'subject key store', action: `data key destroyed. ${keys.keyDestruction}` };
     case 'no-key':
       return { store: 'subject key store', action: 'no data key existed; tombstone written' };
     case 'already-erased':

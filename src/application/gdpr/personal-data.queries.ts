@@ -5,6 +5,7 @@ import { CUSTOMER_ID_PATTERN, customerStreamId, piiFieldsOf } from '../../domain
 import { DomainError, unknownCustomer } from '../../domain/domain-error';
 import { EVENT_STORE, EventStore, RecordedEvent } from '../../ports/event-store.port';
 import { VerificationReport } from '../../ports/hash-chain';
+import { SUBJECT_KEY_STORE, SubjectKeyStore } from '../../ports/subject-key-store.port';
 import { verifyLog, verifyStreams } from './log-verification';
 import { ReadModels } from '../read-models/read-models';
 import { readMergedRecords } from '../read-models/merged-records';
@@ -217,9 +218,11 @@ export class ResolvePseudonymHandler implements IQueryHandler<ResolvePseudonym> 
   constructor(
     private readonly pseudonyms: Pseudonyms,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(SUBJECT_KEY_STORE) private readonly keys: SubjectKeyStore,
     private readonly accessLog: AccessLog,
   ) {}
 
+  /** The id behind a pseudonym, unless the customer was erased: then the pseudonym names no one any more. */
   async execute({ pseudonym, reader }: ResolvePseudonym) {
     const customerId = this.pseudonyms.resolve(pseudonym);
     if (customerId === undefined || (await this.store.streamRevision(customerStreamId(customerId))) < 0) {
@@ -227,6 +230,14 @@ export class ResolvePseudonymHandler implements IQueryHandler<ResolvePseudonym> 
         'not-found',
         'unknown-pseudonym',
         `no customer has the pseudonym ${pseudonym}`,
+        'pseudonym',
+      );
+    }
+    if ((await this.keys.find([customerId])).get(customerId) === 'erased') {
+      throw new DomainError(
+        'gone',
+        'pseudonym-erased',
+        `the customer behind ${pseudonym} was erased: the pseudonym resolves to no one`,
         'pseudonym',
       );
     }
