@@ -16,16 +16,11 @@ export function jsonBodyProblems(text: string): FieldProblem[] {
   /** The open containers, innermost last: an object's current key, or an array's current index. */
   const path: { key: string | number; expectingKey: boolean }[] = [];
   const fieldAt = () =>
-    path.reduce<string>(
-      (field, step) =>
-        typeof step.key === 'number'
-          ? `${field}[${step.key}]`
-          : field === ''
-            ? step.key
-            : `${field}.${step.key}`,
-      '',
-    ) || 'body';
-  for (let index = 0; index < text.length; ) {
+    path.reduce<string>((field, { key }) => {
+      if (typeof key === 'number') return `${field || 'body'}[${key}]`;
+      return field === '' ? key : `${field}.${key}`;
+    }, '') || 'body';
+  for (let index = 0; index < text.length;) {
     const char = text[index]!;
     const top = path[path.length - 1];
     if (char === '{' || char === '[') {
