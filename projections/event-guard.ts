@@ -8,6 +8,7 @@ import {
   schemaVersionOf,
   SURVEY_SCALES,
 } from '../src/domain/customer-events';
+import { NewEvent } from '../src/ports/event-store.port';
 import { CUSTOMER_STREAM_PREFIX } from './projection';
 
 /** A customer event as the event store hands it over, before anything about it is trusted. */
@@ -62,6 +63,16 @@ const CURRENCY_CODE = /^[A-Z]{3}$/;
  */
 export function findProblem(stored: StoredEvent): EventProblem | undefined {
   return envelopeProblem(stored) ?? dataProblem(stored);
+}
+
+/**
+ * The first way an event about to be appended breaks the stored shape, or undefined: the rules `findProblem`
+ * holds stored events to, checked on the write path before the append, so that no event the projections would
+ * park is ever acknowledged. The store gives the position and revision; all else is checked as it will be
+ * stored (personal data before encryption: a string either way).
+ */
+export function findProblemBeforeAppend(streamId: string, event: NewEvent): EventProblem | undefined {
+  return findProblem({ ...event, streamId, streamRevision: 0, position: 1 });
 }
 
 /** Throws MalformedEventError for an event `findProblem` refuses. */

@@ -16,6 +16,8 @@ import {
 } from './interfaces/http/tracking/tracking-http';
 import { TRACKING_PATHS } from './interfaces/http/tracking/tracking.controller';
 import { LedgerMetrics } from './application/metrics';
+import { jsonBodyProblems } from './validation/json-body';
+import { RequestValidationError } from './validation/request-validation';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -29,22 +31,37 @@ export async function createApp(config: LedgerConfig, logger: Logger): Promise<N
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
     logger: new PinoNestLogger(logger),
     bufferLogs: false,
-    // Fastify's own JSON parser stays; Nest's would add a form parser, and no route takes forms.
+    // The body parsers are the ones below: JSON checked as text before anything reads it.
     bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
   allowTrackingCors(fastify, config.trackingCorsOrigins ?? '*', Object.values(TRACKING_PATHS).flat());
   decodeTrackingBodies(fastify, BODY_LIMIT_BYTES);
+  // Every body is checked as JSON text (depth, lone surrogates, inexact numbers) before anything reads it.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parseJson(request, body as string, (error, value) => {
+      if (error) return done(error, undefined);
+      const problems = jsonBodyProblems(body as string);
+      if (problems.length > 0) return done(new RequestValidationError(problems), undefined);
+      done(null, value);
+    });
+  });
   // Trackers post JSON under other media types: analytics.js as text/plain (to spare a CORS preflight),
   // RudderStack's SDK as application/x-www-form-urlencoded. The tracking API reads any as JSON; every other
   // route takes application/json only (the hook below refuses the rest before any parser runs).
   fastify.removeContentTypeParser('text/plain');
   fastify.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    let value: unknown;
     try {
-      done(null, JSON.parse(body as string));
+      value = JSON.parse(body as string);
     } catch (error) {
-      done(new BadRequestException(`body is not JSON: ${(error as Error).message}`), undefined);
+      return done(new BadRequestException(`body is not JSON: ${(error as Error).message}`), undefined);
     }
+    const problems = jsonBodyProblems(body as string);
+    if (problems.length > 0) return done(new RequestValidationError(problems), undefined);
+    done(null, value);
   });
   fastify.addHook('onRequest', async (request, reply) => {
     const contentType = request.headers['content-type'] ?? '';

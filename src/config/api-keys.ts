@@ -12,6 +12,21 @@ export interface ApiKey {
 
 export const ROLES_METADATA = 'ledger:roles';
 
+/**
+ * Who may change a registered customer's contact details, on /v1 and through the tracking API. A key with the
+ * ingest role alone may be public (a write key ships in the shop's pages), so it never can: it records
+ * touchpoints and creates customers and anonymous visitors, nothing that rewrites a known person.
+ */
+export const CONTACT_CHANGE_ROLES = ['rep'] as const satisfies readonly Role[];
+
+/** Who may merge a registered customer into another, on /v1 and by a tracker's alias; not a write key. */
+export const MERGE_ROLES = ['rep', 'admin'] as const satisfies readonly Role[];
+
+/** Whether a key with `roles` holds one of `allowed`. */
+export function holdsAny(roles: readonly Role[], allowed: readonly Role[]): boolean {
+  return roles.some((role) => allowed.includes(role));
+}
+
 /** The roles allowed to call an endpoint; endpoints without it are public (health, docs). */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES_METADATA, roles);
 

@@ -403,7 +403,42 @@ export function perEventType<Value>(
   return Object.fromEntries(entries) as unknown as Record<CustomerEventType, Value>;
 }
 
+/**
+ * The ids a customer stream may be named by (`customer-<id>`), as the projections check stored events. New
+ * records are held to the stricter newCustomerIdProblem: ids with `@` stay readable where they were stored.
+ */
 export const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+
+/**
+ * An id that is a phone number as people write one: international (`+44 20 7946 0958`), or national with a
+ * trunk 0 and separators (`020-7946-0958`, `(020) 7946 0958`). A bare digit string cannot be told from a
+ * shop's customer number and is taken (docs/security.md).
+ */
+const PHONE_LIKE = /^(?:\+[0-9 ().-]+|\(?0[0-9]*[ ().-][0-9 ().-]*)$/;
+
+/**
+ * Why an id cannot name a new customer record (a registration, a touchpoint's customer, a tracker's userId,
+ * anonymousId or alias previousId), or undefined: every door checks it, and the command path again before a
+ * new stream is appended. The id names the customer's stream, its read-model documents and its key, and
+ * erasure shreds data, not names: an id that is personal data (an e-mail address, a phone number) would
+ * outlive the erasure in plaintext, so it is refused.
+ */
+export function newCustomerIdProblem(customerId: string): string | undefined {
+  // An anonymous visitor's id is judged without its prefix: `anonymous:` + an e-mail names the person too.
+  const own = customerId.startsWith(ANONYMOUS_ID_PREFIX)
+    ? customerId.slice(ANONYMOUS_ID_PREFIX.length)
+    : customerId;
+  const because =
+    "the id names the customer for good and outlives an erasure; use the shop's own customer number";
+  if (own.includes('@')) return `must not be an e-mail address: ${because}`;
+  if (PHONE_LIKE.test(own) && own.replace(/[^0-9]/g, '').length >= 7) {
+    return `must not be a phone number: ${because}`;
+  }
+  if (!CUSTOMER_ID_PATTERN.test(customerId)) {
+    return 'must be 1 to 128 letters, digits or ._:- starting with a letter or digit';
+  }
+  return undefined;
+}
 
 /**
  * Anonymous visitors (a tracker's anonymousId, a session) have a profile of their own under a reserved id:

@@ -1,4 +1,12 @@
-import { formatMoney, isCurrencyCode, minorDigits, money, toDecimal, toMinorUnits } from './money';
+import {
+  amountProblem,
+  formatMoney,
+  isCurrencyCode,
+  minorDigits,
+  money,
+  toDecimal,
+  toMinorUnits,
+} from './money';
 
 describe('money', () => {
   it('converts decimals to integer minor units without float error', () => {
@@ -30,5 +38,18 @@ describe('money', () => {
     expect(toDecimal({ amountMinor: 12050, currency: 'EUR' })).toBe(120.5);
     expect(formatMoney({ amountMinor: 12050, currency: 'EUR' })).toBe('EUR 120.50');
     expect(formatMoney({ amountMinor: 500, currency: 'JPY' })).toBe('JPY 500');
+  });
+});
+
+describe('amountProblem', () => {
+  it('tells too many decimals from too large an amount', () => {
+    expect(amountProblem(1.005, 'EUR')).toBe('has more decimals than EUR allows');
+    expect(amountProblem(1e-7, 'EUR')).toBe('has more decimals than EUR allows');
+    expect(amountProblem(1e15, 'EUR')).toBe(
+      'is too large: at most EUR 90071992547409.91 can be held exactly',
+    );
+    expect(amountProblem(1e21, 'JPY')).toBe('is too large: at most JPY 9007199254740991 can be held exactly');
+    expect(amountProblem(90071992547409.91, 'EUR')).toBeUndefined();
+    expect(amountProblem(120.5, 'EUR')).toBeUndefined();
   });
 });

@@ -24,17 +24,34 @@ export function minorDigits(currency: string): number {
 
 /**
  * Converts a decimal amount to minor units without float arithmetic, or returns undefined when the
- * amount has more decimals than the currency allows or does not fit a safe integer.
+ * amount has more decimals than the currency allows or does not fit a safe integer (see amountProblem).
  */
 export function toMinorUnits(amount: number, currency: string): number | undefined {
-  if (!Number.isFinite(amount) || !isCurrencyCode(currency)) return undefined;
+  return amountProblem(amount, currency) === undefined ? minorUnitsOf(amount, currency) : undefined;
+}
+
+/**
+ * Why an amount cannot be held as minor units of its currency, said for the client, or undefined when it can:
+ * more decimals than the currency has (never rounded), or more minor units than a number holds exactly.
+ */
+export function amountProblem(amount: number, currency: string): string | undefined {
+  if (!Number.isFinite(amount)) return 'is not a finite number';
+  if (!isCurrencyCode(currency)) return `cannot be checked: ${currency} is not an ISO 4217 currency`;
   const text = String(Math.abs(amount));
-  if (text.includes('e')) return undefined;
-  const [whole = '0', fraction = ''] = text.split('.');
-  const digits = minorDigits(currency);
-  if (fraction.length > digits) return undefined;
-  const minor = Number(whole + fraction.padEnd(digits, '0'));
-  if (!Number.isSafeInteger(minor)) return undefined;
+  const fraction = /\.(\d+)$/.exec(text)?.[1] ?? '';
+  if (text.includes('e-') || fraction.length > minorDigits(currency)) {
+    return `has more decimals than ${currency} allows`;
+  }
+  if (text.includes('e+') || !Number.isSafeInteger(minorUnitsOf(amount, currency))) {
+    return `is too large: at most ${formatMoney({ amountMinor: Number.MAX_SAFE_INTEGER, currency })} can be held exactly`;
+  }
+  return undefined;
+}
+
+/** The minor units of an amount whose decimals fit the currency (its decimal text, no float arithmetic). */
+function minorUnitsOf(amount: number, currency: string): number {
+  const [whole = '0', fraction = ''] = String(Math.abs(amount)).split('.');
+  const minor = Number(whole + fraction.padEnd(minorDigits(currency), '0'));
   return amount < 0 ? -minor : minor;
 }
 

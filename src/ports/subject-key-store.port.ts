@@ -15,6 +15,12 @@ export type SubjectKey = WrappedKey | 'erased';
  * with it (crypto-shredding). Only wrapped keys are ever stored.
  */
 export interface SubjectKeyStore {
+  /**
+   * What `destroy` does to a key's bytes in this backend, exactly, as the erasure report states it: where they
+   * are gone for good and where copies may remain (still wrapped by the master key).
+   */
+  readonly keyDestruction: string;
+
   /** The keys of the given subjects that exist (or were erased); subjects without a key are absent. */
   find(subjectIds: readonly string[]): Promise<Map<string, SubjectKey>>;
 

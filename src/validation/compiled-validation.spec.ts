@@ -107,7 +107,7 @@ const VALID_BODIES: [ClassConstructor<object>, Body[]][] = [
         country: 'GB',
         source: 'shop',
       },
-      { customerId: 'c.2:x@y-z', name: 'B', email: 'b@example.org' },
+      { customerId: 'c.2:x_y-z', name: 'B', email: 'b@example.org' },
     ],
   ],
   [

@@ -4,6 +4,7 @@ import { TransformationType } from 'class-transformer';
 import { defaultMetadataStorage } from 'class-transformer/cjs/storage';
 import { getMetadataStorage, ValidationTypes } from 'class-validator';
 import type { ValidationMetadata } from 'class-validator/types/metadata/ValidationMetadata';
+import { IS_OMITTABLE } from './validators';
 
 /**
  * The DTO classes' class-validator rules compiled once into ajv validators: the decorators stay the one
@@ -181,6 +182,9 @@ function schemaOf(type: DtoClass): AnySchemaObject {
       if (checks.length > 0) required.push(property);
     } else if (conditions.every((condition) => condition.name === 'isOptional')) {
       properties[property] = { anyOf: [{ type: 'null' }, schema] };
+    } else if (conditions.every((condition) => condition.name === IS_OMITTABLE)) {
+      // Left out, or checked: null is a value like any other.
+      properties[property] = schema;
     } else {
       properties[property] = {};
       const condition = (value: unknown, object: Record<string, unknown>) =>

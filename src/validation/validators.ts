@@ -1,6 +1,14 @@
-import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
-import { SURVEY_SCALES, SurveyKind } from '../domain/customer-events';
-import { isCurrencyCode, toMinorUnits } from '../domain/money';
+import {
+  getMetadataStorage,
+  registerDecorator,
+  ValidationArguments,
+  ValidationOptions,
+  ValidationTypes,
+} from 'class-validator';
+import { ValidationMetadata } from 'class-validator/cjs/metadata/ValidationMetadata';
+import { newCustomerIdProblem, SURVEY_SCALES, SurveyKind } from '../domain/customer-events';
+import { amountProblem, isCurrencyCode } from '../domain/money';
+import { EARLIEST_YEAR, parseIsoTimestamp } from './iso-timestamp';
 
 function define(
   name: string,
@@ -24,17 +32,27 @@ export const IsCurrencyCode = define(
   (args) => `${args.property} must be an ISO 4217 currency code such as EUR`,
 );
 
-/** The amount has no more decimals than its sibling `currency` allows (EUR 2, JPY 0). */
+/** The amount has no more decimals than its sibling `currency` allows (EUR 2, JPY 0), and fits a number. */
 export const FitsCurrency = define(
   'fitsCurrency',
   (value, args) => {
     const currency = (args.object as { currency?: unknown }).currency;
     return (
-      !isCurrencyCode(currency) || (typeof value === 'number' && toMinorUnits(value, currency) !== undefined)
+      !isCurrencyCode(currency) || (typeof value === 'number' && amountProblem(value, currency) === undefined)
     );
   },
+  (args) => {
+    const currency = String((args.object as { currency?: unknown }).currency);
+    return `${args.property} ${amountProblem(args.value as number, currency) ?? `does not fit ${currency}`}`;
+  },
+);
+
+/** An id that may name a new customer record (see newCustomerIdProblem): never personal data. */
+export const IsNewCustomerId = define(
+  'isNewCustomerId',
+  (value) => typeof value === 'string' && newCustomerIdProblem(value) === undefined,
   (args) =>
-    `${args.property} has more decimals than ${String((args.object as { currency?: unknown }).currency)} allows`,
+    `${args.property} ${typeof args.value === 'string' ? newCustomerIdProblem(args.value) : 'must be a string'}`,
 );
 
 /** The score lies on the scale of its sibling survey `kind` (nps 0-10, csat 1-5, ces 1-7). */
@@ -54,9 +72,28 @@ export const ScoreFitsKind = define(
 /** A timestamp no more than the allowed skew in the future is checked by the decider; this checks the form. */
 export const IsIsoTimestamp = define(
   'isIsoTimestamp',
-  (value) =>
-    typeof value === 'string' &&
-    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value) &&
-    !Number.isNaN(Date.parse(value)),
-  (args) => `${args.property} must be an ISO 8601 timestamp with a time zone, e.g. 2026-11-23T10:15:00Z`,
+  (value) => parseIsoTimestamp(value, { compactOffset: false }) !== undefined,
+  (args) =>
+    `${args.property} must be an ISO 8601 timestamp with a time zone, e.g. 2026-11-23T10:15:00Z, on a day the calendar has, in or after ${EARLIEST_YEAR}`,
 );
+
+/** The name of the IsOmittable condition, by which the compiled validators know it. */
+export const IS_OMITTABLE = 'isOmittable';
+
+/**
+ * The field may be left out; when present it is checked, `null` included. class-validator's `@IsOptional`
+ * skips `null` too, which let `"country": null` through to be stored where the event catalog has a string:
+ * a field the ledger stores is absent or valid, never null.
+ */
+export function IsOmittable(): PropertyDecorator {
+  return (target, propertyName) =>
+    getMetadataStorage().addValidationMetadata(
+      new ValidationMetadata({
+        type: ValidationTypes.CONDITIONAL_VALIDATION,
+        name: IS_OMITTABLE,
+        target: target.constructor,
+        propertyName: propertyName as string,
+        constraints: [(object: Record<string, unknown>) => object[propertyName as string] !== undefined],
+      }),
+    );
+}

@@ -126,6 +126,12 @@ describeWithServer(`the service on PostgreSQL${reason}`, () => {
     ).toEqual([{ customerId }]);
 
     const erasure = await ledger.request('DELETE', `/v1/customers/${customerId}?requestId=DSR-PG-1`);
+    // The report says what PostgreSQL did, and claims no secure_delete it does not have.
+    const keyAction = erasure.body.stores.find(
+      (entry: { store: string }) => entry.store === 'subject key store',
+    ).action as string;
+    expect(keyAction).toMatch(/^data key destroyed\. PostgreSQL subject_keys: .*VACUUMed/);
+    expect(keyAction).not.toMatch(/secure_delete/);
     const after = await ledger.request('GET', `/v1/customers/${customerId}`, undefined, {
       [MIN_POSITION]: String(erasure.body.position),
     });

@@ -8,6 +8,8 @@ import { EVENT_STORE, EventStore, RecordedEvent } from '../../src/ports/event-st
 import { customerIdOf, readRees46, Rees46Row } from '../fixtures/rees46';
 
 const WRITE_KEY = 'rees46-store-write-key-0123456789';
+/** analytics-node runs in the shop's backend: its key never leaves the server, so it may change contacts. */
+const SERVER_KEY = 'rees46-store-server-side-key-0123456789';
 const AUDITOR_KEY = 'rees46-spec-auditor-key-0123456789';
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const BUYERS = 30;
@@ -60,6 +62,7 @@ describe('the real @segment/analytics-node client against the tracking API, with
     ledger = await LedgerTestApp.start({
       apiKeys: [
         { principal: 'rees46-store', roles: ['ingest'], keySha256: sha256(WRITE_KEY) },
+        { principal: 'rees46-backend', roles: ['ingest', 'rep'], keySha256: sha256(SERVER_KEY) },
         { principal: 'auditor', roles: ['auditor'], keySha256: sha256(AUDITOR_KEY) },
       ],
     });
@@ -163,7 +166,7 @@ describe('the real @segment/analytics-node client against the tracking API, with
     expect(await store.lastPosition()).toBe(before);
   });
 
-  it('identifies a buyer through the client: registration with encrypted traits, then a change', async () => {
+  it('identifies a buyer through the client with a server-side key: registration with encrypted traits, then a change', async () => {
     const buyer = rows.find((row) => row.eventType === 'purchase')!;
     const userId = customerIdOf(buyer.userId);
     const { failures } = await sendWithClient((analytics) => {
@@ -177,7 +180,7 @@ describe('the real @segment/analytics-node client against the tracking API, with
         messageId: `identify-${userId}-2`,
         traits: { email: `buyer-${buyer.userId}@example.net`, plan: 'basic' },
       });
-    });
+    }, SERVER_KEY);
     expect(failures).toEqual([]);
     const stored = (await streamOf(buyer)).filter((event) => /Registered|ContactDetails/.test(event.type));
     expect(stored.map((event) => event.type)).toEqual(['CustomerRegistered', 'ContactDetailsChanged']);

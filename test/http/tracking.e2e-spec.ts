@@ -9,12 +9,15 @@ import { EVENT_STORE, EventStore } from '../../src/ports/event-store.port';
 const WRITE_KEY = 'tracking-write-key-of-the-web-shop-0001';
 const AUDITOR_KEY = 'tracking-spec-auditor-key-0123456789';
 const REP_KEY = 'tracking-spec-rep-key-without-ingest-01';
+/** The shop's backend: a key that never leaves the server, so it may change and merge registered customers. */
+const SERVER_KEY = 'tracking-spec-server-side-key-of-the-shop';
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const basic = (key: string) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
 const API_KEYS = [
   { principal: 'web-shop-tracker', roles: ['ingest' as const], keySha256: sha256(WRITE_KEY) },
   { principal: 'auditor', roles: ['auditor' as const, 'rep' as const], keySha256: sha256(AUDITOR_KEY) },
   { principal: 'rep', roles: ['rep' as const], keySha256: sha256(REP_KEY) },
+  { principal: 'shop-backend', roles: ['ingest' as const, 'rep' as const], keySha256: sha256(SERVER_KEY) },
 ];
 
 let sequence = 0;
@@ -460,7 +463,7 @@ describe('Segment-spec tracking API', () => {
   });
 
   describe('identify', () => {
-    it('registers an unknown userId from its traits, encrypted, and changes only the traits that changed', async () => {
+    it('registers an unknown userId from its traits, encrypted, and (server-side key) changes only the traits that changed', async () => {
       const userId = aUserId();
       const first = await send('identify', {
         userId,
@@ -473,10 +476,14 @@ describe('Segment-spec tracking API', () => {
         traits: { name: 'Ada Lovelace', email: 'ada@example.org' },
       });
       expect(same.body.results).toEqual([{ customerId: userId, unchanged: true }]);
-      const moved = await send('identify', {
-        userId,
-        traits: { name: 'Ada Lovelace', email: 'ada.king@example.org', phone: '+44 20 7946 0958' },
-      });
+      const moved = await send(
+        'identify',
+        {
+          userId,
+          traits: { name: 'Ada Lovelace', email: 'ada.king@example.org', phone: '+44 20 7946 0958' },
+        },
+        basic(SERVER_KEY),
+      );
       expect(moved.status).toBe(200);
       const events = await eventsOf(userId);
       expect(events.map(({ type, data }) => ({ type, data }))).toEqual([
@@ -606,10 +613,12 @@ describe('Segment-spec tracking API', () => {
       const userId = aUserId();
       await send('identify', { userId: previousId, traits: { name: 'Old Login', email: 'old@example.org' } });
       await send('identify', { userId, traits: { name: 'New Login', email: 'new@example.org' } });
-      const response = await send('alias', { previousId, userId });
+      const response = await send('alias', { previousId, userId }, basic(SERVER_KEY));
       expect(response.status).toBe(200);
       expect(response.body.results[0].merged).toMatchObject({ survivorId: userId, duplicateId: previousId });
-      const refusedSelf = await refused(() => send('alias', { previousId: userId, userId }));
+      const refusedSelf = await refused(() =>
+        send('alias', { previousId: userId, userId }, basic(SERVER_KEY)),
+      );
       expect(refusedSelf.status).toBe(422);
       expect(refusedSelf.body.errors[0].field).toBe('previousId');
     });

@@ -43,6 +43,8 @@ export async function createMongoSubjectKeyStore(
   };
 
   return {
+    keyDestruction:
+      'MongoDB subject_keys: data key fields unset (tombstone), majority write concern; MongoDB does not zero bytes: they may remain in WiredTiger free space and journal, in the oplog until it rolls over, and in backups (wrapped by the master key)',
     find,
     async getOrCreate(subjectIds, createKey) {
       const existing = await find(subjectIds);

@@ -43,6 +43,9 @@ export async function createPostgresSubjectKeyStore(
 }
 
 class PostgresSubjectKeyStore implements SubjectKeyStore {
+  readonly keyDestruction =
+    'PostgreSQL subject_keys: data key set to NULL (tombstone) and the table VACUUMed, so the old row version is no longer in the table; PostgreSQL does not zero bytes: they may remain in the page until it is reused, in WAL segments until recycled, in WAL archives, replicas and backups (wrapped by the master key; see docs/postgresql.md)';
+
   constructor(private readonly pool: Pool) {}
 
   async find(subjectIds: readonly string[]): Promise<Map<string, SubjectKey>> {

@@ -76,6 +76,8 @@ export function createSqliteSubjectKeyStore(file: string): SubjectKeyStore {
   );
 
   return {
+    keyDestruction:
+      'SQLite keys.db: data key overwritten with NULL (tombstone), its old bytes zeroed in the page by secure_delete, WAL checkpointed and truncated: no copy left in the files (backups of them are not touched)',
     async rewrapAll(rewrap) {
       const changed = rewrapAll.immediate(rewrap);
       db.pragma('wal_checkpoint(TRUNCATE)');

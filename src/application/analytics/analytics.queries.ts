@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
 import { funnelReportOfCounters } from '../../../projections/funnel-cohort.figure';
 import { FunnelReport } from '../../../projections/funnel.projection';
 import {
@@ -14,12 +14,12 @@ import {
 import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
 import { DomainError } from '../../domain/domain-error';
 import { Pseudonyms } from '../../privacy/pseudonyms';
-import { IsIsoTimestamp } from '../../validation/validators';
+import { IsIsoTimestamp, IsOmittable } from '../../validation/validators';
 import { ReadModels } from '../read-models/read-models';
 
 export class FunnelParams {
-  @IsOptional() @IsIsoTimestamp() firstSeenFrom?: string;
-  @IsOptional() @IsIsoTimestamp() firstSeenTo?: string;
+  @IsOmittable() @IsIsoTimestamp() firstSeenFrom?: string;
+  @IsOmittable() @IsIsoTimestamp() firstSeenTo?: string;
 }
 
 /** Analytics figures leave out customers whose analytics consent is withdrawn; how many is said. */
@@ -51,9 +51,9 @@ export class ReadFunnelReportHandler implements IQueryHandler<ReadFunnelReport> 
 }
 
 export class LoyaltyDistributionParams {
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) top?: number;
+  @IsOmittable() @Type(() => Number) @IsInt() @Min(1) @Max(1000) top?: number;
   /** The instant the scores are as of (by occurredAt); now when absent. */
-  @IsOptional() @IsIsoTimestamp() asOf?: string;
+  @IsOmittable() @IsIsoTimestamp() asOf?: string;
 }
 
 export interface LoyaltyDistribution extends ConsentExclusions {

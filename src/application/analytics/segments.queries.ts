@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
 import { cohortReport, CohortReport } from '../../../projections/cohorts';
 import { complaintReport, ComplaintReport } from '../../../projections/complaint-analytics';
 import { RfmPopulationWalk } from '../../../projections/rfm-population.figure';
@@ -26,26 +26,26 @@ import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
 import { DomainError } from '../../domain/domain-error';
 import { toDecimal } from '../../domain/money';
 import { Pseudonyms } from '../../privacy/pseudonyms';
-import { IsIsoTimestamp } from '../../validation/validators';
+import { IsIsoTimestamp, IsOmittable } from '../../validation/validators';
 import { ReadModels } from '../read-models/read-models';
 
 /** `asOf`: the instant the figures are as of (by occurredAt); now when absent. */
 export class AsOfParams {
-  @IsOptional() @IsIsoTimestamp() asOf?: string;
+  @IsOmittable() @IsIsoTimestamp() asOf?: string;
 }
 
 export class SegmentMembersParams extends AsOfParams {
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(10_000) limit?: number;
+  @IsOmittable() @Type(() => Number) @IsInt() @Min(1) @Max(10_000) limit?: number;
 }
 
 /** A range of instants, both ends optional and inclusive. */
 export class RangeParams {
-  @IsOptional() @IsIsoTimestamp() from?: string;
-  @IsOptional() @IsIsoTimestamp() to?: string;
+  @IsOmittable() @IsIsoTimestamp() from?: string;
+  @IsOmittable() @IsIsoTimestamp() to?: string;
 }
 
 export class RangeAsOfParams extends RangeParams {
-  @IsOptional() @IsIsoTimestamp() asOf?: string;
+  @IsOmittable() @IsIsoTimestamp() asOf?: string;
 }
 
 /** D1 and D2 of a transition question; both required. */

@@ -5,6 +5,7 @@ import { createSqliteSubjectKeyStore } from '../../adapters/sqlite/sqlite-subjec
 import { DomainError } from '../../domain/domain-error';
 import { EventStore, WrongExpectedRevisionError } from '../../ports/event-store.port';
 import { PiiCipher } from '../../privacy/pii-cipher';
+import { RequestValidationError } from '../../validation/request-validation';
 
 /** The command path under writers it keeps losing to. */
 describe('CustomerLedger under concurrent writes', () => {
@@ -55,6 +56,59 @@ describe('CustomerLedger under concurrent writes', () => {
 
     expect(refused).toBeInstanceOf(DomainError);
     expect(refused).toMatchObject({ kind: 'busy', code: 'customer-contended' });
+    expect(await store.lastPosition()).toBe(0);
+  });
+});
+
+/** The command path refuses what the read side would park, whatever door the command came through. */
+describe('CustomerLedger before the append', () => {
+  const context: RecordingContext = { actor: 'test', causationId: 'c', correlationId: 'c', now: new Date() };
+  const ledgerOn = (store: EventStore) =>
+    new CustomerLedger(store, new PiiCipher(createSqliteSubjectKeyStore(':memory:'), randomBytes(32)));
+
+  it('refuses an event the event guard would park (a null note), naming the field, and appends nothing', async () => {
+    const store = createSqliteEventStore({ file: ':memory:' });
+    const contact = {
+      customerId: 'c-1',
+      command: {
+        kind: 'RecordTouchpoint' as const,
+        occurredAt: new Date(),
+        touchpoint: {
+          type: 'contact' as const,
+          data: { direction: 'inbound' as const, note: null as unknown as string },
+        },
+      },
+    };
+
+    const refused = await ledgerOn(store)
+      .execute([contact], { ...context, fieldPath: () => 'touchpoints[0].' })
+      .catch((error: unknown) => error);
+
+    expect(refused).toBeInstanceOf(RequestValidationError);
+    expect((refused as RequestValidationError).problems).toEqual([
+      { field: 'touchpoints[0].data.note', message: 'data.note must be a string (stored encrypted)' },
+    ]);
+    expect(await store.lastPosition()).toBe(0);
+  });
+
+  it('refuses a new stream named by an e-mail address', async () => {
+    const store = createSqliteEventStore({ file: ':memory:' });
+    const browse = {
+      customerId: 'jane.roe@example.com',
+      command: {
+        kind: 'RecordTouchpoint' as const,
+        occurredAt: new Date(),
+        touchpoint: { type: 'browse' as const, data: { product: { id: 'p-1' } } },
+      },
+    };
+
+    const refused = await ledgerOn(store)
+      .execute([browse], context)
+      .catch((error: unknown) => error);
+
+    expect((refused as RequestValidationError).problems).toEqual([
+      { field: 'customerId', message: expect.stringMatching(/^customerId must not be an e-mail address/) },
+    ]);
     expect(await store.lastPosition()).toBe(0);
   });
 });

@@ -27,12 +27,15 @@ import {
   CustomerEvent,
   customerIdOfStream,
   customerStreamId,
+  newCustomerIdProblem,
   PII_FIELDS,
   schemaVersionOf,
 } from '../../domain/customer-events';
 import { DomainError, RejectedCommands } from '../../domain/domain-error';
 import { survivorOfRecord } from '../read-models/merged-records';
 import { firstDifference } from '../../domain/event-identity';
+import { findProblemBeforeAppend } from '../../../projections/event-guard';
+import { FieldProblem, RequestValidationError } from '../../validation/request-validation';
 
 /** One command for one customer with the client's recording fields. */
 export interface CommandEnvelope {
@@ -171,7 +174,7 @@ export class CustomerLedger {
     }
     if (decided.length === 0) return outcomes as RecordedOutcome[];
 
-    const results = await this.store.append(await this.appendRequests(decided, context));
+    const results = await this.store.append(await this.appendRequests(decided, context, fieldPath));
     // A concurrent request with the same event id got there first: the same body or a conflict, as above.
     for (const [streamIndex, result] of results.entries()) {
       for (const [eventIndex, appended] of result.events.entries()) {
@@ -225,20 +228,34 @@ export class CustomerLedger {
     return { streamId, expectedRevision: loaded.revision < 0 ? 'no_stream' : loaded.revision, state, items };
   }
 
-  /** The decided events as stored: personal data encrypted, metadata added. */
+  /**
+   * The decided events as stored: metadata added, checked against the event catalog's stored shape (the one
+   * the projections hold every event to), personal data encrypted.
+   */
   private async appendRequests(
     decided: readonly DecidedStream[],
     context: RecordingContext,
+    fieldPath: (index: number) => string,
   ): Promise<AppendRequest[]> {
-    const items = decided.flatMap((stream) => stream.items);
-    const storedData = await this.cipher.encryptFields(
-      items.map(({ envelope, event }) => ({
-        subjectId: envelope.customerId,
-        fields: PII_FIELDS[event.type],
-        data: event.data as Record<string, unknown>,
+    const items = decided.flatMap((stream) =>
+      stream.items.map((item) => ({
+        ...item,
+        streamId: stream.streamId,
+        newStream: stream.expectedRevision === 'no_stream',
       })),
     );
-    const newEvents = items.map((item, position) => toNewEvent(item, storedData[position]!, context));
+    const plainEvents = items.map((item) =>
+      toNewEvent(item, item.event.data as Record<string, unknown>, context),
+    );
+    refuseMalformed(items, plainEvents, fieldPath);
+    const storedData = await this.cipher.encryptFields(
+      items.map(({ envelope, event }, position) => ({
+        subjectId: envelope.customerId,
+        fields: PII_FIELDS[event.type],
+        data: plainEvents[position]!.data,
+      })),
+    );
+    const newEvents = plainEvents.map((event, position) => ({ ...event, data: storedData[position]! }));
     let offset = 0;
     return decided.map(({ streamId, expectedRevision, items: streamItems }) => {
       const events = newEvents.slice(offset, offset + streamItems.length);
@@ -410,6 +427,37 @@ function toNewEvent(
       causationId: context.causationId,
     },
   };
+}
+
+/**
+ * Refuses, before anything is stored, every event that breaks the stored shape (a null where the catalog has
+ * text, an unsafe integer, a stream name outside the id pattern) and every new stream named by personal data
+ * (newCustomerIdProblem): each named as the client's body names it.
+ * Every door's validation should have refused these already; this is the one place no door can bypass.
+ */
+function refuseMalformed(
+  items: readonly (DecidedItem & { streamId: string; newStream: boolean })[],
+  events: readonly NewEvent[],
+  fieldPath: (index: number) => string,
+): void {
+  const problems: FieldProblem[] = [];
+  items.forEach(({ streamId, newStream, index, envelope }, position) => {
+    const idProblem = newStream ? newCustomerIdProblem(customerIdOfStream(streamId)) : undefined;
+    if (idProblem) {
+      problems.push({ field: `${fieldPath(index)}customerId`, message: `customerId ${idProblem}` });
+      return;
+    }
+    const problem = findProblemBeforeAppend(streamId, events[position]!);
+    if (!problem) return;
+    const field =
+      problem.path === 'streamId'
+        ? 'customerId'
+        : problem.path.startsWith('metadata.')
+          ? problem.path.slice('metadata.'.length)
+          : clientField(envelope.command, problem.path);
+    problems.push({ field: fieldPath(index) + field, message: `${field} ${problem.reason}` });
+  });
+  if (problems.length > 0) throw new RequestValidationError(problems);
 }
 
 /** A differing field of the stored event named as the client's body names it. */

@@ -1,28 +1,28 @@
-import { IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { IsString, IsUUID, Length, Matches } from 'class-validator';
 import { CommandEnvelope } from './customer-ledger';
 import { CustomerCommandBody } from '../../domain/customer.decider';
-import { IsIsoTimestamp } from '../../validation/validators';
+import { IsIsoTimestamp, IsOmittable } from '../../validation/validators';
 
 /** Fields every write accepts: how the client identifies the fact and where it happened. */
 export class RecordingFieldsDto {
   /** Client-chosen UUID (any version), resent unchanged on retry; a time-ordered one is generated when absent. */
-  @IsOptional()
+  @IsOmittable()
   @IsUUID('all')
   eventId?: string;
 
   /** When it happened; now when absent; at most 5 minutes in the future. */
-  @IsOptional()
+  @IsOmittable()
   @IsIsoTimestamp()
   occurredAt?: string;
 
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Matches(/^[a-z][a-z0-9_-]{0,31}$/, {
     message: 'channel must be a lower-case word such as web, phone, store or email',
   })
   channel?: string;
 
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 128)
   correlationId?: string;

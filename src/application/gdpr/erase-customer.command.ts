@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { IsOptional, IsString, Length } from 'class-validator';
+import { IsString, Length } from 'class-validator';
 import { v7 as uuidv7 } from 'uuid';
 import { CustomerLedger, RecordingContext } from '../customers/customer-ledger';
 import { customerStreamId } from '../../domain/customer-events';
@@ -12,11 +12,12 @@ import { EmailDirectory } from '../../privacy/email-directory';
 import { PiiCipher } from '../../privacy/pii-cipher';
 import { SUBJECT_KEY_STORE, SubjectKeyStore } from '../../ports/subject-key-store.port';
 import { mergedRecordIds, survivorOfRecord } from '../read-models/merged-records';
+import { IsOmittable } from '../../validation/validators';
 
 export class EraseCustomerParams {
   /** The data-subject request this erasure answers (generated when absent). */
-  @IsOptional() @IsString() @Length(1, 128) requestId?: string;
-  @IsOptional() @IsString() @Length(1, 500) reason?: string;
+  @IsOmittable() @IsString() @Length(1, 128) requestId?: string;
+  @IsOmittable() @IsString() @Length(1, 500) reason?: string;
 }
 
 /** One store an erasure touched and what it did there. */
@@ -243,7 +244,7 @@ export class EraseCustomerHandler implements ICommandHandler<EraseCustomer> {
     }
     const keyStoreOutcome =
       (['destroyed', 'no-key'] as const).find((outcome) => outcomes.includes(outcome)) ?? 'already-erased';
-    const keyStore = keyStoreActionOf(keyStoreOutcome);
+    const keyStore = keyStoreActionOf(keyStoreOutcome, this.keys);
     return {
       keyStoreOutcome,
       keyStore:
@@ -259,13 +260,10 @@ export class EraseCustomerHandler implements ICommandHandler<EraseCustomer> {
 type KeyStoreOutcome = Awaited<ReturnType<SubjectKeyStore['destroy']>>;
 
 /** What the key store did, or undefined when it had nothing left to do (a tombstone was there). */
-function keyStoreActionOf(outcome: KeyStoreOutcome): StoreAction | undefined {
+function keyStoreActionOf(outcome: KeyStoreOutcome, keys: SubjectKeyStore): StoreAction | undefined {
   switch (outcome) {
     case 'destroyed':
-      return {
-        store: 'subject key store',
-        action: 'data key destroyed; file checkpointed with secure_delete',
-      };
+      return { store: 'subject key store', action: `data key destroyed. ${keys.keyDestruction}` };
     case 'no-key':
       return { store: 'subject key store', action: 'no data key existed; tombstone written' };
     case 'already-erased':

@@ -1,10 +1,11 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { IsEmail, IsOptional, IsString, Matches } from 'class-validator';
+import { IsEmail, IsString, Matches } from 'class-validator';
 import { CUSTOMER_ID_PATTERN, customerStreamId, piiFieldsOf } from '../../domain/customer-events';
 import { DomainError, unknownCustomer } from '../../domain/domain-error';
 import { EVENT_STORE, EventStore, RecordedEvent } from '../../ports/event-store.port';
 import { VerificationReport } from '../../ports/hash-chain';
+import { SUBJECT_KEY_STORE, SubjectKeyStore } from '../../ports/subject-key-store.port';
 import { verifyLog, verifyStreams } from './log-verification';
 import { ReadModels } from '../read-models/read-models';
 import { readMergedRecords } from '../read-models/merged-records';
@@ -15,6 +16,7 @@ import { Pseudonyms } from '../../privacy/pseudonyms';
 import { CustomerSummary } from '../../../projections/customer-summary.projection';
 import { FunnelPosition } from '../../../projections/funnel.projection';
 import { LoyaltyFacts } from '../../../projections/loyalty.projection';
+import { IsOmittable } from '../../validation/validators';
 
 /**
  * A customer's events, and those of the records merged into it (each in its own stream, after the
@@ -168,7 +170,7 @@ export class ReadAuditTrailHandler implements IQueryHandler<ReadAuditTrail> {
 }
 
 export class VerifyParams {
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Matches(CUSTOMER_ID_PATTERN, { message: 'customerId must match ^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$' })
   customerId?: string;
@@ -255,9 +257,11 @@ export class ResolvePseudonymHandler implements IQueryHandler<ResolvePseudonym> 
   constructor(
     private readonly pseudonyms: Pseudonyms,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(SUBJECT_KEY_STORE) private readonly keys: SubjectKeyStore,
     private readonly accessLog: AccessLog,
   ) {}
 
+  /** The id behind a pseudonym, unless the customer was erased: then the pseudonym names no one any more. */
   async execute({ pseudonym, reader }: ResolvePseudonym) {
     const customerId = this.pseudonyms.resolve(pseudonym);
     if (customerId === undefined || (await this.store.streamRevision(customerStreamId(customerId))) < 0) {
@@ -265,6 +269,14 @@ export class ResolvePseudonymHandler implements IQueryHandler<ResolvePseudonym> 
         'not-found',
         'unknown-pseudonym',
         `no customer has the pseudonym ${pseudonym}`,
+        'pseudonym',
+      );
+    }
+    if ((await this.keys.find([customerId])).get(customerId) === 'erased') {
+      throw new DomainError(
+        'gone',
+        'pseudonym-erased',
+        `the customer behind ${pseudonym} was erased: the pseudonym resolves to no one`,
         'pseudonym',
       );
     }

@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { IsBoolean, IsIn, IsOptional, IsString, Length, Matches, ValidateBy } from 'class-validator';
+import { IsBoolean, IsIn, IsString, Length, Matches, ValidateBy } from 'class-validator';
 import { v7 as uuidv7 } from 'uuid';
 import { EVENT_CATALOG, isCustomerEventType } from '../../domain/customer-events';
 import { EVENT_STORE, EventStore } from '../../ports/event-store.port';
@@ -16,6 +16,7 @@ import { SubscriptionDeliveries } from './subscription-deliveries';
 import { SubscriptionSecrets } from './subscription-secrets';
 import { SubscriptionStore } from './subscription-store';
 import { SubscriptionView, SubscriptionViews } from './subscription-views';
+import { IsOmittable } from '../../validation/validators';
 
 const MAX_URL_LENGTH = 2048;
 
@@ -87,18 +88,18 @@ export class RegisterSubscriptionDto {
   /** Where events are POSTed: http or https. */
   @IsWebhookUrl() url!: string;
   /** Stored event types to deliver, or "all" (the default). CustomerErased is always delivered. */
-  @IsOptional() @IsEventTypeSelection() eventTypes?: string[] | 'all';
+  @IsOmittable() @IsEventTypeSelection() eventTypes?: string[] | 'all';
   /** The signing secret; generated (and answered once) when absent. */
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Matches(/^[\x21-\x7e]{16,256}$/, { message: 'secret must be 16 to 256 printable ASCII characters' })
   secret?: string;
   /** `ledger` (default) or `cloudevents` (structured CloudEvents 1.0). */
-  @IsOptional() @IsIn(SUBSCRIPTION_FORMATS) format?: SubscriptionFormat;
+  @IsOmittable() @IsIn(SUBSCRIPTION_FORMATS) format?: SubscriptionFormat;
   /** Whether personal-data fields are delivered (decrypted, access-logged); default false: left out. */
-  @IsOptional() @IsBoolean() includePersonalData?: boolean;
+  @IsOmittable() @IsBoolean() includePersonalData?: boolean;
   /** "now" (default: events recorded from now on), "beginning", or the first log position to deliver. */
-  @IsOptional() @IsStartFrom() startFrom?: 'now' | 'beginning' | number;
+  @IsOmittable() @IsStartFrom() startFrom?: 'now' | 'beginning' | number;
 }
 
 /** The registered subscription, with its signing secret: the only answer that ever holds it. */

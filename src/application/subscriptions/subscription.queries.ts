@@ -1,11 +1,12 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
 import { EVENT_STORE, EventStore } from '../../ports/event-store.port';
 import { ParkedDelivery } from './subscription';
 import { SubscriptionStore } from './subscription-store';
 import { SubscriptionView, SubscriptionViews } from './subscription-views';
+import { IsOmittable } from '../../validation/validators';
 
 /** Every subscription, stopped ones included, with its delivery status. */
 export class ListSubscriptions extends Query<{ subscriptions: SubscriptionView[] }> {}
@@ -44,8 +45,8 @@ export class ReadSubscriptionHandler implements IQueryHandler<ReadSubscription> 
 
 export class ReadParkedDeliveriesParams {
   /** List parked deliveries after this position (the previous page's `nextAfterPosition`). */
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) afterPosition?: number;
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
+  @IsOmittable() @Type(() => Number) @IsInt() @Min(0) afterPosition?: number;
+  @IsOmittable() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
 }
 
 export interface ParkedDeliveriesPage {

@@ -1,7 +1,13 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
-import { anonymousCustomerId, CUSTOMER_ID_PATTERN, customerStreamId } from '../../domain/customer-events';
+import {
+  anonymousCustomerId,
+  CUSTOMER_ID_PATTERN,
+  customerStreamId,
+  isAnonymousCustomerId,
+} from '../../domain/customer-events';
+import { CONTACT_CHANGE_ROLES, holdsAny, MERGE_ROLES, Role } from '../../config/api-keys';
 import { DomainError, RejectedCommands } from '../../domain/domain-error';
 import { EVENT_STORE, EventLocation, EventStore } from '../../ports/event-store.port';
 import { EmailDirectory } from '../../privacy/email-directory';
@@ -49,12 +55,17 @@ export interface MessageOutcome {
   readonly skipped?: string;
   /** The profile an identify or alias merged into the customer (a repeated merge answers its first outcome). */
   readonly merged?: MergeOutcome;
-  /** Why an identify's anonymous visitor was not merged: it was merged into another customer before. */
+  /**
+   * Why the record an identify or alias named was not merged: the visitor was merged into another customer
+   * before, or the previous id is a registered customer and the key may not merge those (a write key).
+   */
   readonly notMerged?: string;
   /** The message was kept as an EventTracked, as sent: why the ledger could not map it. */
   readonly notMapped?: readonly FieldProblem[];
   /** The message was not recorded: why (the other messages of the request were). */
   readonly refused?: { readonly code: string; readonly errors: readonly FieldProblem[] };
+  /** Why an identify's traits for a registered customer were not recorded: the key may not change them. */
+  readonly notChanged?: string;
 }
 
 /**
@@ -84,9 +95,17 @@ export class RecordTrackingMessages extends Command<TrackingAnswer> {
     readonly call: TrackingCall,
     readonly body: unknown,
     readonly context: RecordingContext,
+    /** The roles of the caller's key: what a known customer's traits and merges need (api-keys.ts). */
+    readonly roles: readonly Role[],
   ) {
     super();
   }
+}
+
+/** What the caller's key may do to registered customers through the tracking API. */
+interface KeyScope {
+  readonly changesContactDetails: boolean;
+  readonly mergesRegisteredCustomers: boolean;
 }
 
 /** A ledger command planned for a message, and the message's map of fields for problems. */
@@ -118,7 +137,11 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
     @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
   ) {}
 
-  async execute({ call, body, context }: RecordTrackingMessages): Promise<TrackingAnswer> {
+  async execute({ call, body, context, roles }: RecordTrackingMessages): Promise<TrackingAnswer> {
+    const scope: KeyScope = {
+      changesContactDetails: holdsAny(roles, CONTACT_CHANGE_ROLES),
+      mergesRegisteredCustomers: holdsAny(roles, MERGE_ROLES),
+    };
     const { messages, problems } = parseTrackingRequest(body, call, {
       unmapped: this.config.trackingUnmapped ?? 'keep',
       receivedAt: context.now,
@@ -140,7 +163,7 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
       results[index] = { ...results[index], refused: { code, errors } };
       causes.set(index, cause);
     };
-    const steps = await this.plan(messages, results, context.now, refuse);
+    const steps = await this.plan(messages, results, context.now, refuse, scope);
     for (const step of steps) {
       if (step.kind === 'commands') {
         const outcomes = await this.record(step.commands, context);
@@ -152,7 +175,7 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
       } else {
         const index = step.message.index;
         try {
-          results[index] = { ...results[index], ...(await this.merge(step.message, context)) };
+          results[index] = { ...results[index], ...(await this.merge(step.message, context, scope)) };
         } catch (error) {
           if (error instanceof DomainError) refuse(index, error);
           else if (error instanceof RejectedCommands) refuse(index, error.errors[0]!);
@@ -179,6 +202,7 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
     results: MessageOutcome[],
     now: Date,
     refuse: (index: number, cause: DomainError | RequestValidationError) => void,
+    scope: KeyScope,
   ): Promise<Step[]> {
     const contacts = new KnownContactDetails(this.store, this.cipher);
     const identifyIds = messages.flatMap((message) =>
@@ -237,9 +261,14 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
           let registered = true;
           try {
             const storedAt = message.eventId ? stored.get(message.eventId.toLowerCase()) : undefined;
-            const envelope = await this.identify(message, contacts, storedAt);
-            if (envelope) run.push({ index, fields, envelope });
-            else results[index] = { ...results[index], customerId: message.customerId, unchanged: true };
+            const decided = await this.identify(message, contacts, storedAt, scope);
+            if (decided === undefined) {
+              results[index] = { ...results[index], customerId: message.customerId, unchanged: true };
+            } else if ('notChanged' in decided) {
+              results[index] = { ...results[index], customerId: message.customerId, ...decided };
+            } else {
+              run.push({ index, fields, envelope: decided });
+            }
           } catch (error) {
             if (!(error instanceof DomainError)) throw error;
             if (error.code !== 'identify-cannot-register') {
@@ -276,13 +305,16 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
   /**
    * The registration (unknown customer) or contact-details change (traits that differ) an identify asks for,
    * or none when the ledger holds these traits already. A resent identify rebuilds the command its first
-   * delivery recorded, so that the ledger answers a duplicate, or 409 when the traits differ.
+   * delivery recorded, so that the ledger answers a duplicate, or 409 when the traits differ. Traits that
+   * would change a registered customer's details from a key that may not (a write key) are not recorded: the
+   * answer says why, and the rest of the request is recorded.
    */
   private async identify(
     message: ParsedIdentifyMessage,
     contacts: KnownContactDetails,
     storedAt: EventLocation | undefined,
-  ): Promise<CommandEnvelope | undefined> {
+    scope: KeyScope,
+  ): Promise<CommandEnvelope | { notChanged: string } | undefined> {
     const { traits, fields } = message;
     // A merged-away id stands for its survivor: the ledger records there, so that is where traits compare.
     const customerId = await survivorOfRecord(this.store, message.customerId);
@@ -316,6 +348,11 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
       ...changedTraits(traits, current.details),
     };
     if (Object.keys(changed).length === 0) return undefined;
+    if (!recordedBefore && !scope.changesContactDetails) {
+      return {
+        notChanged: `customer ${customerId} is registered: its contact details change only with a server-side key (role ${CONTACT_CHANGE_ROLES.join(' or ')}), never with a write key; the traits were not recorded`,
+      };
+    }
     if (changed.email) await this.emailDirectory.add(customerId, changed.email);
     contacts.recorded(customerId, changed);
     return envelope({
@@ -372,6 +409,9 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
       const rename = (each: DomainError) => renameField(each, commands);
       if (error instanceof DomainError) throw rename(error);
       if (error instanceof RejectedCommands) throw new RejectedCommands(error.errors.map(rename));
+      if (error instanceof RequestValidationError) {
+        throw new RequestValidationError(error.problems.map((problem) => renameProblem(problem, commands)));
+      }
       throw error;
     }
   }
@@ -385,6 +425,7 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
   private async merge(
     message: ParsedIdentifyMessage | ParsedAliasMessage,
     context: RecordingContext,
+    scope: KeyScope,
   ): Promise<Pick<MessageOutcome, 'merged' | 'notMerged'>> {
     const survivorId = message.kind === 'identify' ? message.customerId : message.survivorId;
     const duplicateId =
@@ -394,6 +435,12 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
             (await this.store.streamRevision(customerStreamId(message.previousId))) >= 0
           ? message.previousId
           : anonymousCustomerId(message.previousId);
+    // Only a registered customer or an anonymous visitor can be merged: a customer id here is a registered one.
+    if (!isAnonymousCustomerId(duplicateId) && !scope.mergesRegisteredCustomers) {
+      return {
+        notMerged: `${duplicateId} is a registered customer: merging it into another needs a server-side key (role ${MERGE_ROLES.join(' or ')}), never a write key`,
+      };
+    }
     try {
       return {
         merged: await this.commands.execute(new MergeCustomers({ survivorId, duplicateId }, context)),
@@ -447,6 +494,12 @@ function keptIdentify(message: ParsedIdentifyMessage, refusal: DomainError): Kep
     ...(Object.keys(traits).length > 0 && { properties: JSON.stringify({ traits }) }),
     notMapped: [{ field: refusal.field ?? `${message.fields.prefix}traits`, message: refusal.message }],
   };
+}
+
+/** A problem the ledger found in the stored shape of a run's command, named in the message's terms. */
+function renameProblem(problem: FieldProblem, commands: readonly PlannedCommand[]): FieldProblem {
+  const match = new RegExp(`^${RUN_MARK}(\\d+)${RUN_MARK}(.*)$`).exec(problem.field);
+  return match ? commands[Number(match[1])]!.fields.problem({ ...problem, field: match[2]! }) : problem;
 }
 
 function pick(traits: IdentifyTraits, fields: readonly (keyof IdentifyTraits)[]): IdentifyTraits {

@@ -1,7 +1,13 @@
-import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsEmail, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { v5 as uuidv5 } from 'uuid';
 import { TrackingUnmappedRule } from '../../config/ledger-config';
-import { ANONYMOUS_ID_PREFIX, anonymousCustomerId, CUSTOMER_ID_PATTERN } from '../../domain/customer-events';
+import {
+  ANONYMOUS_ID_PREFIX,
+  anonymousCustomerId,
+  isAnonymousCustomerId,
+  newCustomerIdProblem,
+} from '../../domain/customer-events';
+import { EARLIEST_YEAR, parseIsoTimestamp } from '../../validation/iso-timestamp';
 import { FieldProblem, validateAs } from '../../validation/request-validation';
 import { PHONE_PATTERN } from '../customers/register-customer/register-customer.dto';
 import {
@@ -11,6 +17,7 @@ import {
 } from '../customers/record-touchpoint/touchpoint.dto';
 import { FieldMap } from './field-map';
 import { MappedTouchpoint, MessageContext, pageViewed, TRACK_EVENT_MAPPINGS } from './track-event-mapping';
+import { IsOmittable } from '../../validation/validators';
 
 /** The endpoints of the tracking API: one per Segment call, and the batch. */
 export const TRACKING_CALLS = ['identify', 'track', 'page', 'screen', 'group', 'alias', 'batch'] as const;
@@ -120,8 +127,6 @@ const MESSAGE_TYPES = ['identify', 'track', 'page', 'screen', 'group', 'alias'] 
 /** The fields of a call kept as sent when the ledger cannot map it (a track event keeps its properties). */
 const KEPT_FIELDS = ['name', 'category', 'properties', 'traits', 'groupId', 'previousId'] as const;
 
-const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
-
 /**
  * Parses a request of the tracking API: one message (`call` names its type) or a batch. The request's own
  * problems (no object, no batch array) are listed in `problems`; each message gets its own outcome: parsed,
@@ -209,9 +214,7 @@ function parseMessage(
     });
   }
   if (userId !== undefined) checkCustomerId(userId, at('userId'), problems);
-  if (anonymousId !== undefined && !CUSTOMER_ID_PATTERN.test(anonymousCustomerId(anonymousId))) {
-    problems.push({ field: at('anonymousId'), message: 'must be 1 to 118 letters, digits or ._:@-' });
-  }
+  if (anonymousId !== undefined) checkAnonymousId(anonymousId, at('anonymousId'), problems);
   if (
     userId === undefined &&
     anonymousId === undefined &&
@@ -265,6 +268,9 @@ function parseMessage(
     const previousId = optionalString(message, 'previousId', prefix, problems, 128);
     if (previousId === undefined && message.previousId == null) {
       problems.push({ field: at('previousId'), message: 'an alias needs the previousId it links from' });
+    } else if (previousId !== undefined) {
+      // A previous id names a customer's record or an anonymous visitor's: either way it may name a stream.
+      checkAnonymousId(previousId, at('previousId'), problems);
     }
     if (problems.length > 0) return notMapped(problems, 'this alias has problems');
     return { ...base, kind: 'alias', survivorId: userId!, previousId: previousId! };
@@ -423,14 +429,14 @@ function timestampField(
 ): Date | undefined {
   const value = holder[field];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' || !ISO_TIMESTAMP.test(value) || Number.isNaN(Date.parse(value))) {
+  const instant = parseIsoTimestamp(value, { compactOffset: true });
+  if (!instant) {
     problems.push({
       field: prefix + field,
-      message: `${field} must be an ISO 8601 timestamp with a time zone, e.g. 2026-11-23T10:15:00.000Z`,
+      message: `${field} must be an ISO 8601 timestamp with a time zone, e.g. 2026-11-23T10:15:00.000Z, on a day the calendar has, in or after ${EARLIEST_YEAR}`,
     });
-    return undefined;
   }
-  return new Date(value);
+  return instant;
 }
 
 function optionalString(
@@ -453,12 +459,10 @@ function optionalString(
 }
 
 function checkCustomerId(id: string, field: string, problems: FieldProblem[]): void {
-  if (!CUSTOMER_ID_PATTERN.test(id)) {
-    problems.push({
-      field,
-      message: 'must match ^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$ (it is the customer id)',
-    });
-  } else if (id.startsWith(ANONYMOUS_ID_PREFIX)) {
+  const problem = newCustomerIdProblem(id);
+  if (problem) {
+    problems.push({ field, message: `${problem} (it is the customer id)` });
+  } else if (isAnonymousCustomerId(id)) {
     problems.push({
       field,
       message: `must not start with ${ANONYMOUS_ID_PREFIX}, the prefix of anonymous visitors`,
@@ -466,11 +470,17 @@ function checkCustomerId(id: string, field: string, problems: FieldProblem[]): v
   }
 }
 
+/** An anonymous visitor's id (or an alias's previous id) names the stream `customer-anonymous:<id>`. */
+function checkAnonymousId(id: string, field: string, problems: FieldProblem[]): void {
+  const problem = newCustomerIdProblem(anonymousCustomerId(id));
+  if (problem) problems.push({ field, message: problem.replace('1 to 128', '1 to 118') });
+}
+
 /** The personal data an identify may carry; every other trait is not kept. */
 class IdentifyTraitsDto {
-  @IsOptional() @IsString() @Length(1, 200) name?: string;
-  @IsOptional() @IsEmail() @MaxLength(254) email?: string;
-  @IsOptional()
+  @IsOmittable() @IsString() @Length(1, 200) name?: string;
+  @IsOmittable() @IsEmail() @MaxLength(254) email?: string;
+  @IsOmittable()
   @IsString()
   @Matches(PHONE_PATTERN, { message: 'phone must be a phone number such as +44 20 7946 0958' })
   phone?: string;

@@ -1,5 +1,6 @@
 import {
   CanActivate,
+  createParamDecorator,
   ExecutionContext,
   HttpException,
   HttpStatus,
@@ -17,6 +18,12 @@ import { ApiKey, Role, ROLES, ROLES_METADATA } from '../../config/api-keys';
 export type AuthenticatedRequest = FastifyRequest & { principal?: string; roles?: readonly Role[] };
 
 export const WRITE_KEY_METADATA = 'ledger:write-key';
+
+/** The roles of the request's API key: every role while the service runs without keys. */
+export const CallerRoles = createParamDecorator(
+  (_: unknown, context: ExecutionContext): readonly Role[] =>
+    context.switchToHttp().getRequest<AuthenticatedRequest>().roles ?? [],
+);
 
 /**
  * The endpoint also takes the API key as trackers send their write key (Segment, RudderStack): HTTP Basic with

@@ -1,6 +1,6 @@
 import { ReadsPersonalData } from './access-log.interceptor';
 import { EmailLookupParams, FindCustomersByEmail } from '../../application/gdpr/personal-data.queries';
-import { Roles } from '../../config/api-keys';
+import { CONTACT_CHANGE_ROLES, MERGE_ROLES, Roles } from '../../config/api-keys';
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -56,7 +56,7 @@ export class CustomersController {
   }
 
   @Patch(':id/contact-details')
-  @Roles('rep')
+  @Roles(...CONTACT_CHANGE_ROLES)
   @HttpCode(200)
   @ApiOperation({ summary: 'Change name, e-mail or phone, with a reason' })
   @ApiBody({ schema: schemaOf(ChangeContactDetailsDto) })
@@ -84,7 +84,7 @@ export class CustomersController {
   }
 
   @Post(':id/merge')
-  @Roles('rep', 'admin')
+  @Roles(...MERGE_ROLES)
   @ApiOperation({
     summary:
       'Merge a duplicate record (or an anonymous visitor, anonymous:<id>) into this customer (201; 200 when already merged)',

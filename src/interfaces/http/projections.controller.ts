@@ -1,7 +1,7 @@
 import { Roles } from '../../config/api-keys';
 import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { IsOptional, IsString } from 'class-validator';
+import { IsString } from 'class-validator';
 import { DomainError } from '../../domain/domain-error';
 import { EVENT_STORE, EventStore } from '../../ports/event-store.port';
 import {
@@ -10,11 +10,12 @@ import {
   ProjectionStatus,
   RetryReport,
 } from '../../application/read-models/projection-engine';
+import { IsOmittable } from '../../validation/validators';
 import { Answers } from './openapi-operations';
 
 export class RetryParkedParams {
   /** One projection's parked events; every projection's when absent. */
-  @IsOptional() @IsString() projection?: string;
+  @IsOmittable() @IsString() projection?: string;
 }
 
 /** The log head and every projection's status; `parked` counts the parked events of all of them. */

@@ -1,6 +1,7 @@
-import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsEmail, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { PHONE_PATTERN } from '../register-customer/register-customer.dto';
 import { RecordingFieldsDto } from '../recording-fields.dto';
+import { IsOmittable } from '../../../validation/validators';
 
 const noChange = (body: ChangeContactDetailsDto) =>
   body.name === undefined && body.email === undefined && body.phone === undefined;
@@ -11,8 +12,8 @@ export class ChangeContactDetailsDto extends RecordingFieldsDto {
   @Length(1, 200)
   name?: string;
 
-  @IsOptional() @IsEmail() @MaxLength(254) email?: string;
-  @IsOptional()
+  @IsOmittable() @IsEmail() @MaxLength(254) email?: string;
+  @IsOmittable()
   @IsString()
   @Matches(PHONE_PATTERN, { message: 'phone must be a phone number such as +44 20 7946 0958' })
   phone?: string;

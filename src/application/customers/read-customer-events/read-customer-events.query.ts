@@ -1,16 +1,17 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
 import { EVENT_STORE, EventStore, RecordedEvent } from '../../../ports/event-store.port';
 import { PiiCipher } from '../../../privacy/pii-cipher';
 import { customerStreamId, piiFieldsOf } from '../../../domain/customer-events';
 import { unknownCustomer } from '../../../domain/domain-error';
+import { IsOmittable } from '../../../validation/validators';
 
 export class ReadCustomerEventsParams {
   /** First stream revision to return. */
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) fromRevision?: number;
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
+  @IsOmittable() @Type(() => Number) @IsInt() @Min(0) fromRevision?: number;
+  @IsOmittable() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
 }
 
 export interface CustomerEventsPage {

@@ -1,15 +1,15 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { IsOptional } from 'class-validator';
+
 import { loyaltyAsOf, LoyaltyScore, WithheldLoyalty } from '../../../../projections/loyalty.projection';
 import { LEDGER_CONFIG, LedgerConfig } from '../../../config/ledger-config';
-import { IsIsoTimestamp } from '../../../validation/validators';
+import { IsIsoTimestamp, IsOmittable } from '../../../validation/validators';
 import { ReadModels } from '../../read-models/read-models';
 import { unknownCustomer } from '../../../domain/domain-error';
 
 export class ReadLoyaltyParams {
   /** The instant to score as of (by occurredAt); now when absent. */
-  @IsOptional() @IsIsoTimestamp() asOf?: string;
+  @IsOmittable() @IsIsoTimestamp() asOf?: string;
 }
 
 /**

@@ -1,20 +1,20 @@
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsString, Max, Min } from 'class-validator';
 import { TimelineEntry } from '../../../../projections/timeline.projection';
 import { PiiCipher } from '../../../privacy/pii-cipher';
-import { IsIsoTimestamp } from '../../../validation/validators';
+import { IsIsoTimestamp, IsOmittable } from '../../../validation/validators';
 import { RequestValidationError } from '../../../validation/request-validation';
 import { ReadModels } from '../../read-models/read-models';
 import { CustomerEventType, PII_FIELDS, piiFieldsOf } from '../../../domain/customer-events';
 import { unknownCustomer } from '../../../domain/domain-error';
 
 export class ReadTimelineParams {
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
+  @IsOmittable() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
   /** From a previous page's nextCursor. */
-  @IsOptional() @IsString() cursor?: string;
+  @IsOmittable() @IsString() cursor?: string;
   /** Comma-separated event types, e.g. PurchaseCompleted,ComplaintFiled. */
-  @IsOptional()
+  @IsOmittable()
   @Transform(({ value }: { value: unknown }) =>
     typeof value === 'string' ? value.split(',').filter(Boolean) : value,
   )
@@ -23,10 +23,10 @@ export class ReadTimelineParams {
     message: 'types must be event types such as PurchaseCompleted',
   })
   types?: CustomerEventType[];
-  @IsOptional() @IsIsoTimestamp() from?: string;
-  @IsOptional() @IsIsoTimestamp() to?: string;
+  @IsOmittable() @IsIsoTimestamp() from?: string;
+  @IsOmittable() @IsIsoTimestamp() to?: string;
   /** Which time the range and the order use: when it happened (default) or when it was recorded. */
-  @IsOptional() @IsIn(['occurredAt', 'recordedAt']) by?: 'occurredAt' | 'recordedAt';
+  @IsOmittable() @IsIn(['occurredAt', 'recordedAt']) by?: 'occurredAt' | 'recordedAt';
 }
 
 export interface TimelinePage {

@@ -6,7 +6,6 @@ import {
   IsIn,
   IsInt,
   IsObject,
-  IsOptional,
   IsString,
   IsUrl,
   Length,
@@ -27,7 +26,7 @@ import {
 } from '../../../domain/customer-events';
 import { Touchpoint, TouchpointType } from '../../../domain/customer.decider';
 import { LineItemDto, MoneyDto, toLineItems, toMoney } from '../money.dto';
-import { ScoreFitsKind } from '../../../validation/validators';
+import { IsOmittable, ScoreFitsKind } from '../../../validation/validators';
 
 const ID_LENGTH = [1, 128] as const;
 
@@ -52,19 +51,19 @@ export class BrowseDataDto {
   @Length(...ID_LENGTH)
   productId?: string;
 
-  @IsOptional() @IsString() @Length(1, 256) productName?: string;
+  @IsOmittable() @IsString() @Length(1, 256) productName?: string;
 
-  @IsOptional()
+  @IsOmittable()
   @IsObject()
   @ValidateNested()
   @Type(() => MoneyDto)
   price?: MoneyDto;
 
-  @IsOptional() @IsString() @Length(1, 256) category?: string;
-  @IsOptional() @IsString() @Length(1, 512) title?: string;
-  @IsOptional() @IsString() @MaxLength(2048) referrer?: string;
-  @IsOptional() @IsString() @Length(1, 128) campaign?: string;
-  @IsOptional() @IsString() @Length(...ID_LENGTH) sessionId?: string;
+  @IsOmittable() @IsString() @Length(1, 256) category?: string;
+  @IsOmittable() @IsString() @Length(1, 512) title?: string;
+  @IsOmittable() @IsString() @MaxLength(2048) referrer?: string;
+  @IsOmittable() @IsString() @Length(1, 128) campaign?: string;
+  @IsOmittable() @IsString() @Length(...ID_LENGTH) sessionId?: string;
 }
 
 export class CommitDataDto {
@@ -78,7 +77,7 @@ export class CommitDataDto {
   @Length(...ID_LENGTH)
   orderId?: string;
 
-  @IsOptional()
+  @IsOmittable()
   @IsObject({ each: true })
   @ValidateNested()
   @ArrayMinSize(1)
@@ -86,7 +85,7 @@ export class CommitDataDto {
   @Type(() => LineItemDto)
   items?: LineItemDto[];
 
-  @IsOptional()
+  @IsOmittable()
   @IsObject()
   @ValidateNested()
   @Type(() => MoneyDto)
@@ -114,36 +113,36 @@ export class PurchaseDataDto {
 export class RefundDataDto {
   @IsString() @Length(...ID_LENGTH) orderId: string;
   @IsObject() @ValidateNested() @Type(() => MoneyDto) amount: MoneyDto;
-  @IsOptional() @IsString() @Length(1, 500) reason?: string;
+  @IsOmittable() @IsString() @Length(1, 500) reason?: string;
 }
 
 export class SurveyDataDto {
-  @IsOptional() @IsString() @Length(...ID_LENGTH) surveyId?: string;
+  @IsOmittable() @IsString() @Length(...ID_LENGTH) surveyId?: string;
   @IsIn(SURVEY_KINDS) kind: SurveyKind;
   @IsInt() @ScoreFitsKind() score: number;
-  @IsOptional() @IsString() @MaxLength(5000) comment?: string;
-  @IsOptional() @IsString() @Length(...ID_LENGTH) orderId?: string;
+  @IsOmittable() @IsString() @MaxLength(5000) comment?: string;
+  @IsOmittable() @IsString() @Length(...ID_LENGTH) orderId?: string;
 }
 
 export class ComplaintDataDto {
   @IsString() @Length(...ID_LENGTH) complaintId: string;
-  @IsOptional() @IsString() @Length(1, 256) category?: string;
+  @IsOmittable() @IsString() @Length(1, 256) category?: string;
   @IsIn(COMPLAINT_SEVERITIES) severity: ComplaintSeverity;
-  @IsOptional() @IsString() @MaxLength(50_000) description?: string;
-  @IsOptional() @IsString() @Length(...ID_LENGTH) orderId?: string;
+  @IsOmittable() @IsString() @MaxLength(50_000) description?: string;
+  @IsOmittable() @IsString() @Length(...ID_LENGTH) orderId?: string;
 }
 
 export class ComplaintResolvedDataDto {
   @IsString() @Length(...ID_LENGTH) complaintId: string;
-  @IsOptional() @IsString() @MaxLength(50_000) resolution?: string;
-  @IsOptional() @IsBoolean() satisfied?: boolean;
+  @IsOmittable() @IsString() @MaxLength(50_000) resolution?: string;
+  @IsOmittable() @IsBoolean() satisfied?: boolean;
 }
 
 export class ContactDataDto {
   @IsIn(CONTACT_DIRECTIONS) direction: ContactDirection;
-  @IsOptional() @IsString() @Length(1, 256) topic?: string;
-  @IsOptional() @IsString() @MaxLength(50_000) note?: string;
-  @IsOptional() @IsInt() @Min(0) @Max(86_400) durationSeconds?: number;
+  @IsOmittable() @IsString() @Length(1, 256) topic?: string;
+  @IsOmittable() @IsString() @MaxLength(50_000) note?: string;
+  @IsOmittable() @IsInt() @Min(0) @Max(86_400) durationSeconds?: number;
 }
 
 /** The data DTO of each touchpoint type and its mapping to the domain's touchpoint. */

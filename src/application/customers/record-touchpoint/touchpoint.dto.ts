@@ -1,8 +1,9 @@
-import { IsIn, IsObject, IsString, Matches } from 'class-validator';
-import { CUSTOMER_ID_PATTERN, LineItem } from '../../../domain/customer-events';
+import { IsIn, IsObject } from 'class-validator';
+import { LineItem } from '../../../domain/customer-events';
 import { Touchpoint, TOUCHPOINT_TYPES, TouchpointType } from '../../../domain/customer.decider';
 import { Money } from '../../../domain/money';
 import { RecordingFieldsDto } from '../recording-fields.dto';
+import { IsNewCustomerId } from '../../../validation/validators';
 import { FieldProblem, validateAs } from '../../../validation/request-validation';
 import { TOUCHPOINT_DATA } from './touchpoint-data.dto';
 
@@ -10,8 +11,7 @@ export const MAX_BATCH_SIZE = 1000;
 
 /** The API's touchpoint: an envelope around type-specific `data`. */
 export class TouchpointDto extends RecordingFieldsDto {
-  @IsString()
-  @Matches(CUSTOMER_ID_PATTERN, { message: 'customerId must match ^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$' })
+  @IsNewCustomerId()
   customerId: string;
 
   @IsIn(TOUCHPOINT_TYPES)

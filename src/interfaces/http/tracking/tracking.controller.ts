@@ -1,14 +1,14 @@
 import { applyDecorators, Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Roles } from '../../../config/api-keys';
+import { Role, Roles } from '../../../config/api-keys';
 import { RecordingContext } from '../../../application/customers/customer-ledger';
 import {
   RecordTrackingMessages,
   TrackingAnswer,
 } from '../../../application/tracking/record-tracking-messages.command';
 import type { TrackingCall } from '../../../application/tracking/tracking-messages';
-import { AcceptsWriteKey } from '../api-key.guard';
+import { AcceptsWriteKey, CallerRoles } from '../api-key.guard';
 import { Recording } from '../recording-context.decorator';
 import { Answers } from '../openapi-operations';
 
@@ -54,46 +54,74 @@ export class TrackingController {
     'identify',
     'Identify a customer: registration or contact change from traits, anonymousId merged',
   )
-  identify(@Body() body: unknown, @Recording() context: RecordingContext): Promise<TrackingAnswer> {
-    return this.commands.execute(new RecordTrackingMessages('identify', body, context));
+  identify(
+    @Body() body: unknown,
+    @Recording() context: RecordingContext,
+    @CallerRoles() roles: readonly Role[],
+  ): Promise<TrackingAnswer> {
+    return this.commands.execute(new RecordTrackingMessages('identify', body, context, roles));
   }
 
   @TrackingEndpoint(
     'track',
     'Track an event: e-commerce, survey and complaint events recorded as touchpoints',
   )
-  track(@Body() body: unknown, @Recording() context: RecordingContext): Promise<TrackingAnswer> {
-    return this.commands.execute(new RecordTrackingMessages('track', body, context));
+  track(
+    @Body() body: unknown,
+    @Recording() context: RecordingContext,
+    @CallerRoles() roles: readonly Role[],
+  ): Promise<TrackingAnswer> {
+    return this.commands.execute(new RecordTrackingMessages('track', body, context, roles));
   }
 
   @TrackingEndpoint('page', 'A page view, recorded as a browse touchpoint')
-  page(@Body() body: unknown, @Recording() context: RecordingContext): Promise<TrackingAnswer> {
-    return this.commands.execute(new RecordTrackingMessages('page', body, context));
+  page(
+    @Body() body: unknown,
+    @Recording() context: RecordingContext,
+    @CallerRoles() roles: readonly Role[],
+  ): Promise<TrackingAnswer> {
+    return this.commands.execute(new RecordTrackingMessages('page', body, context, roles));
   }
 
   @TrackingEndpoint('screen', 'A screen view of an app, kept as a tracked event (the unmapped rule)')
-  screen(@Body() body: unknown, @Recording() context: RecordingContext): Promise<TrackingAnswer> {
-    return this.commands.execute(new RecordTrackingMessages('screen', body, context));
+  screen(
+    @Body() body: unknown,
+    @Recording() context: RecordingContext,
+    @CallerRoles() roles: readonly Role[],
+  ): Promise<TrackingAnswer> {
+    return this.commands.execute(new RecordTrackingMessages('screen', body, context, roles));
   }
 
   @TrackingEndpoint(
     'group',
     'A customer joins a group (an account), kept as a tracked event (the unmapped rule)',
   )
-  group(@Body() body: unknown, @Recording() context: RecordingContext): Promise<TrackingAnswer> {
-    return this.commands.execute(new RecordTrackingMessages('group', body, context));
+  group(
+    @Body() body: unknown,
+    @Recording() context: RecordingContext,
+    @CallerRoles() roles: readonly Role[],
+  ): Promise<TrackingAnswer> {
+    return this.commands.execute(new RecordTrackingMessages('group', body, context, roles));
   }
 
   @TrackingEndpoint(
     'alias',
     'Link a previous id to a customer: the previous record is merged into the customer',
   )
-  alias(@Body() body: unknown, @Recording() context: RecordingContext): Promise<TrackingAnswer> {
-    return this.commands.execute(new RecordTrackingMessages('alias', body, context));
+  alias(
+    @Body() body: unknown,
+    @Recording() context: RecordingContext,
+    @CallerRoles() roles: readonly Role[],
+  ): Promise<TrackingAnswer> {
+    return this.commands.execute(new RecordTrackingMessages('alias', body, context, roles));
   }
 
   @TrackingEndpoint('batch', 'Up to 1000 messages of any call, each recorded on its own merit')
-  batch(@Body() body: unknown, @Recording() context: RecordingContext): Promise<TrackingAnswer> {
-    return this.commands.execute(new RecordTrackingMessages('batch', body, context));
+  batch(
+    @Body() body: unknown,
+    @Recording() context: RecordingContext,
+    @CallerRoles() roles: readonly Role[],
+  ): Promise<TrackingAnswer> {
+    return this.commands.execute(new RecordTrackingMessages('batch', body, context, roles));
   }
 }
