@@ -328,6 +328,7 @@ program
             at.toISOString(),
             options.by,
             app.get<LedgerConfig>(LEDGER_CONFIG).ledgerCurrency,
+            app.get<LedgerConfig>(LEDGER_CONFIG).exchangeRates,
           ),
         { fold: false },
       ),

@@ -5,7 +5,8 @@ import { LEDGER_CONFIG, LedgerConfig } from '../../../config/ledger-config';
 import { ERASED_VALUE, PiiCipher } from '../../../privacy/pii-cipher';
 import { ReadModels } from '../../read-models/read-models';
 import { CustomerSegments } from '../../analytics/segments.queries';
-import { toDecimal } from '../../../domain/money';
+import { principalCurrency, toDecimal } from '../../../domain/money';
+import { CustomerSummary } from '../../../../projections/customer-summary.projection';
 import { unknownCustomer } from '../../../domain/domain-error';
 
 /** The profile a service rep sees: who it is, where they stand, what is open. */
@@ -40,8 +41,15 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
       email: summary.email,
       phone: summary.phone,
     });
-    const loyalty = loyaltyAsOf(facts ?? null, now.toISOString(), this.config.ledgerCurrency);
-    const currency = this.config.ledgerCurrency;
+    const { ledgerCurrency, exchangeRates } = this.config;
+    const loyalty = loyaltyAsOf(
+      facts ?? null,
+      now.toISOString(),
+      ledgerCurrency,
+      ['profiling'],
+      exchangeRates,
+    );
+    const spend = netSpendByCurrency(summary, ledgerCurrency);
     return {
       customerId,
       registered: summary.registered,
@@ -55,10 +63,8 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
         : { score: loyalty.score, tier: loyalty.tier, components: loyalty.components },
       segment,
       purchaseCount: summary.purchaseCount,
-      netSpend: {
-        amount: toDecimal({ amountMinor: summary.netSpendMinor[currency] ?? 0, currency }),
-        currency,
-      },
+      netSpend: spend[0]!,
+      netSpendByCurrency: spend,
       openComplaints: summary.openComplaints,
       complaintsFiled: summary.complaintsFiled,
       consents: summary.consents,
@@ -68,4 +74,20 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
       ...(summary.mergedFrom && { mergedFrom: summary.mergedFrom }),
     };
   }
+}
+
+/**
+ * Lifetime net spend, one entry per currency the customer bought or was refunded in: the principal currency
+ * first (the profile's `netSpend`), then by number of purchases and by code. Never converted, never left out.
+ */
+export function netSpendByCurrency(summary: CustomerSummary, ledgerCurrency: string) {
+  const purchases = summary.purchasesByCurrency;
+  const principal = principalCurrency(purchases, ledgerCurrency);
+  const others = Object.keys(summary.netSpendMinor)
+    .filter((currency) => currency !== principal)
+    .sort((a, b) => (purchases[b] ?? 0) - (purchases[a] ?? 0) || (a < b ? -1 : 1));
+  return [principal, ...others].map((currency) => ({
+    amount: toDecimal({ amountMinor: summary.netSpendMinor[currency] ?? 0, currency }),
+    currency,
+  }));
 }
