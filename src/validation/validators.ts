@@ -60,3 +60,10 @@ export const IsIsoTimestamp = define(
     !Number.isNaN(Date.parse(value)),
   (args) => `${args.property} must be an ISO 8601 timestamp with a time zone, e.g. 2026-11-23T10:15:00Z`,
 );
+
+/** A flag that says the fact has no date of its own cannot come with one (`occurredAt`). */
+export const WithoutOccurredAt = define(
+  'withoutOccurredAt',
+  (value, args) => value !== true || (args.object as { occurredAt?: unknown }).occurredAt === undefined,
+  (args) => `${args.property} must not come with occurredAt: an undated fact is dated when recorded`,
+);
