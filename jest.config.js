@@ -5,13 +5,7 @@ module.exports = {
   testRegex: '.*\\.(spec|int-spec|e2e-spec)\\.ts$',
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
-    // content-disposition 3 (used by @fastify/static for /docs) ships ES modules only; Jest needs CommonJS.
-    '^.+/node_modules/content-disposition/.+\\.js$': [
-      'ts-jest',
-      { tsconfig: { allowJs: true, isolatedModules: true } },
-    ],
   },
-  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 60000,
 };

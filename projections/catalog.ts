@@ -37,6 +37,7 @@ export function toProjectedEvent(asStored: StoredEvent): ProjectedEvent | undefi
     recordedAt: string;
     actor: string;
     channel?: string;
+    undated?: boolean;
   };
   const customerId = stored.streamId.slice(CUSTOMER_STREAM_PREFIX.length);
   return {
@@ -51,6 +52,7 @@ export function toProjectedEvent(asStored: StoredEvent): ProjectedEvent | undefi
     recordedAt: metadata.recordedAt,
     actor: metadata.actor,
     channel: metadata.channel,
+    ...(metadata.undated === true && { undated: true }),
     ...(stored.redactedAt && { redacted: true }),
   } as ProjectedEvent;
 }

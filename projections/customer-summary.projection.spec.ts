@@ -45,6 +45,7 @@ function summary(overrides: Partial<CustomerSummary> & Pick<CustomerSummary, 'po
     eventCount: 1,
     purchaseCount: 0,
     netSpendMinor: {},
+    purchasesByCurrency: {},
     complaintsFiled: 0,
     openComplaints: [],
     ...overrides,
@@ -158,7 +159,7 @@ describe('customer summary projection', () => {
   });
 
   describe('purchases and refunds', () => {
-    it('counts completed purchases and keeps net spend per currency in minor units', () => {
+    it('counts completed purchases, per currency too, and keeps net spend per currency in minor units', () => {
       const first = aPurchaseCompleted({ orderId: 'A-1', total: eur(120.5) }, { occurredAt: T0 });
       const second = aPurchaseCompleted({ orderId: 'A-2', total: eur(10) }, { occurredAt: T1 });
       const dollars = aPurchaseCompleted({ orderId: 'U-1', total: usd(15.99) }, { occurredAt: T1 });
@@ -174,6 +175,7 @@ describe('customer summary projection', () => {
             eventCount: 5,
             purchaseCount: 4,
             netSpendMinor: { EUR: 12050 + 1000 - 2055, USD: 1599, JPY: 1200 },
+            purchasesByCurrency: { EUR: 2, USD: 1, JPY: 1 },
           }),
         );
     });
@@ -187,6 +189,7 @@ describe('customer summary projection', () => {
       ).doc();
       expect(doc?.purchaseCount).toBe(0);
       expect(doc?.netSpendMinor).toEqual({ EUR: -500 });
+      expect(doc?.purchasesByCurrency).toEqual({});
       expect(doc?.eventCount).toBe(4);
     });
 
@@ -303,6 +306,7 @@ describe('customer summary projection', () => {
           eventCount: 6,
           purchaseCount: 1,
           netSpendMinor: { EUR: 12050 },
+          purchasesByCurrency: { EUR: 1 },
           complaintsFiled: 1,
           openComplaints: [{ complaintId: 'K-1', severity: 'high', filedAt: T2 }],
         }),

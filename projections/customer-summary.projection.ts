@@ -32,6 +32,8 @@ export interface CustomerSummary extends PositionedDoc {
   readonly purchaseCount: number;
   /** Lifetime purchases minus refunds in minor units, per currency. */
   readonly netSpendMinor: Record<string, number>;
+  /** Completed purchases per currency: which currency is the customer's principal one. */
+  readonly purchasesByCurrency: Record<string, number>;
   readonly complaintsFiled: number;
   readonly openComplaints: readonly OpenComplaint[];
   /** Records merged into this customer (duplicates, identified anonymous visitors), in merge order. */
@@ -40,7 +42,7 @@ export interface CustomerSummary extends PositionedDoc {
 
 export const customerSummaryProjection: Projection<CustomerSummary> = {
   name: 'customer-summary',
-  version: 2,
+  version: 3,
   indexes: [],
   documentId: (event) => event.customerId,
   evolve: (doc, event) => (alreadyFolded(doc, event) ? doc : fold(doc ?? emptySummary(event), event)),
@@ -58,6 +60,7 @@ function emptySummary(event: ProjectedEvent): CustomerSummary {
     eventCount: 0,
     purchaseCount: 0,
     netSpendMinor: {},
+    purchasesByCurrency: {},
     complaintsFiled: 0,
     openComplaints: [],
   };
@@ -103,16 +106,13 @@ function fold(previous: CustomerSummary, event: ProjectedEvent): CustomerSummary
       return {
         ...doc,
         purchaseCount: doc.purchaseCount + 1,
-        netSpendMinor: addMinor(doc.netSpendMinor, event.data.total.currency, event.data.total.amountMinor),
+        netSpendMinor: addTo(doc.netSpendMinor, event.data.total.currency, event.data.total.amountMinor),
+        purchasesByCurrency: addTo(doc.purchasesByCurrency, event.data.total.currency, 1),
       };
     case 'PurchaseRefunded':
       return {
         ...doc,
-        netSpendMinor: addMinor(
-          doc.netSpendMinor,
-          event.data.amount.currency,
-          -event.data.amount.amountMinor,
-        ),
+        netSpendMinor: addTo(doc.netSpendMinor, event.data.amount.currency, -event.data.amount.amountMinor),
       };
     case 'ComplaintFiled': {
       const { complaintId, severity, category, orderId } = event.data;
@@ -138,10 +138,6 @@ function fold(previous: CustomerSummary, event: ProjectedEvent): CustomerSummary
   }
 }
 
-function addMinor(
-  totals: Record<string, number>,
-  currency: string,
-  amountMinor: number,
-): Record<string, number> {
-  return { ...totals, [currency]: (totals[currency] ?? 0) + amountMinor };
+function addTo(totals: Record<string, number>, currency: string, amount: number): Record<string, number> {
+  return { ...totals, [currency]: (totals[currency] ?? 0) + amount };
 }

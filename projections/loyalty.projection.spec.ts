@@ -21,7 +21,7 @@ import {
 } from '../test/fixtures/projected-events';
 import { money } from '../src/domain/money';
 import { CustomerEventType } from '../src/domain/customer-events';
-import { LoyaltyFacts, loyaltyProjection, loyaltyScore, normalise } from './loyalty.projection';
+import { LoyaltyFacts, loyaltyAsOf, loyaltyProjection, loyaltyScore, normalise } from './loyalty.projection';
 import { ProjectedEvent } from './projection';
 
 const { given } = projectionSpec(loyaltyProjection);
@@ -188,6 +188,7 @@ describe('loyalty projection', () => {
           daysSinceLastPurchase: null,
           purchasesInWindow: 0,
           netSpendInWindow: { amountMinor: 0, currency: 'EUR' },
+          monetaryBasis: { rule: 'principal-currency', currency: 'EUR', leftOut: [] },
           openComplaints: 0,
           complaintsFiledInWindow: 0,
         },
@@ -221,6 +222,7 @@ describe('loyalty projection', () => {
           daysSinceLastPurchase: 45,
           purchasesInWindow: 1,
           netSpendInWindow: { amountMinor: 12050, currency: 'EUR' },
+          monetaryBasis: { rule: 'principal-currency', currency: 'EUR', leftOut: [] },
           openComplaints: 0,
           complaintsFiledInWindow: 0,
         },
@@ -485,14 +487,14 @@ describe('loyalty projection', () => {
       });
     });
 
-    describe('ledger currency', () => {
+    describe('several currencies', () => {
       const events = () => [
         aPurchaseCompleted({ total: eur(100) }, { occurredAt: ago(10) }),
         aPurchaseCompleted({ total: money(20000, 'JPY') }, { occurredAt: ago(20) }),
         aPurchaseRefunded({ amount: money(5000, 'JPY') }, { occurredAt: ago(5) }),
       ];
 
-      it('sums net spend in the ledger currency only, in its own minor units', () => {
+      it('on a tie between currencies counts the ledger currency, in its own minor units', () => {
         const history = events();
         const inYen = scoreOf(history, AS_OF, 'JPY');
         expect(inYen.components.netSpendInWindow).toEqual({ amountMinor: 15000, currency: 'JPY' });
@@ -505,6 +507,116 @@ describe('loyalty projection', () => {
         expect(inEuro.components.monetary).toBeCloseTo(ln(101) / ln(1001), 12);
         expect(inEuro.components.purchasesInWindow).toBe(2);
         expect(inEuro.contributingEvents).toEqual([history[0]!.eventId, history[1]!.eventId]);
+        expect(inEuro.components.monetaryBasis).toEqual({
+          rule: 'principal-currency',
+          currency: 'EUR',
+          leftOut: [{ currency: 'JPY', purchases: 1, refunds: 1 }],
+        });
+      });
+
+      const pounds = (amount: number) => money(amount, 'GBP');
+
+      it('without rates counts the principal currency: a customer paying in pounds is not scored as spending nothing', () => {
+        const inPounds = [
+          aPurchaseCompleted({ total: pounds(300) }, { occurredAt: ago(30) }),
+          aPurchaseCompleted({ total: pounds(200) }, { occurredAt: ago(20) }),
+          aPurchaseRefunded({ amount: pounds(50) }, { occurredAt: ago(15) }),
+          aPurchaseCompleted({ total: usd(999) }, { occurredAt: ago(10) }),
+        ];
+        const result = scoreOf(inPounds, AS_OF, 'EUR');
+        expect(result.components.netSpendInWindow).toEqual({ amountMinor: 45000, currency: 'GBP' });
+        expect(result.components.monetary).toBeCloseTo(ln(451) / ln(1001), 12);
+        expect(result.components.monetaryBasis).toEqual({
+          rule: 'principal-currency',
+          currency: 'GBP',
+          leftOut: [{ currency: 'USD', purchases: 1, refunds: 0 }],
+        });
+        // The same history in euros scores the same: the currency alone changes nothing.
+        const inEuros = inPounds.map((event) =>
+          event.type === 'PurchaseCompleted' && event.data.total.currency === 'GBP'
+            ? { ...event, data: { ...event.data, total: { ...event.data.total, currency: 'EUR' } } }
+            : event.type === 'PurchaseRefunded'
+              ? { ...event, data: { ...event.data, amount: { ...event.data.amount, currency: 'EUR' } } }
+              : event,
+        );
+        expect(scoreOf(inEuros, AS_OF, 'EUR').score).toBe(result.score);
+        expect(result.tier).toBe('gold');
+      });
+
+      it('chooses the principal currency from the purchases up to asOf, outside the window too', () => {
+        const history = [
+          aPurchaseCompleted({ total: usd(10) }, { occurredAt: ago(700) }),
+          aPurchaseCompleted({ total: usd(10) }, { occurredAt: ago(650) }),
+          aPurchaseCompleted({ total: usd(10) }, { occurredAt: ago(600) }),
+          aPurchaseCompleted({ total: pounds(80) }, { occurredAt: ago(100) }),
+          aPurchaseCompleted({ total: pounds(40) }, { occurredAt: ago(50) }),
+          aPurchaseCompleted({ total: pounds(20) }, { occurredAt: ago(8) }),
+          aPurchaseCompleted({ total: pounds(10) }, { occurredAt: ago(5) }),
+        ];
+        // Ten days ago: three dollar purchases (all before the window) against two in pounds.
+        expect(scoreOf(history, ago(10), 'EUR').components.netSpendInWindow).toEqual({
+          amountMinor: 0,
+          currency: 'USD',
+        });
+        expect(scoreOf(history, AS_OF, 'EUR').components.netSpendInWindow).toEqual({
+          amountMinor: 15000,
+          currency: 'GBP',
+        });
+      });
+
+      it('breaks a tie between other currencies by code', () => {
+        const history = [
+          aPurchaseCompleted({ total: usd(10) }, { occurredAt: ago(20) }),
+          aPurchaseCompleted({ total: pounds(20) }, { occurredAt: ago(10) }),
+        ];
+        expect(scoreOf(history, AS_OF, 'EUR').components.netSpendInWindow).toEqual({
+          amountMinor: 2000,
+          currency: 'GBP',
+        });
+      });
+
+      describe('with an exchange-rate table', () => {
+        const rates = {
+          GBP: [
+            { from: '2020-01-01', rate: 1.1 },
+            { from: ago(25).slice(0, 10), rate: 1.2 },
+          ],
+          USD: [{ from: ago(12).slice(0, 10), rate: 0.9 }],
+        };
+        const history = [
+          aPurchaseCompleted({ total: pounds(100) }, { occurredAt: ago(30) }),
+          aPurchaseCompleted({ total: pounds(100) }, { occurredAt: ago(20) }),
+          aPurchaseCompleted({ total: usd(10.01) }, { occurredAt: ago(15) }),
+          aPurchaseCompleted({ total: usd(100) }, { occurredAt: ago(10) }),
+          aPurchaseRefunded({ amount: eur(5) }, { occurredAt: ago(8) }),
+          aPurchaseCompleted({ total: money(1000, 'JPY') }, { occurredAt: ago(5) }),
+        ];
+
+        it('converts each purchase and refund at the rate of its own day and lists what has no rate', () => {
+          const result = loyaltyScore(fold(loyaltyProjection, history), AS_OF, 'EUR', rates);
+          // 100 GBP at 1.1 + 100 GBP at 1.2 + 100 USD at 0.9 - 5 EUR; the first dollars predate USD's first rate
+          expect(result.components.netSpendInWindow).toEqual({
+            amountMinor: 11000 + 12000 + 9000 - 500,
+            currency: 'EUR',
+          });
+          expect(result.components.monetaryBasis).toEqual({
+            rule: 'exchange-rates',
+            currency: 'EUR',
+            leftOut: [
+              { currency: 'JPY', purchases: 1, refunds: 0 },
+              { currency: 'USD', purchases: 1, refunds: 0 },
+            ],
+          });
+          const [gbp1, gbp2, usd1, usd2, refund, jpy] = history.map((event) => event.eventId);
+          expect(result.contributingEvents).toEqual([gbp1, gbp2, usd1, usd2, jpy, refund]);
+        });
+
+        it('as of a past instant converts exactly as then', () => {
+          const result = loyaltyScore(fold(loyaltyProjection, history), ago(18), 'EUR', rates);
+          expect(result.components.netSpendInWindow).toEqual({ amountMinor: 23000, currency: 'EUR' });
+          const asked = loyaltyAsOf(fold(loyaltyProjection, history), ago(18), 'EUR', ['profiling'], rates);
+          expect(asked).toEqual(result);
+        });
       });
 
       it('treats a negative net spend as no spend', () => {

@@ -1,5 +1,6 @@
 import { ConsentPurpose, SURVEY_SCALES, SurveyKind } from '../src/domain/customer-events';
-import { minorDigits, Money } from '../src/domain/money';
+import { convertAt, ExchangeRates } from '../src/domain/exchange-rates';
+import { minorDigits, Money, principalCurrency } from '../src/domain/money';
 import { ConsentHistory, withConsentChange, withdrawnSince } from './consent';
 import { alreadyFolded, daysBetween, PositionedDoc, Projection } from './projection';
 
@@ -92,12 +93,36 @@ export interface LoyaltyScore {
     readonly penalty: number;
     readonly daysSinceLastPurchase: number | null;
     readonly purchasesInWindow: number;
+    /** Purchases minus refunds in the window that the monetary component counts, in `monetaryBasis.currency`. */
     readonly netSpendInWindow: Money;
+    readonly monetaryBasis: MonetaryBasis;
     readonly openComplaints: number;
     readonly complaintsFiledInWindow: number;
   };
   /** Ids of the events that entered the computation. */
   readonly contributingEvents: readonly string[];
+}
+
+/**
+ * Which purchases the monetary component counts when a customer buys in several currencies (docs/api.md):
+ * - `exchange-rates`: the operator gave a rate table; every purchase and refund in the window counts,
+ *   converted to the ledger currency at the rate of its own day; one whose currency has no rate by then is
+ *   left out, and listed.
+ * - `principal-currency`: no rate table; the purchases and refunds in the customer's principal currency
+ *   count (the one most purchases up to the instant were made in), the others are listed as left out. A sum
+ *   over currencies without rates would be meaningless, and counting the ledger currency alone would score
+ *   every customer who pays in another as a customer who spends nothing.
+ */
+export interface MonetaryBasis {
+  readonly rule: 'exchange-rates' | 'principal-currency';
+  /** The currency of netSpendInWindow. */
+  readonly currency: string;
+  /** Purchases and refunds in the window left out of netSpendInWindow, per currency. */
+  readonly leftOut: readonly {
+    readonly currency: string;
+    readonly purchases: number;
+    readonly refunds: number;
+  }[];
 }
 
 const WINDOW_DAYS = 365;
@@ -119,6 +144,7 @@ export function loyaltyAsOf(
   asOf: string,
   ledgerCurrency: string,
   purposes: readonly ConsentPurpose[] = ['profiling'],
+  exchangeRates?: ExchangeRates,
 ): LoyaltyScore | WithheldLoyalty {
   for (const purpose of purposes) {
     const since = withdrawnSince(facts?.consents, purpose, asOf);
@@ -134,7 +160,7 @@ export function loyaltyAsOf(
       },
     };
   }
-  return loyaltyScore(facts, asOf, ledgerCurrency);
+  return loyaltyScore(facts, asOf, ledgerCurrency, exchangeRates);
 }
 
 export function isWithheld(loyalty: LoyaltyScore | WithheldLoyalty): loyalty is WithheldLoyalty {
@@ -143,9 +169,14 @@ export function isWithheld(loyalty: LoyaltyScore | WithheldLoyalty): loyalty is 
 
 /**
  * The default loyalty formula of DESIGN.md as of instant `asOf` (ISO); only facts that occurred at or
- * before it count, and windows are the 365 days before it. Net spend counts the ledger currency only.
+ * before it count, and windows are the 365 days before it. Net spend in several currencies: see MonetaryBasis.
  */
-export function loyaltyScore(facts: LoyaltyFacts | null, asOf: string, ledgerCurrency: string): LoyaltyScore {
+export function loyaltyScore(
+  facts: LoyaltyFacts | null,
+  asOf: string,
+  ledgerCurrency: string,
+  exchangeRates?: ExchangeRates,
+): LoyaltyScore {
   const inWindow = <T extends DatedFact>(list: readonly T[] | undefined) =>
     (list ?? []).filter((fact) => fact.at <= asOf && daysBetween(fact.at, asOf) <= WINDOW_DAYS);
   const purchases = inWindow(facts?.purchases);
@@ -164,14 +195,8 @@ export function loyaltyScore(facts: LoyaltyFacts | null, asOf: string, ledgerCur
   const daysSinceLastPurchase = lastPurchase === null ? null : daysBetween(lastPurchase.at, asOf);
   const recency = daysSinceLastPurchase === null ? 0 : 0.5 ** (daysSinceLastPurchase / 90);
   const frequency = Math.min(1, Math.log(1 + purchases.length) / Math.log(13));
-  const netMinor =
-    purchases
-      .filter((p) => p.total.currency === ledgerCurrency)
-      .reduce((sum, p) => sum + p.total.amountMinor, 0) -
-    refunds
-      .filter((r) => r.amount.currency === ledgerCurrency)
-      .reduce((sum, r) => sum + r.amount.amountMinor, 0);
-  const netMajor = netMinor / 10 ** minorDigits(ledgerCurrency);
+  const spend = netSpend(facts, purchases, refunds, asOf, ledgerCurrency, exchangeRates);
+  const netMajor = spend.netMinor / 10 ** minorDigits(spend.basis.currency);
   const monetary = Math.min(1, Math.log(1 + Math.max(0, netMajor)) / Math.log(1001));
   const satisfaction =
     surveys.length === 0 ? 0.5 : surveys.reduce((sum, s) => sum + s.satisfaction, 0) / surveys.length;
@@ -190,18 +215,67 @@ export function loyaltyScore(facts: LoyaltyFacts | null, asOf: string, ledgerCur
       penalty,
       daysSinceLastPurchase,
       purchasesInWindow: purchases.length,
-      netSpendInWindow: { amountMinor: netMinor, currency: ledgerCurrency },
+      netSpendInWindow: { amountMinor: spend.netMinor, currency: spend.basis.currency },
+      monetaryBasis: spend.basis,
       openComplaints: open.length,
       complaintsFiledInWindow: filedInWindow.length,
     },
     // Recency reads the last purchase even when it lies outside the window; a complaint counts while open
-    // or when filed in the window; only refunds in the ledger currency enter the net spend.
+    // or when filed in the window; only the refunds counted in the net spend contribute.
     contributingEvents: [
       ...(lastPurchase && !purchases.includes(lastPurchase) ? [lastPurchase] : []),
       ...purchases,
-      ...refunds.filter((r) => r.amount.currency === ledgerCurrency),
+      ...spend.countedRefunds,
       ...surveys,
       ...complaints.filter((complaint) => open.includes(complaint) || filedInWindow.includes(complaint)),
     ].map((fact) => fact.eventId),
   };
+}
+
+type Purchase = LoyaltyFacts['purchases'][number];
+type Refund = LoyaltyFacts['refunds'][number];
+
+/** The net spend the monetary component reads, the rule that chose it, and the refunds it counted. */
+function netSpend(
+  facts: LoyaltyFacts | null,
+  purchases: readonly Purchase[],
+  refunds: readonly Refund[],
+  asOf: string,
+  ledgerCurrency: string,
+  exchangeRates: ExchangeRates | undefined,
+): { netMinor: number; basis: MonetaryBasis; countedRefunds: readonly Refund[] } {
+  let inCurrency: (amount: Money, at: string) => number | undefined;
+  let basis: Omit<MonetaryBasis, 'leftOut'>;
+  if (exchangeRates) {
+    inCurrency = (amount, at) => convertAt(amount, at, ledgerCurrency, exchangeRates);
+    basis = { rule: 'exchange-rates', currency: ledgerCurrency };
+  } else {
+    const counts: Record<string, number> = {};
+    for (const purchase of facts?.purchases ?? []) {
+      if (purchase.at <= asOf) counts[purchase.total.currency] = (counts[purchase.total.currency] ?? 0) + 1;
+    }
+    const currency = principalCurrency(counts, ledgerCurrency);
+    inCurrency = (amount) => (amount.currency === currency ? amount.amountMinor : undefined);
+    basis = { rule: 'principal-currency', currency };
+  }
+  let netMinor = 0;
+  const leftOut = new Map<string, { currency: string; purchases: number; refunds: number }>();
+  const leaveOut = (currency: string) =>
+    leftOut.get(currency) ?? leftOut.set(currency, { currency, purchases: 0, refunds: 0 }).get(currency)!;
+  for (const purchase of purchases) {
+    const minor = inCurrency(purchase.total, purchase.at);
+    if (minor === undefined) leaveOut(purchase.total.currency).purchases++;
+    else netMinor += minor;
+  }
+  const countedRefunds: Refund[] = [];
+  for (const refund of refunds) {
+    const minor = inCurrency(refund.amount, refund.at);
+    if (minor === undefined) leaveOut(refund.amount.currency).refunds++;
+    else {
+      netMinor -= minor;
+      countedRefunds.push(refund);
+    }
+  }
+  const sortedLeftOut = [...leftOut.values()].sort((a, b) => (a.currency < b.currency ? -1 : 1));
+  return { netMinor, basis: { ...basis, leftOut: sortedLeftOut }, countedRefunds };
 }

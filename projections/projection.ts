@@ -16,6 +16,8 @@ export type ProjectedEvent = CustomerEvent & {
   readonly recordedAt: string;
   readonly actor: string;
   readonly channel?: string;
+  /** The source had no date for the fact: occurredAt is when it was recorded (an import, for example). */
+  readonly undated?: true;
   /** Retention removed the data (only types whose data no fold needs: see RETAINABLE_EVENT_TYPES). */
   readonly redacted?: boolean;
 };

@@ -33,7 +33,16 @@ export interface SatisfactionReport {
   readonly from?: string;
   readonly to?: string;
   readonly overall: SatisfactionFigures;
-  readonly months: readonly ({ readonly month: string } & SatisfactionFigures)[];
+  /**
+   * By month of the answer; `undatedAnswers` counts those whose source had no date, so that their month is
+   * when they were recorded, not when they were given.
+   */
+  readonly months: readonly ({
+    readonly month: string;
+    readonly undatedAnswers: number;
+  } & SatisfactionFigures)[];
+  /** Answers in the range whose source had no date (dated when recorded). */
+  readonly undatedAnswers: number;
   readonly leftOutWithoutConsent: { readonly analytics: number };
 }
 
@@ -71,9 +80,12 @@ export function satisfactionReport(
     ...(query.from && { from: query.from }),
     ...(query.to && { to: query.to }),
     overall: satisfactionFigures(answers),
-    months: [...byMonth.keys()]
-      .sort()
-      .map((month) => ({ month, ...satisfactionFigures(byMonth.get(month)!) })),
+    undatedAnswers: countUndated(answers),
+    months: [...byMonth.keys()].sort().map((month) => ({
+      month,
+      undatedAnswers: countUndated(byMonth.get(month)!),
+      ...satisfactionFigures(byMonth.get(month)!),
+    })),
     leftOutWithoutConsent: { analytics: withoutConsent },
   };
 }
@@ -104,3 +116,5 @@ export function satisfactionFigures(answers: readonly SurveyRecord[]): Satisfact
     ces: { answers: ces.length, mean: mean(ces) },
   };
 }
+
+const countUndated = (answers: readonly SurveyRecord[]) => answers.filter((answer) => answer.undated).length;

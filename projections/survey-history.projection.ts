@@ -8,6 +8,8 @@ export interface SurveyRecord {
   readonly kind: SurveyKind;
   readonly score: number;
   readonly at: string;
+  /** The source had no date: `at` is when the answer was recorded (an import of an undated survey). */
+  readonly undated?: true;
 }
 
 /** A customer's survey answers with the consent history (analytics figures need `analytics`). */
@@ -25,7 +27,7 @@ const FOLDED_TYPES: ReadonlySet<ProjectedEvent['type']> = new Set([
 
 export const surveyHistoryProjection: Projection<SurveyHistory> = {
   name: 'survey-history',
-  version: 1,
+  version: 2,
   indexes: [],
   documentId: (event) => (FOLDED_TYPES.has(event.type) ? event.customerId : undefined),
   evolve: (previous, event) => {
@@ -41,6 +43,7 @@ export const surveyHistoryProjection: Projection<SurveyHistory> = {
       kind: event.data.kind,
       score: event.data.score,
       at: event.occurredAt,
+      ...(event.undated && { undated: true as const }),
     };
     return { ...doc, answers: [...doc.answers, answer] };
   },

@@ -11,6 +11,7 @@ import pino from 'pino';
 import { AppModule } from './app.module';
 import { ImportPreset, IMPORT_PRESETS, PresetContext } from './interfaces/cli/import-presets';
 import { importTouchpoints } from './interfaces/cli/import-touchpoints';
+import { DEMO_FILES, demoDatasetsMissing, missingDemoFiles } from './interfaces/cli/demo-datasets';
 import {
   customerAsOf,
   analystAudience,
@@ -170,24 +171,22 @@ program
 program
   .command('demo')
   .description(
-    'Load the real public datasets (REES46, UCI Online Retail, NPS survey, CFPB complaints) into the store',
+    'Load the real public datasets (REES46, UCI Online Retail, NPS survey, CFPB complaints, Olist) into the store',
   )
   .option(
     '--datasets <dir>',
-    'the folder holding the datasets',
-    resolve(__dirname, '..', '..', 'shared', 'data'),
+    'the folder holding the datasets (default: LEDGER_DATASETS, else ../shared/data beside the checkout)',
+    process.env.LEDGER_DATASETS || resolve(__dirname, '..', '..', 'shared', 'data'),
   )
   .action(async (options: { datasets: string }) => {
-    const files: [string, string][] = [
-      ['rees46', 'rees46-ecommerce-behavior/2019-Oct_first17434.csv'],
-      ['uci-online-retail', 'uci-online-retail/online_retail.csv.gz'],
-      ['nps-garden-centre', 'nps-garden-center-survey/nps_utf8.csv'],
-      ['cfpb-complaints', 'cfpb-consumer-complaints/complaints_sample.csv'],
-      ['olist-orders', 'olist-brazilian-ecommerce/olist_orders_dataset.csv'],
-      ['olist-reviews', 'olist-brazilian-ecommerce/olist_order_reviews_dataset.csv'],
-    ];
+    const missing = missingDemoFiles(options.datasets);
+    if (missing.length > 0) {
+      console.error(demoDatasetsMissing(options.datasets, missing));
+      process.exitCode = 2;
+      return;
+    }
     await withLedger(async (app) => {
-      for (const [preset, file] of files) {
+      for (const [preset, file] of DEMO_FILES) {
         const bar = progressBar(preset.padEnd(18));
         bar.start(1, 0, { unit: 'MiB' });
         const summary = await importTouchpoints({
@@ -206,7 +205,9 @@ program
       }
       await app.get<ProjectionEngine>(PROJECTION_ENGINE).caughtUp(600_000);
     });
-    console.error('done: `npm start`, then open http://127.0.0.1:3000/ (or /docs)');
+    console.error(
+      'done: `npm start`, then open http://127.0.0.1:3000/ (the rep page), http://127.0.0.1:3000/analytics.html (the analyst dashboard) or /docs',
+    );
   });
 
 program
@@ -332,6 +333,7 @@ program
             at.toISOString(),
             options.by,
             app.get<LedgerConfig>(LEDGER_CONFIG).ledgerCurrency,
+            app.get<LedgerConfig>(LEDGER_CONFIG).exchangeRates,
           ),
         { fold: false },
       ),

@@ -80,6 +80,22 @@ describe('loadConfig', () => {
     expect(() => cors('https://shop.example/')).toThrow(/is not an origin/);
   });
 
+  it('loads the exchange-rate table against LEDGER_CURRENCY, or says why not', () => {
+    const dir = dataDir();
+    const file = join(dir, 'rates.csv');
+    writeFileSync(file, 'currency,from,rate\nGBP,2011-01-01,1.17\n');
+    expect(loadConfig({ DATA_DIR: dir }).exchangeRates).toBeUndefined();
+    expect(loadConfig({ DATA_DIR: dir, LEDGER_EXCHANGE_RATES_FILE: file }).exchangeRates).toEqual({
+      GBP: [{ from: '2011-01-01', rate: 1.17 }],
+    });
+    expect(() =>
+      loadConfig({ DATA_DIR: dir, LEDGER_CURRENCY: 'GBP', LEDGER_EXCHANGE_RATES_FILE: file }),
+    ).toThrow('LEDGER_EXCHANGE_RATES_FILE line 2: GBP is LEDGER_CURRENCY itself, which needs no rate');
+    expect(() => loadConfig({ DATA_DIR: dir, LEDGER_EXCHANGE_RATES_FILE: join(dir, 'none.csv') })).toThrow(
+      `LEDGER_EXCHANGE_RATES_FILE ${join(dir, 'none.csv')} does not exist`,
+    );
+  });
+
   it('loads API keys and reports each bad entry of the keys file', () => {
     const dir = dataDir();
     const good = join(dir, 'keys.json');

@@ -6,6 +6,8 @@ import { isIP } from 'node:net';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { RETAINABLE_EVENT_TYPES } from '../domain/customer-events';
 import { ApiKey, parseApiKeys } from './api-keys';
+import { ExchangeRates } from '../domain/exchange-rates';
+import { parseExchangeRates } from './exchange-rates-file';
 import { RetentionRule } from '../ports/event-store.port';
 import { IsCurrencyCode } from '../validation/validators';
 
@@ -66,6 +68,11 @@ class EnvironmentVariables {
   @IsOptional()
   @IsCurrencyCode({ message: 'LEDGER_CURRENCY must be an ISO 4217 currency code such as EUR' })
   LEDGER_CURRENCY?: string;
+
+  /** CSV currency,from,rate: converts other currencies to LEDGER_CURRENCY for the loyalty monetary component. */
+  @IsOptional()
+  @IsString()
+  LEDGER_EXCHANGE_RATES_FILE?: string;
 
   @IsOptional()
   @IsBase64(undefined, { message: 'LEDGER_MASTER_KEY must be base64 of 32 random bytes' })
@@ -178,7 +185,16 @@ export interface LedgerConfig {
   /** The address the HTTP server listens on: loopback unless API keys are configured. */
   readonly host: string;
   readonly dataDir: string;
+  /**
+   * LEDGER_CURRENCY: the currency the loyalty monetary component converts to when exchange rates are given,
+   * and the one of customers without purchases.
+   */
   readonly ledgerCurrency: string;
+  /**
+   * LEDGER_EXCHANGE_RATES_FILE, when set: the dated rates that convert purchases to ledgerCurrency. Without
+   * it, each customer's monetary component counts the customer's principal currency (docs/api.md).
+   */
+  readonly exchangeRates?: ExchangeRates;
   readonly masterKey: Buffer;
   /** True when no LEDGER_MASTER_KEY was given and a key file under dataDir is used instead. */
   readonly masterKeyGenerated: boolean;
@@ -271,6 +287,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
       }
       return { type, maxAgeDays: Number(days) };
     });
+  const ledgerCurrency = variables.LEDGER_CURRENCY ?? 'EUR';
+  let exchangeRates: ExchangeRates | undefined;
+  if (variables.LEDGER_EXCHANGE_RATES_FILE) {
+    if (!existsSync(variables.LEDGER_EXCHANGE_RATES_FILE)) {
+      problems.push(`LEDGER_EXCHANGE_RATES_FILE ${variables.LEDGER_EXCHANGE_RATES_FILE} does not exist`);
+    } else {
+      const parsed = parseExchangeRates(
+        readFileSync(variables.LEDGER_EXCHANGE_RATES_FILE, 'utf8'),
+        ledgerCurrency,
+      );
+      problems.push(...parsed.problems);
+      exchangeRates = parsed.rates;
+    }
+  }
   let apiKeys: ApiKey[] = [];
   let keysFileLoaded = false;
   if (variables.LEDGER_API_KEYS_FILE) {
@@ -317,7 +347,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     port: variables.PORT ?? 3000,
     host,
     dataDir,
-    ledgerCurrency: variables.LEDGER_CURRENCY ?? 'EUR',
+    ledgerCurrency,
+    ...(exchangeRates && { exchangeRates }),
     masterKey: masterKey ?? localMasterKey(dataDir),
     masterKeyGenerated: masterKey === undefined,
     previousMasterKeys,

@@ -4,6 +4,7 @@ import {
   isCurrencyCode,
   minorDigits,
   money,
+  principalCurrency,
   toDecimal,
   toMinorUnits,
 } from './money';
@@ -38,6 +39,14 @@ describe('money', () => {
     expect(toDecimal({ amountMinor: 12050, currency: 'EUR' })).toBe(120.5);
     expect(formatMoney({ amountMinor: 12050, currency: 'EUR' })).toBe('EUR 120.50');
     expect(formatMoney({ amountMinor: 500, currency: 'JPY' })).toBe('JPY 500');
+  });
+
+  it('names the principal currency: most purchases, a tie to the ledger currency, then by code', () => {
+    expect(principalCurrency({}, 'EUR')).toBe('EUR');
+    expect(principalCurrency({ GBP: 34 }, 'EUR')).toBe('GBP');
+    expect(principalCurrency({ GBP: 3, EUR: 2, USD: 4 }, 'EUR')).toBe('USD');
+    expect(principalCurrency({ GBP: 2, EUR: 2 }, 'EUR')).toBe('EUR');
+    expect(principalCurrency({ USD: 2, GBP: 2 }, 'EUR')).toBe('GBP');
   });
 });
 

@@ -69,3 +69,21 @@ export function toDecimal(value: Money): number {
 export function formatMoney(value: Money): string {
   return `${value.currency} ${toDecimal(value).toFixed(minorDigits(value.currency))}`;
 }
+
+/**
+ * The currency a customer mostly buys in: the one with the most purchases; on a tie the ledger currency if it
+ * is among them, else the first by code. The ledger currency when there is no purchase. Net spend in this
+ * currency is the customer's own figure, whatever the ledger currency is (docs/api.md, "Several currencies").
+ */
+export function principalCurrency(
+  purchasesByCurrency: Readonly<Record<string, number>>,
+  ledgerCurrency: string,
+): string {
+  let principal = ledgerCurrency;
+  let most = purchasesByCurrency[ledgerCurrency] ?? 0;
+  for (const currency of Object.keys(purchasesByCurrency).sort()) {
+    const count = purchasesByCurrency[currency]!;
+    if (count > most) [principal, most] = [currency, count];
+  }
+  return principal;
+}

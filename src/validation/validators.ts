@@ -97,3 +97,10 @@ export function IsOmittable(): PropertyDecorator {
       }),
     );
 }
+
+/** A flag that says the fact has no date of its own cannot come with one (`occurredAt`). */
+export const WithoutOccurredAt = define(
+  'withoutOccurredAt',
+  (value, args) => value !== true || (args.object as { occurredAt?: unknown }).occurredAt === undefined,
+  (args) => `${args.property} must not come with occurredAt: an undated fact is dated when recorded`,
+);

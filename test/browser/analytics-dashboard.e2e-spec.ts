@@ -32,7 +32,9 @@ if (!haveChromium) {
 declare const document: {
   querySelectorAll(selector: string): Iterable<{ textContent: string | null }> & { readonly length: number };
 };
-declare const Chart: { getChart(id: string): { data: { datasets: { data: unknown[] }[] } } | undefined };
+declare const Chart: {
+  getChart(id: string): { data: { labels?: unknown[]; datasets: { data: unknown[] }[] } } | undefined;
+};
 
 const keyOf = (role: Role) => `${role}-${randomBytes(24).toString('hex')}`;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -87,6 +89,7 @@ function touchpointsOf(preset: string, file: string, limit: number): TouchpointI
 
   const shot = (name: string, fullPage = false) =>
     page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage });
+  const chartLabels = (id: string) => page.evaluate((canvas) => Chart.getChart(canvas)?.data.labels, id);
   const chartData = (id: string) =>
     page.evaluate((canvas) => Chart.getChart(canvas)?.data.datasets[0]?.data, id);
   const texts = (selector: string) =>
@@ -223,6 +226,30 @@ function touchpointsOf(preset: string, file: string, limit: number): TouchpointI
     ]);
     expect(cohorts.cohorts.length).toBeGreaterThanOrEqual(3);
     expect(satisfaction.overall.nps.answers).toBeGreaterThan(1500);
+
+    // The garden-centre survey has no dates: its answers are undated, dated when loaded, and marked so.
+    const undatedMonths = satisfaction.months.filter((m: { undatedAnswers: number }) => m.undatedAnswers > 0);
+    expect(undatedMonths.map((m: { month: string }) => m.month)).toEqual([
+      new Date().toISOString().slice(0, 7),
+    ]);
+    expect(satisfaction.undatedAnswers).toBe(satisfaction.overall.nps.answers);
+    expect(await chartLabels('nps-chart')).toEqual(
+      satisfaction.months.map((m: { month: string; undatedAnswers: number }) =>
+        m.undatedAnswers > 0 ? `${m.month} (undated)` : m.month,
+      ),
+    );
+    const npsStatus = await page.locator('[data-status="nps"]').innerText();
+    expect(npsStatus).toContain(
+      `${satisfaction.undatedAnswers.toLocaleString('en-GB')} answers had no date in their source and are dated when they were imported: ${undatedMonths[0].month}`,
+    );
+
+    // A share says what it is a share of.
+    const { resolved, satisfied, dissatisfied, notSaid } = complaints.resolution;
+    expect(resolved).toBeGreaterThan(satisfied + dissatisfied);
+    const n = (value: number) => value.toLocaleString('en-GB');
+    expect(await page.locator('[data-status="complaints"]').innerText()).toContain(
+      `of ${n(resolved)} resolutions satisfied (${n(satisfied)} satisfied and ${n(dissatisfied)} not, of ${n(satisfied + dissatisfied)} that said; ${n(notSaid)} did not say)`,
+    );
     expect(otherOrigins).toEqual([]);
     expect(pageErrors).toEqual([]);
   });

@@ -144,8 +144,8 @@ async function freePort(): Promise<number> {
     service = await LedgerProcess.start({
       DATA_DIR: dataDir,
       PORT: await freePort(),
+      // No LEDGER_CURRENCY: a shop in dollars shows its figures right without configuration.
       LEDGER_API_KEYS_FILE: keysFile,
-      LEDGER_CURRENCY: 'USD',
     });
     timings.serviceStartMs = Date.now() - started;
 
@@ -263,9 +263,20 @@ async function freePort(): Promise<number> {
     );
     expect(await text(page.locator('.consents'))).toMatch(/marketing granted/);
     expect(profile.segment.name).toEqual(expect.any(String));
-    const since = `${profile.segment.searchLimitReached ? 'at least since' : 'since'} ${profile.segment.since.slice(0, 10)}`;
+    // Bought in October 2019: the service's look-back of 24 month ends stops long before that.
+    expect(profile.segment.searchLimitReached).toBe(true);
     expect(await text(page.locator('#segment'))).toBe(
-      `Segment: ${profile.segment.name.replace(/-/g, ' ')}, ${since}`,
+      `Segment: ${profile.segment.name.replace(/-/g, ' ')}, in this segment for more than 24 months (as far back as the service looks)`,
+    );
+    // Dollars, with LEDGER_CURRENCY left at its default (EUR): never shown as no spend.
+    expect(profile.netSpend.currency).toBe('USD');
+    expect(profile.netSpend.amount).toBeGreaterThan(0);
+    const dollars = new Intl.NumberFormat('en-GB', { style: 'currency', currency: 'USD' });
+    expect(await text(page.locator('#profile'))).toContain(
+      `Net spend ${dollars.format(profile.netSpend.amount)}`,
+    );
+    expect(await text(page.locator('.why-table'))).toContain(
+      "purchases in USD, the customer's main currency",
     );
     expect(await page.locator('#open-complaints-heading').textContent()).toBe('Open complaints (0)');
     await shot('02-customer-found');
@@ -429,6 +440,63 @@ async function freePort(): Promise<number> {
     await shot('07-live-update');
   });
 
+  it('says a call note is hidden by the filters, and opens the next customer with no filters', async () => {
+    await page.getByLabel('Account and consents').uncheck();
+    await page.getByLabel('What', { exact: true }).selectOption('contact');
+    await page.getByLabel('Topic', { exact: true }).fill('invoice copy');
+    await page.getByRole('button', { name: 'Record' }).click();
+    await page
+      .locator('#record-status', {
+        hasText: 'Call noted. The timeline filters hide it: clear them to see it.',
+      })
+      .waitFor();
+    await page.getByLabel('From', { exact: true }).fill('2019-10-01');
+
+    await page.getByLabel('Customer id or e-mail').fill('erased-1');
+    await page.getByLabel('Customer id or e-mail').press('Enter');
+    await page.locator('#profile-name', { hasText: 'Erased customer' }).waitFor();
+    expect(await page.getByLabel('Account and consents').isChecked()).toBe(true);
+    expect(await page.getByLabel('From', { exact: true }).inputValue()).toBe('');
+    await page.locator('#timeline > li[data-type="CustomerRegistered"]').waitFor();
+
+    await page.getByLabel('Customer id or e-mail').fill(customerId);
+    await page.getByLabel('Customer id or e-mail').press('Enter');
+    await page.locator('#profile-name', { hasText: 'Dana Whitfield' }).waitFor();
+    await page.getByLabel('What', { exact: true }).selectOption('contact');
+    await page.getByLabel('Topic', { exact: true }).fill('refund status');
+    await page.getByRole('button', { name: 'Record' }).click();
+    await page.locator('#record-status', { hasText: /^Call noted\.$/ }).waitFor();
+    await page
+      .locator('#timeline > li[data-type="CustomerContacted"]', { hasText: 'refund status' })
+      .waitFor();
+    await page.getByLabel('What', { exact: true }).selectOption('complaint');
+  });
+
+  it('clears the previous customer when a search finds nobody, and says what was searched for', async () => {
+    await page.locator('#live-state[data-state="live"]').waitFor();
+    await page.getByLabel('Customer id or e-mail').fill('nobody@example.com');
+    await page.getByLabel('Customer id or e-mail').press('Enter');
+    await page
+      .locator('#find-message', { hasText: 'No customer with the e-mail nobody@example.com.' })
+      .waitFor();
+    expect(await page.locator('#profile').isVisible()).toBe(false);
+    expect(await entries().count()).toBe(0);
+    expect(await page.locator('#live-state').getAttribute('data-state')).toBe('off');
+    expect(await page.locator('#record').isVisible()).toBe(false);
+    await shot('08-search-found-nobody');
+
+    await page.getByLabel('Customer id or e-mail').fill(customerId);
+    await page.getByLabel('Customer id or e-mail').press('Enter');
+    await page.locator('#profile-name', { hasText: 'Dana Whitfield' }).waitFor();
+    await page.getByLabel('Customer id or e-mail').fill('no-such-customer');
+    await page.getByLabel('Customer id or e-mail').press('Enter');
+    await page.locator('#find-message', { hasText: 'No customer with the id no-such-customer.' }).waitFor();
+    expect(await page.locator('#profile').isVisible()).toBe(false);
+    expect(await entries().count()).toBe(0);
+    expect(await page.locator('#live-state').getAttribute('data-state')).toBe('off');
+    expect(await page.evaluate(() => sessionStorage.getItem('ledger.customerId'))).toBeNull();
+  });
+
   it('shows erased personal data as erased', async () => {
     await page.getByLabel('Customer id or e-mail').fill('erased-1');
     await page.getByLabel('Customer id or e-mail').press('Enter');
@@ -442,7 +510,7 @@ async function freePort(): Promise<number> {
       'Name erased',
     );
     expect(await page.locator('#record').isVisible()).toBe(false);
-    await shot('08-erased-customer');
+    await shot('09-erased-customer');
   });
 
   it('labels every control, reaches them by keyboard and signs out', async () => {

@@ -101,7 +101,13 @@ export class ReadLoyaltyDistributionHandler implements IQueryHandler<ReadLoyalty
     const scored: { customerId: string; score: number; tier: LoyaltyTier }[] = [];
     let total = 0;
     for await (const facts of this.readModels.allLoyaltyFacts()) {
-      const loyalty = loyaltyAsOf(facts, at, this.config.ledgerCurrency, ['analytics', 'profiling']);
+      const loyalty = loyaltyAsOf(
+        facts,
+        at,
+        this.config.ledgerCurrency,
+        ['analytics', 'profiling'],
+        this.config.exchangeRates,
+      );
       if (isWithheld(loyalty)) {
         leftOut[loyalty.withheld.purpose as keyof typeof leftOut]++;
         continue;
@@ -156,10 +162,13 @@ export class ReadPseudonymousLoyaltyHandler implements IQueryHandler<ReadPseudon
         'pseudonym',
       );
     }
-    const loyalty = loyaltyAsOf(facts ?? null, asOf.toISOString(), this.config.ledgerCurrency, [
-      'analytics',
-      'profiling',
-    ]);
+    const loyalty = loyaltyAsOf(
+      facts ?? null,
+      asOf.toISOString(),
+      this.config.ledgerCurrency,
+      ['analytics', 'profiling'],
+      this.config.exchangeRates,
+    );
     return { pseudonym, ...loyalty };
   }
 }

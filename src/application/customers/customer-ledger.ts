@@ -46,6 +46,8 @@ export interface CommandEnvelope {
   readonly correlationId?: string;
   /** The client sent no occurredAt: the server's clock gave it, so a retry is not compared on it. */
   readonly occurredAtDefaulted?: boolean;
+  /** The source has no date for the fact: occurredAt is when it was recorded, and metadata says so. */
+  readonly undated?: boolean;
 }
 
 /** Who records, on whose request, and when (the server's clock, passed in). */
@@ -425,6 +427,7 @@ function toNewEvent(
       channel: envelope.channel,
       correlationId: envelope.correlationId ?? context.correlationId,
       causationId: context.causationId,
+      ...(envelope.undated && { undated: true }),
     },
   };
 }

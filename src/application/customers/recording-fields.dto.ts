@@ -1,7 +1,7 @@
-import { IsString, IsUUID, Length, Matches } from 'class-validator';
+import { Equals, IsString, IsUUID, Length, Matches } from 'class-validator';
 import { CommandEnvelope } from './customer-ledger';
 import { CustomerCommandBody } from '../../domain/customer.decider';
-import { IsIsoTimestamp, IsOmittable } from '../../validation/validators';
+import { IsIsoTimestamp, IsOmittable, WithoutOccurredAt } from '../../validation/validators';
 
 /** Fields every write accepts: how the client identifies the fact and where it happened. */
 export class RecordingFieldsDto {
@@ -14,6 +14,15 @@ export class RecordingFieldsDto {
   @IsOmittable()
   @IsIsoTimestamp()
   occurredAt?: string;
+
+  /**
+   * The source has no date for the fact (a survey export without timestamps): it is dated when recorded,
+   * and figures by date mark it as such. Only without occurredAt.
+   */
+  @IsOmittable()
+  @Equals(true, { message: 'undated must be true when present' })
+  @WithoutOccurredAt()
+  undated?: true;
 
   @IsOmittable()
   @IsString()
@@ -41,6 +50,7 @@ export function toEnvelope(
     channel: body.channel,
     correlationId: body.correlationId,
     occurredAtDefaulted: !body.occurredAt,
+    ...(body.undated && { undated: true }),
     command: { ...command, occurredAt: body.occurredAt ? new Date(body.occurredAt) : now },
   };
 }

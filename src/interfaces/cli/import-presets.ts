@@ -155,9 +155,9 @@ function uciOnlineRetail(): ImportPreset {
 }
 
 /** NPS survey of a French garden-centre chain: one NPS answer per row, the free-text reason as the comment. */
-function npsGardenCentre({ now }: PresetContext): ImportPreset {
+function npsGardenCentre(): ImportPreset {
   return {
-    description: 'NPS survey (id,nps,explication); no timestamps: answers are dated at import',
+    description: 'NPS survey (id,nps,explication); no timestamps: answers are undated, dated when imported',
     map(row, line) {
       if (row.nps === 'NA' || row.nps === undefined) return { touchpoints: [], skipped: 'no NPS score' };
       const comment = row.explication && row.explication !== 'NA' ? row.explication : undefined;
@@ -168,7 +168,7 @@ function npsGardenCentre({ now }: PresetContext): ImportPreset {
             touchpoint: {
               customerId: `nps-${row.id}`,
               type: 'survey',
-              occurredAt: now,
+              undated: true,
               channel: 'store',
               data: { surveyId: 'garden-centre-nps', kind: 'nps', score: Number(row.nps), comment },
             },

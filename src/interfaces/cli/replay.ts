@@ -1,4 +1,5 @@
 import { createWriteStream, WriteStream } from 'node:fs';
+import { ExchangeRates } from '../../domain/exchange-rates';
 import { customerSummaryProjection, CustomerSummary } from '../../../projections/customer-summary.projection';
 import { funnelProjection, FunnelPosition } from '../../../projections/funnel.projection';
 import { loyaltyAsOf, loyaltyProjection, LoyaltyFacts } from '../../../projections/loyalty.projection';
@@ -195,6 +196,7 @@ export async function customerAsOf(
   at: string,
   by: 'occurredAt' | 'recordedAt',
   ledgerCurrency: string,
+  exchangeRates?: ExchangeRates,
 ) {
   const skipped: SkippedEvent[] = [];
   // With the records merged into the customer by then (a merge is an event like any other).
@@ -212,7 +214,7 @@ export async function customerAsOf(
     events: events.length,
     skipped,
     funnelStage: funnel?.stage ?? null,
-    loyalty: loyaltyAsOf(facts ?? null, at, ledgerCurrency),
+    loyalty: loyaltyAsOf(facts ?? null, at, ledgerCurrency, ['profiling'], exchangeRates),
     summary: summary && { ...summary, name: undefined, email: undefined, phone: undefined },
     timeline: [...events]
       .reverse()

@@ -35,6 +35,10 @@ export class ReadLoyaltyHandler implements IQueryHandler<ReadLoyalty> {
   async execute({ customerId, asOf }: ReadLoyalty) {
     if (!(await this.readModels.summary(customerId))) throw unknownCustomer(customerId);
     const facts = await this.readModels.loyaltyFacts(customerId);
-    return { customerId, ...loyaltyAsOf(facts ?? null, asOf.toISOString(), this.config.ledgerCurrency) };
+    const { ledgerCurrency, exchangeRates } = this.config;
+    return {
+      customerId,
+      ...loyaltyAsOf(facts ?? null, asOf.toISOString(), ledgerCurrency, ['profiling'], exchangeRates),
+    };
   }
 }

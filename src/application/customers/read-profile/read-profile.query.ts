@@ -14,7 +14,8 @@ import { LEDGER_CONFIG, LedgerConfig } from '../../../config/ledger-config';
 import { ERASED_VALUE, PiiCipher } from '../../../privacy/pii-cipher';
 import { ReadModels } from '../../read-models/read-models';
 import { CurrentSegment, CustomerSegments } from '../../analytics/segments.queries';
-import { toDecimal } from '../../../domain/money';
+import { principalCurrency, toDecimal } from '../../../domain/money';
+import { CustomerSummary } from '../../../../projections/customer-summary.projection';
 import { unknownCustomer } from '../../../domain/domain-error';
 
 /** The profile a service rep sees: who it is, where they stand, what is open. */
@@ -32,8 +33,10 @@ export interface CustomerProfile {
   readonly loyalty: Pick<LoyaltyScore, 'score' | 'tier' | 'components'> | WithheldLoyalty;
   readonly segment: CurrentSegment | WithheldSegment;
   readonly purchaseCount: number;
-  /** Lifetime purchases minus refunds in the ledger currency, as a decimal amount. */
+  /** Lifetime purchases minus refunds in the customer's principal currency (the one most purchases were in). */
   readonly netSpend: { readonly amount: number; readonly currency: string };
+  /** Lifetime net spend in every currency the customer bought or was refunded in, the principal one first. */
+  readonly netSpendByCurrency: readonly { readonly amount: number; readonly currency: string }[];
   readonly openComplaints: readonly OpenComplaint[];
   readonly complaintsFiled: number;
   readonly consents: Partial<Record<ConsentPurpose, ConsentState>>;
@@ -75,8 +78,15 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
       email: summary.email,
       phone: summary.phone,
     });
-    const loyalty = loyaltyAsOf(facts ?? null, now.toISOString(), this.config.ledgerCurrency);
-    const currency = this.config.ledgerCurrency;
+    const { ledgerCurrency, exchangeRates } = this.config;
+    const loyalty = loyaltyAsOf(
+      facts ?? null,
+      now.toISOString(),
+      ledgerCurrency,
+      ['profiling'],
+      exchangeRates,
+    );
+    const spend = netSpendByCurrency(summary, ledgerCurrency);
     return {
       customerId,
       registered: summary.registered,
@@ -90,10 +100,8 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
         : { score: loyalty.score, tier: loyalty.tier, components: loyalty.components },
       segment,
       purchaseCount: summary.purchaseCount,
-      netSpend: {
-        amount: toDecimal({ amountMinor: summary.netSpendMinor[currency] ?? 0, currency }),
-        currency,
-      },
+      netSpend: spend[0]!,
+      netSpendByCurrency: spend,
       openComplaints: summary.openComplaints,
       complaintsFiled: summary.complaintsFiled,
       consents: summary.consents,
@@ -103,4 +111,20 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
       ...(summary.mergedFrom && { mergedFrom: summary.mergedFrom }),
     };
   }
+}
+
+/**
+ * Lifetime net spend, one entry per currency the customer bought or was refunded in: the principal currency
+ * first (the profile's `netSpend`), then by number of purchases and by code. Never converted, never left out.
+ */
+export function netSpendByCurrency(summary: CustomerSummary, ledgerCurrency: string) {
+  const purchases = summary.purchasesByCurrency;
+  const principal = principalCurrency(purchases, ledgerCurrency);
+  const others = Object.keys(summary.netSpendMinor)
+    .filter((currency) => currency !== principal)
+    .sort((a, b) => (purchases[b] ?? 0) - (purchases[a] ?? 0) || (a < b ? -1 : 1));
+  return [principal, ...others].map((currency) => ({
+    amount: toDecimal({ amountMinor: summary.netSpendMinor[currency] ?? 0, currency }),
+    currency,
+  }));
 }

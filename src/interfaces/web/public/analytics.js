@@ -9,6 +9,8 @@ Chart.defaults.animation = false;
 Chart.defaults.maintainAspectRatio = false;
 Chart.defaults.font.family = 'system-ui, sans-serif';
 const ACCENT = '#1f5fbf';
+/** Months whose answers include undated ones (dated when imported). */
+const UNDATED = '#b3261e';
 const charts = new Map();
 
 function draw(id, config) {
@@ -100,16 +102,21 @@ const PANELS = {
 
   async nps(params) {
     const answer = await api(`/v1/analytics/satisfaction${query(params)}`);
+    // A month holding answers whose source had no date is when they were recorded, not when they were given.
+    const undated = answer.months.filter((m) => m.undatedAnswers > 0);
     draw('nps-chart', {
       type: 'line',
       data: {
-        labels: answer.months.map((m) => m.month),
+        labels: answer.months.map((m) => (m.undatedAnswers > 0 ? `${m.month} (undated)` : m.month)),
         datasets: [
           {
             label: 'NPS',
             data: answer.months.map((m) => m.nps.score),
             borderColor: ACCENT,
             backgroundColor: ACCENT,
+            pointStyle: answer.months.map((m) => (m.undatedAnswers > 0 ? 'crossRot' : 'circle')),
+            pointRadius: answer.months.map((m) => (m.undatedAnswers > 0 ? 8 : 3)),
+            pointBorderColor: answer.months.map((m) => (m.undatedAnswers > 0 ? UNDATED : ACCENT)),
           },
         ],
       },
@@ -120,9 +127,12 @@ const PANELS = {
     const csat =
       overall.csat.mean === null
         ? '–'
-        : `${overall.csat.mean.toFixed(2)} (${percent(overall.csat.satisfiedShare)} 4-5)`;
+        : `${overall.csat.mean.toFixed(2)} (${percent(overall.csat.satisfiedShare)} of ${count(overall.csat.answers)} answers 4-5)`;
     const ces = overall.ces.mean === null ? '–' : overall.ces.mean.toFixed(2);
-    return `NPS ${nps} over ${count(overall.nps.answers)} answers; CSAT ${csat}; CES ${ces}.${leftOut(answer)}`;
+    const undatedNote = undated.length
+      ? ` ${count(answer.undatedAnswers)} answers had no date in their source and are dated when they were imported: ${undated.map((m) => m.month).join(', ')}, marked (undated) and ×.`
+      : '';
+    return `NPS ${nps} over ${count(overall.nps.answers)} answers; CSAT ${csat}; CES ${ces}.${undatedNote}${leftOut(answer)}`;
   },
 
   async complaints(params) {
@@ -135,8 +145,10 @@ const PANELS = {
         answer.backlog.byAge.map((b) => b.complaints),
       ),
     );
-    const median = answer.resolution.medianDaysToResolution;
-    return `${count(answer.backlog.open)} open as of ${answer.asOf.slice(0, 10)}. Filed in range: ${count(answer.filed)}; resolved ${count(answer.resolution.resolved)}, median ${median === null ? '–' : median.toFixed(1)} days, ${percent(answer.resolution.satisfiedShare)} satisfied.${leftOut(answer)}`;
+    const { resolved, satisfied, dissatisfied, notSaid, medianDaysToResolution: median } = answer.resolution;
+    // The share is of every resolution; how many said either way is its real basis, so both are shown.
+    const satisfaction = `${percent(answer.resolution.satisfiedShare)} of ${count(resolved)} resolutions satisfied (${count(satisfied)} satisfied and ${count(dissatisfied)} not, of ${count(satisfied + dissatisfied)} that said; ${count(notSaid)} did not say)`;
+    return `${count(answer.backlog.open)} open as of ${answer.asOf.slice(0, 10)}. Filed in range: ${count(answer.filed)}; resolved ${count(resolved)}, median ${median === null ? '–' : median.toFixed(1)} days; ${satisfaction}.${leftOut(answer)}`;
   },
 };
 

@@ -130,15 +130,24 @@ $('find-form').addEventListener('submit', async (event) => {
         return;
       }
       // Customer ids may contain @, so an id that looks like an address is tried as an id too.
-      if (!CUSTOMER_ID.test(text)) return (message.textContent = 'No customer has this e-mail address.');
+      const noOne = `No customer with the e-mail ${text}.`;
+      if (!CUSTOMER_ID.test(text)) return notFound(noOne);
+      return void (await openCustomer(text, { notFound: noOne }));
     }
-    if (!CUSTOMER_ID.test(text))
-      return (message.textContent = 'That is neither an e-mail address nor a customer id.');
+    if (!CUSTOMER_ID.test(text)) return notFound('That is neither an e-mail address nor a customer id.');
     await openCustomer(text);
   } catch (error) {
+    closeCustomer();
     failed(error, message);
   }
 });
+
+/** A search that found nobody: the previous customer goes, so that nothing on screen answers the wrong question. */
+function notFound(text) {
+  closeCustomer();
+  sessionStorage.removeItem(LAST_CUSTOMER_ITEM);
+  $('find-message').textContent = text;
+}
 
 // ---- the open customer --------------------------------------------------------------------------------
 
@@ -155,20 +164,19 @@ function closeCustomer() {
   setLiveState('off');
 }
 
-async function openCustomer(customerId) {
+async function openCustomer(customerId, { notFound: noOne = `No customer with the id ${customerId}.` } = {}) {
   const message = $('find-message');
   message.textContent = 'Opening…';
   let profile;
   try {
     profile = await api(`/v1/customers/${encodeURIComponent(customerId)}`);
   } catch (error) {
-    if (error instanceof ApiError && error.status === 404) {
-      sessionStorage.removeItem(LAST_CUSTOMER_ITEM);
-      message.textContent = `No customer with the id ${customerId}.`;
-    } else failed(error, message);
+    if (error instanceof ApiError && error.status === 404) notFound(noOne);
+    else if (!failed(error, message)) closeCustomer();
     return;
   }
   closeCustomer();
+  clearFilters();
   message.textContent = '';
   $('find-choices').hidden = true;
   sessionStorage.setItem(LAST_CUSTOMER_ITEM, customerId);
@@ -241,6 +249,14 @@ function readFilters() {
     from: from ? new Date(`${from}T00:00:00`).toISOString() : undefined,
     to: to ? new Date(`${to}T23:59:59.999`).toISOString() : undefined,
   };
+}
+
+/** Each customer opens with the whole timeline: filters set for one customer would hide another's entries. */
+function clearFilters() {
+  const form = $('filter-form');
+  for (const box of form.querySelectorAll('input[name=group]')) box.checked = true;
+  form.elements.from.value = '';
+  form.elements.to.value = '';
 }
 
 function newTimeline() {
@@ -459,6 +475,12 @@ async function showArrived(customer, entries) {
 // ---- recording ----------------------------------------------------------------------------------------
 
 const form = $('record-form');
+/** The event each kind of record on this form is stored as. */
+const RECORDED_TYPES = {
+  complaint: 'ComplaintFiled',
+  'complaint-resolved': 'ComplaintResolved',
+  contact: 'CustomerContacted',
+};
 /** One id per touchpoint being recorded: a resend after a lost answer is then recorded once. */
 let pendingEventId;
 
@@ -604,11 +626,16 @@ form.addEventListener('submit', async (event) => {
       },
     });
     resetRecordForm();
-    status.textContent = {
+    const recorded = {
       complaint: `Complaint ${data.complaintId} recorded.`,
       'complaint-resolved': `Complaint ${data.complaintId} marked resolved.`,
       contact: 'Call noted.',
     }[type];
+    const entry = { type: RECORDED_TYPES[type], occurredAt: new Date().toISOString() };
+    status.textContent =
+      customer === current && !matches(customer.timeline.filters, entry)
+        ? `${recorded} The timeline filters hide it: clear them to see it.`
+        : recorded;
     // The live stream brings it too; asking here as well covers a stream that is reconnecting.
     void awaitEntries(customer, [outcome.eventId]);
   } catch (error) {

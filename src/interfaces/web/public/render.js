@@ -253,12 +253,54 @@ const points = (n) => (Math.abs(n) < 0.05 ? '0' : n > 0 ? `+${n.toFixed(1)}` : `
 function segmentLine(segment) {
   if (!segment) return null;
   if (!segment.name) return h('p', { class: 'segment', id: 'segment' }, `No segment: ${segment.reason}`);
-  const since = `${segment.searchLimitReached ? 'at least since' : 'since'} ${segment.since.slice(0, 10)}`;
-  return h('p', { class: 'segment', id: 'segment' }, `Segment: ${segment.name.replace(/-/g, ' ')}, ${since}`);
+  return h(
+    'p',
+    { class: 'segment', id: 'segment' },
+    `Segment: ${segment.name.replace(/-/g, ' ')}, ${segmentSince(segment)}`,
+  );
+}
+
+/**
+ * Since when, as the service found it. When its look-back reached its limit, `since` is only how far it
+ * looked, not when the customer entered: said as a length ("for more than 24 months"), never as a date.
+ */
+export function segmentSince(segment) {
+  if (!segment.searchLimitReached) return `since ${segment.since.slice(0, 10)}`;
+  const month = (iso) => Number(iso.slice(0, 4)) * 12 + Number(iso.slice(5, 7));
+  const months = month(segment.asOf) - month(segment.since);
+  return `in this segment for more than ${months} months (as far back as the service looks)`;
+}
+
+/** Which purchases the spend component counted, and those it left out (other currencies, no rate). */
+function spendWhy(components) {
+  const basis = components.monetaryBasis;
+  const net = `${money(components.netSpendInWindow)} net in 365 days`;
+  if (!basis) return net;
+  const counted =
+    basis.rule === 'exchange-rates'
+      ? 'converted at the exchange rates of each day'
+      : `purchases in ${basis.currency}, the customer's main currency`;
+  const leftOut = basis.leftOut.map(({ currency, purchases, refunds }) =>
+    [
+      purchases > 0 && `${purchases} ${purchases === 1 ? 'purchase' : 'purchases'}`,
+      refunds > 0 && `${refunds} ${refunds === 1 ? 'refund' : 'refunds'}`,
+    ]
+      .filter(Boolean)
+      .join(' and ')
+      .concat(` in ${currency}`),
+  );
+  const reason = basis.rule === 'exchange-rates' ? 'no rate' : 'not counted';
+  return `${net} (${counted}${leftOut.length ? `; ${leftOut.join(', ')}: ${reason}` : ''})`;
+}
+
+/** Lifetime net spend: the main currency first, then each other currency the customer paid in. */
+function netSpendText(profile) {
+  const all = profile.netSpendByCurrency ?? [profile.netSpend];
+  return all.map(decimalMoney).join(', ');
 }
 
 /** The loyalty "why": each component's share of the score, as the formula weighs it. */
-function loyaltyWhy(loyalty, currency) {
+function loyaltyWhy(loyalty) {
   const c = loyalty.components;
   return h(
     'details',
@@ -277,11 +319,7 @@ function loyaltyWhy(loyalty, currency) {
             : `last purchase ${Math.round(c.daysSinceLastPurchase)} days ago`,
         ),
         row('Frequency', points(25 * c.frequency), `${c.purchasesInWindow} purchases in 365 days`),
-        row(
-          'Spend',
-          points(25 * c.monetary),
-          `${money({ amountMinor: c.netSpendInWindow.amountMinor, currency: c.netSpendInWindow.currency ?? currency })} net in 365 days`,
-        ),
+        row('Spend', points(25 * c.monetary), spendWhy(c)),
         row(
           'Satisfaction',
           points(15 * c.satisfaction),
@@ -372,7 +410,7 @@ export function profileCard(profile, { onResolve, onNewComplaint }) {
       segmentLine(profile.segment),
       profile.loyalty.withheld
         ? h('p', { class: 'why' }, profile.loyalty.withheld.reason)
-        : loyaltyWhy(profile.loyalty, profile.netSpend.currency),
+        : loyaltyWhy(profile.loyalty),
     ),
     h(
       'section',
@@ -439,7 +477,7 @@ export function profileCard(profile, { onResolve, onNewComplaint }) {
       h('h3', { id: 'activity-heading' }, 'Activity'),
       pairs([
         ['Purchases', String(profile.purchaseCount)],
-        ['Net spend', decimalMoney(profile.netSpend)],
+        ['Net spend', netSpendText(profile)],
         ['Complaints', `${profile.complaintsFiled} filed, ${profile.openComplaints.length} open`],
         ['First seen', time(profile.firstSeenAt)],
         ['Last seen', time(profile.lastSeenAt)],
