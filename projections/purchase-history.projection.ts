@@ -33,8 +33,8 @@ const FOLDED_TYPES: ReadonlySet<ProjectedEvent['type']> = new Set([
 
 export const purchaseHistoryProjection: Projection<PurchaseHistory> = {
   name: 'purchase-history',
-  // 2: the RFM population figure is kept with the documents.
-  version: 2,
+  // 2: the RFM population figure is kept with the documents; 3: its spend in the principal currency only.
+  version: 3,
   indexes: [],
   figures: [rfmPopulationFigure],
   documentId: (event) => (FOLDED_TYPES.has(event.type) ? event.customerId : undefined),

@@ -76,7 +76,7 @@ function countedAt(histories: readonly PurchaseHistory[], asOf: string): Map<str
   const counters = new Map<string, number>();
   for (const history of histories) {
     if (history.consents?.some((change) => !change.granted)) continue;
-    const measures = rfmMeasures(history, asOf, 'EUR');
+    const measures = rfmMeasures(history, asOf);
     if (!measures) continue;
     const spend = new Map<string, number>();
     for (const purchase of history.purchases.filter(({ at }) => at <= asOf)) {
@@ -89,7 +89,7 @@ function countedAt(histories: readonly PurchaseHistory[], asOf: string): Map<str
     }
     const day = Math.floor(Date.parse(measures.lastPurchaseAt) / 86_400_000);
     const own = { customers: 1, [`r:${day}`]: 1, [`f:${measures.frequency}`]: 1 } as Record<string, number>;
-    for (const [currency, minor] of spend) own[`m:${currency}:${spendBucket(minor)}`] = 1;
+    own[`m:${measures.monetaryCurrency}:${spendBucket(spend.get(measures.monetaryCurrency) ?? 0)}`] = 1;
     addCounters(counters, own);
   }
   return counters;
@@ -152,17 +152,45 @@ describe('the RFM population figure', () => {
     for (const asOf of ['2026-05-31T23:59:59.999Z', NOW]) {
       const exact = rfmPopulationAsOf(histories, asOf, context);
       for (const history of histories) {
-        const population = new RfmPopulationWalk(bucketsOf(histories), asOf, 'EUR').at(asOf);
+        const population = new RfmPopulationWalk(bucketsOf(histories), asOf).at(asOf);
         const expected = customerSegmentAsOf(history, exact, asOf, context);
-        const measures = rfmMeasures(history, asOf, 'EUR')!;
+        const measures = rfmMeasures(history, asOf)!;
         expect(population.score(measures, true)).toEqual(expected);
       }
     }
   });
 
+  it('ranks spend only among customers of the same principal currency, as the exact population does', () => {
+    // Five customers paid in EUR (100 to 500), five in GBP (1 to 5): the biggest GBP spender is the top of
+    // their currency although every EUR spender spent more.
+    const histories: PurchaseHistory[] = ['EUR', 'GBP'].flatMap((currency, c) =>
+      [1, 2, 3, 4, 5].map((i) => ({
+        customerId: `${currency}-${i}`,
+        position: c * 10 + i,
+        purchases: [
+          {
+            eventId: `${currency}-${i}`,
+            at: `2026-05-${String(c * 10 + i).padStart(2, '0')}T10:00:00.000Z`,
+            amount: { amountMinor: (currency === 'EUR' ? 10_000 : 100) * i, currency },
+          },
+        ],
+        refunds: [],
+      })),
+    );
+    const exact = rfmPopulationAsOf(histories, NOW, context);
+    const figure = new RfmPopulationWalk(bucketsOf(histories), NOW).at(NOW);
+    for (const history of histories) {
+      const measures = rfmMeasures(history, NOW)!;
+      const expected = customerSegmentAsOf(history, exact, NOW, context);
+      expect(figure.score(measures, true)).toEqual(expected);
+    }
+    const topGbp = figure.score(rfmMeasures(histories[9]!, NOW)!, true);
+    expect([topGbp.measures.monetaryCurrency, topGbp.monetary]).toEqual(['GBP', 5]);
+  });
+
   it('walks back month by month from an instant, newest first', () => {
     const histories = shop(5);
-    const walk = new RfmPopulationWalk(bucketsOf(histories), NOW, 'EUR');
+    const walk = new RfmPopulationWalk(bucketsOf(histories), NOW);
     expect(walk.at(NOW).size).toBe(countedAt(histories, NOW).get('customers'));
     for (const monthEnd of monthEnds(NOW, 12)) {
       expect(walk.at(monthEnd).size).toBe(countedAt(histories, monthEnd).get('customers') ?? 0);

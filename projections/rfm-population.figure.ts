@@ -1,7 +1,7 @@
 import { consentGiven } from './consent';
 import { addCounters, Counters, FigureBucket, PopulationFigure } from './population-figure';
 import { PurchaseHistory } from './purchase-history.projection';
-import { fmScore, Quintile, RfmMeasures, RfmScore, segmentOf } from './rfm-segments';
+import { fmScore, Quintile, rfmCurrency, RfmMeasures, RfmScore, segmentOf } from './rfm-segments';
 
 /**
  * The RFM population kept month by month, so that one customer's segment (now, and at each month end of the
@@ -9,7 +9,8 @@ import { fmScore, Quintile, RfmMeasures, RfmScore, segmentOf } from './rfm-segme
  *
  * A bucket per month (UTC, `YYYY-MM`) holds how the population's three histograms changed during that month:
  * `customers` (buyers counted), `r:<day>` (customers whose last purchase was on that day, days since
- * 1970-01-01), `f:<purchases>` and `m:<currency>:<spend bucket>`. The population at the end of a month is the
+ * 1970-01-01), `f:<purchases>` and `m:<currency>:<spend bucket>` (net spend in the customer's principal
+ * currency, see rfmCurrency: spends in different currencies are never ranked against each other). The population at the end of a month is the
  * sum of the buckets up to it; each customer adds its state at the end of a month and takes away its state at
  * the end of the previous one, so the buckets stay as small as the changes.
  *
@@ -32,6 +33,7 @@ export const rfmPopulationFigure: PopulationFigure<PurchaseHistory> = {
     let frequency = 0;
     let lastPurchaseAt: string | undefined;
     const spend = new Map<string, number>();
+    const purchasesByCurrency: Record<string, number> = {};
     let previous: Counters = {};
     for (let index = 0; index < changes.length;) {
       const month = monthOf(changes[index]!.at);
@@ -41,10 +43,14 @@ export const rfmPopulationFigure: PopulationFigure<PurchaseHistory> = {
         spend.set(currency, (spend.get(currency) ?? 0) + change.sign * amountMinor);
         if (!change.purchase) continue;
         frequency++;
+        purchasesByCurrency[currency] = (purchasesByCurrency[currency] ?? 0) + 1;
         if (lastPurchaseAt === undefined || change.at > lastPurchaseAt) lastPurchaseAt = change.at;
       }
+      const currency = rfmCurrency(purchasesByCurrency);
       const state: Counters =
-        lastPurchaseAt === undefined ? {} : stateCounters(lastPurchaseAt, frequency, spend);
+        lastPurchaseAt === undefined
+          ? {}
+          : stateCounters(lastPurchaseAt, frequency, currency, spend.get(currency) ?? 0);
       const delta = difference(state, previous);
       if (Object.keys(delta).length > 0) buckets.set(month, delta);
       previous = state;
@@ -72,15 +78,15 @@ export function spendBucket(minor: number): number {
 function stateCounters(
   lastPurchaseAt: string,
   frequency: number,
-  spend: ReadonlyMap<string, number>,
+  currency: string,
+  spendMinor: number,
 ): Counters {
-  const counters: Record<string, number> = {
+  return {
     customers: 1,
     [`r:${dayOf(lastPurchaseAt)}`]: 1,
     [`f:${frequency}`]: 1,
+    [`m:${currency}:${spendBucket(spendMinor)}`]: 1,
   };
-  for (const [currency, minor] of spend) counters[`m:${currency}:${spendBucket(minor)}`] = 1;
-  return counters;
 }
 
 function difference(after: Counters, before: Counters): Record<string, number> {
@@ -105,6 +111,10 @@ class Histogram {
     }
   }
 
+  get total(): number {
+    return this.cumulative[this.cumulative.length - 1]!;
+  }
+
   below(value: number): number {
     let low = 0;
     let high = this.values.length;
@@ -122,38 +132,35 @@ export class RfmPopulationSketch {
   readonly size: number;
   private readonly recency: Histogram;
   private readonly frequency: Histogram;
-  private readonly monetary: Histogram;
+  /** Spend by principal currency: a customer ranks among those of their own currency. */
+  private readonly monetary = new Map<string, Histogram>();
 
-  constructor(counters: ReadonlyMap<string, number>, ledgerCurrency: string) {
+  constructor(counters: ReadonlyMap<string, number>) {
     this.size = counters.get('customers') ?? 0;
     const recency: [number, number][] = [];
     const frequency: [number, number][] = [];
-    const monetary: [number, number][] = [];
-    const spendPrefix = `m:${ledgerCurrency}:`;
-    let withSpend = 0;
+    const monetary = new Map<string, [number, number][]>();
     for (const [name, count] of counters) {
       if (name.startsWith('r:')) recency.push([Number(name.slice(2)), count]);
       else if (name.startsWith('f:')) frequency.push([Number(name.slice(2)), count]);
-      else if (name.startsWith(spendPrefix)) {
-        monetary.push([Number(name.slice(spendPrefix.length)), count]);
-        withSpend += count;
+      else if (name.startsWith('m:')) {
+        const [, currency, bucket] = name.split(':');
+        monetary.set(currency!, [...(monetary.get(currency!) ?? []), [Number(bucket), count]]);
       }
     }
-    // Buyers who never paid in the ledger currency have a net spend of 0 in it.
-    if (this.size > withSpend) monetary.push([0, this.size - withSpend]);
     this.recency = new Histogram(recency);
     this.frequency = new Histogram(frequency);
-    this.monetary = new Histogram(monetary);
+    for (const [currency, entries] of monetary) this.monetary.set(currency, new Histogram(entries));
   }
 
   /** A customer's scores and segment; `counted` says whether the customer is one of the population. */
   score(measures: RfmMeasures, counted: boolean): RfmScore {
-    const total = this.size + (counted ? 0 : 1);
-    const quintile = (below: number) =>
-      Math.min(5, 1 + Math.floor((5 * below) / Math.max(1, total))) as Quintile;
-    const recency = quintile(this.recency.below(dayOf(measures.lastPurchaseAt)));
-    const frequency = quintile(this.frequency.below(measures.frequency));
-    const monetary = quintile(this.monetary.below(spendBucket(measures.monetaryMinor)));
+    const quintile = (below: number, size: number) =>
+      Math.min(5, 1 + Math.floor((5 * below) / Math.max(1, size + (counted ? 0 : 1)))) as Quintile;
+    const spend = this.monetary.get(measures.monetaryCurrency) ?? new Histogram([]);
+    const recency = quintile(this.recency.below(dayOf(measures.lastPurchaseAt)), this.size);
+    const frequency = quintile(this.frequency.below(measures.frequency), this.size);
+    const monetary = quintile(spend.below(spendBucket(measures.monetaryMinor)), spend.total);
     const fm = fmScore(frequency, monetary);
     return { segment: segmentOf(recency, fm), recency, frequency, monetary, fm, measures };
   }
@@ -171,11 +178,7 @@ export class RfmPopulationWalk {
   private through: string;
   private sketch: RfmPopulationSketch | undefined;
 
-  constructor(
-    buckets: readonly FigureBucket[],
-    asOf: string,
-    private readonly ledgerCurrency: string,
-  ) {
+  constructor(buckets: readonly FigureBucket[], asOf: string) {
     this.through = monthOf(asOf);
     this.months = [...buckets].sort((a, b) => (a.bucket < b.bucket ? 1 : -1));
     for (const { bucket, counters } of this.months)
@@ -194,7 +197,7 @@ export class RfmPopulationWalk {
     }
     this.through = month;
     // Months without a change leave the population as it was: most steps of a long walk cost nothing.
-    this.sketch ??= new RfmPopulationSketch(this.total, this.ledgerCurrency);
+    this.sketch ??= new RfmPopulationSketch(this.total);
     return this.sketch;
   }
 }

@@ -121,15 +121,16 @@ describe('RFM segments', () => {
         at: '2026-03-01T00:00:00.000Z',
         amount: { amountMinor: 5000, currency: 'USD' },
       };
-      expect(rfmMeasures({ ...doc, purchases: [...doc.purchases, usdPurchase] }, AS_OF, 'EUR')).toEqual({
+      expect(rfmMeasures({ ...doc, purchases: [...doc.purchases, usdPurchase] }, AS_OF)).toEqual({
         customerId: 'c-ada',
         firstPurchaseAt: '2026-01-10T00:00:00.000Z',
         lastPurchaseAt: '2026-06-20T00:00:00.000Z',
         recencyDays: 10,
         frequency: 3,
         monetaryMinor: 10000 + 5050 - 2000,
+        monetaryCurrency: 'EUR',
       });
-      expect(rfmMeasures(doc, '2026-01-09T00:00:00.000Z', 'EUR')).toBeUndefined();
+      expect(rfmMeasures(doc, '2026-01-09T00:00:00.000Z')).toBeUndefined();
     });
   });
 

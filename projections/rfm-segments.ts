@@ -1,4 +1,5 @@
-import { toDecimal } from '../src/domain/money';
+import { principalCurrency, toDecimal } from '../src/domain/money';
+
 import { consentGiven, withdrawnSince } from './consent';
 import { daysBetween } from './projection';
 import { PurchaseHistory } from './purchase-history.projection';
@@ -76,43 +77,58 @@ export interface RfmMeasures {
   readonly recencyDays: number;
   /** Completed purchases (any currency). */
   readonly frequency: number;
-  /** Net spend in minor units of the ledger currency: purchases minus refunds, may be negative. */
+  /**
+   * Net spend in minor units of the customer's principal currency (the one most of their purchases were in,
+   * the ledger currency on a tie): purchases minus refunds, may be negative. Monetary scores rank customers
+   * among those with the same principal currency: amounts in different currencies are never compared.
+   */
   readonly monetaryMinor: number;
+  readonly monetaryCurrency: string;
 }
 
 /**
  * The customer's RFM measures as of `asOf` over the whole history up to it (lifetime frequency and net spend,
  * recency from the last purchase), or undefined when the customer had not bought anything yet (no segment).
  */
-export function rfmMeasures(
-  history: PurchaseHistory,
-  asOf: string,
-  ledgerCurrency: string,
-): RfmMeasures | undefined {
+export function rfmMeasures(history: PurchaseHistory, asOf: string): RfmMeasures | undefined {
   let first: string | undefined;
   let last: string | undefined;
   let frequency = 0;
-  let monetaryMinor = 0;
+  const purchasesByCurrency: Record<string, number> = {};
+  const spend = new Map<string, number>();
+  const add = (currency: string, minor: number) => spend.set(currency, (spend.get(currency) ?? 0) + minor);
   for (const purchase of history.purchases) {
     if (purchase.at > asOf) continue;
     frequency++;
     if (first === undefined || purchase.at < first) first = purchase.at;
     if (last === undefined || purchase.at > last) last = purchase.at;
-    if (purchase.amount.currency === ledgerCurrency) monetaryMinor += purchase.amount.amountMinor;
+    const { currency, amountMinor } = purchase.amount;
+    purchasesByCurrency[currency] = (purchasesByCurrency[currency] ?? 0) + 1;
+    add(currency, amountMinor);
   }
   if (last === undefined || first === undefined) return undefined;
   for (const refund of history.refunds) {
-    if (refund.at <= asOf && refund.amount.currency === ledgerCurrency)
-      monetaryMinor -= refund.amount.amountMinor;
+    if (refund.at <= asOf) add(refund.amount.currency, -refund.amount.amountMinor);
   }
+  const monetaryCurrency = rfmCurrency(purchasesByCurrency);
   return {
     customerId: history.customerId,
     lastPurchaseAt: last,
     firstPurchaseAt: first,
     recencyDays: daysBetween(last, asOf),
     frequency,
-    monetaryMinor,
+    monetaryMinor: spend.get(monetaryCurrency) ?? 0,
+    monetaryCurrency,
   };
+}
+
+/**
+ * The currency a customer's monetary score is in: the one most of their purchases were in, the first by code
+ * on a tie (a rule of the data alone, so the maintained RFM figure and the exact report agree whatever
+ * LEDGER_CURRENCY says).
+ */
+export function rfmCurrency(purchasesByCurrency: Readonly<Record<string, number>>): string {
+  return principalCurrency(purchasesByCurrency, '');
 }
 
 /**
@@ -125,7 +141,8 @@ export interface RfmPopulation {
   readonly size: number;
   readonly lastPurchaseTimes: readonly number[];
   readonly frequencies: readonly number[];
-  readonly monetaryMinors: readonly number[];
+  /** Net spends by principal currency: a customer's monetary score ranks among their currency's. */
+  readonly monetaryMinors: ReadonlyMap<string, readonly number[]>;
 }
 
 export function rfmPopulation(measures: readonly RfmMeasures[], asOf: string): RfmPopulation {
@@ -135,7 +152,12 @@ export function rfmPopulation(measures: readonly RfmMeasures[], asOf: string): R
     size: measures.length,
     lastPurchaseTimes: ascending(measures.map((m) => Date.parse(m.lastPurchaseAt))),
     frequencies: ascending(measures.map((m) => m.frequency)),
-    monetaryMinors: ascending(measures.map((m) => m.monetaryMinor)),
+    monetaryMinors: new Map(
+      [...new Set(measures.map((m) => m.monetaryCurrency))].map((currency) => [
+        currency,
+        ascending(measures.filter((m) => m.monetaryCurrency === currency).map((m) => m.monetaryMinor)),
+      ]),
+    ),
   };
 }
 
@@ -179,7 +201,11 @@ export interface RfmScore {
 export function rfmScore(measures: RfmMeasures, population: RfmPopulation, counted = true): RfmScore {
   const recency = quintileOf(population.lastPurchaseTimes, Date.parse(measures.lastPurchaseAt), counted);
   const frequency = quintileOf(population.frequencies, measures.frequency, counted);
-  const monetary = quintileOf(population.monetaryMinors, measures.monetaryMinor, counted);
+  const monetary = quintileOf(
+    population.monetaryMinors.get(measures.monetaryCurrency) ?? [],
+    measures.monetaryMinor,
+    counted,
+  );
   const fm = fmScore(frequency, monetary);
   return { segment: segmentOf(recency, fm), recency, frequency, monetary, fm, measures };
 }
@@ -211,7 +237,7 @@ export function rfmAsOf(histories: Iterable<PurchaseHistory>, asOf: string, cont
   const inScope: { measures: RfmMeasures; history: PurchaseHistory }[] = [];
   const leftOut = { analytics: 0, profiling: 0 };
   for (const history of histories) {
-    const measures = rfmMeasures(history, asOf, context.ledgerCurrency);
+    const measures = rfmMeasures(history, asOf);
     if (!measures) continue;
     if (!consentGiven(history.consents, 'analytics', context.now)) leftOut.analytics++;
     else inScope.push({ measures, history });
@@ -236,7 +262,7 @@ export function rfmPopulationAsOf(
 ): RfmPopulation {
   const measures: RfmMeasures[] = [];
   for (const history of histories) {
-    const measured = rfmMeasures(history, asOf, context.ledgerCurrency);
+    const measured = rfmMeasures(history, asOf);
     if (measured && consentGiven(history.consents, 'analytics', context.now)) measures.push(measured);
   }
   return rfmPopulation(measures, asOf);
@@ -287,7 +313,7 @@ export function customerSegmentScoredBy(
       withheld: { purpose: 'profiling', since },
     };
   }
-  const measures = history ? rfmMeasures(history, asOf, context.ledgerCurrency) : undefined;
+  const measures = history ? rfmMeasures(history, asOf) : undefined;
   if (!measures) return { name: null, asOf, reason: 'no purchase yet: segments need one' };
   return score(measures, consentGiven(history?.consents, 'analytics', context.now));
 }
@@ -372,7 +398,10 @@ export interface RfmReport {
     readonly score: Quintile;
     readonly recencyDays: Range | null;
     readonly frequency: Range | null;
+    /** Net spend of the customers whose principal currency is the ledger currency, in it. */
     readonly monetary: Range | null;
+    /** Net spend by principal currency (each currency is ranked on its own), in that currency. */
+    readonly monetaryByCurrency: Readonly<Record<string, Range>>;
   }[];
   readonly leftOutWithoutConsent: { readonly analytics: number; readonly profiling: number };
 }
@@ -396,7 +425,12 @@ export function rfmReport(scoring: RfmAsOf, ledgerCurrency: string): RfmReport {
   }
   const rangeOf = (values: number[]): Range | null =>
     values.length === 0 ? null : { min: Math.min(...values), max: Math.max(...values) };
-  const toMajor = (minor: number) => toDecimal({ amountMinor: minor, currency: ledgerCurrency });
+  const inMajor = (range: Range | null, currency: string): Range | null =>
+    range && {
+      min: toDecimal({ amountMinor: range.min, currency }),
+      max: toDecimal({ amountMinor: range.max, currency }),
+    };
+  const currencies = [...new Set(scores.map((s) => s.measures.monetaryCurrency))].sort();
   return {
     asOf: scoring.population.asOf,
     ledgerCurrency,
@@ -417,14 +451,25 @@ export function rfmReport(scoring: RfmAsOf, ledgerCurrency: string): RfmReport {
       })),
     ),
     quintiles: QUINTILES.map((score) => {
-      const monetary = rangeOf(
-        scores.filter((s) => s.monetary === score).map((s) => s.measures.monetaryMinor),
-      );
+      const spendIn = (currency: string) =>
+        inMajor(
+          rangeOf(
+            scores
+              .filter((s) => s.monetary === score && s.measures.monetaryCurrency === currency)
+              .map((s) => s.measures.monetaryMinor),
+          ),
+          currency,
+        );
+      const byCurrency = currencies.flatMap((currency) => {
+        const range = spendIn(currency);
+        return range ? [[currency, range] as const] : [];
+      });
       return {
         score,
         recencyDays: rangeOf(scores.filter((s) => s.recency === score).map((s) => s.measures.recencyDays)),
         frequency: rangeOf(scores.filter((s) => s.frequency === score).map((s) => s.measures.frequency)),
-        monetary: monetary && { min: toMajor(monetary.min), max: toMajor(monetary.max) },
+        monetary: spendIn(ledgerCurrency),
+        monetaryByCurrency: Object.fromEntries(byCurrency),
       };
     }),
     leftOutWithoutConsent: scoring.leftOutWithoutConsent,

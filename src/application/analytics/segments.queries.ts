@@ -92,11 +92,7 @@ export class CustomerSegments {
     const at = now.toISOString();
     const context: RfmContext = { ledgerCurrency: this.config.ledgerCurrency, now: at };
     const history = (await this.readModels.purchaseHistory(customerId)) ?? null;
-    const populations = new RfmPopulationWalk(
-      await this.readModels.rfmPopulation(),
-      at,
-      context.ledgerCurrency,
-    );
+    const populations = new RfmPopulationWalk(await this.readModels.rfmPopulation(), at);
     const segmentAt = (instant: string) => {
       const population = populations.at(instant);
       return customerSegmentScoredBy(
@@ -204,6 +200,8 @@ export class ReadSegmentMembersHandler implements IQueryHandler<ReadSegmentMembe
       .filter((score) => segment === undefined || score.segment === segment)
       .sort(
         (a, b) =>
+          // Spends in different currencies are not compared: the monetary score first, then the spend.
+          b.monetary - a.monetary ||
           b.measures.monetaryMinor - a.measures.monetaryMinor ||
           a.measures.customerId.localeCompare(b.measures.customerId),
       );
@@ -220,8 +218,11 @@ export class ReadSegmentMembersHandler implements IQueryHandler<ReadSegmentMembe
         recencyDays: score.measures.recencyDays,
         purchases: score.measures.frequency,
         netSpend: {
-          amount: toDecimal({ amountMinor: score.measures.monetaryMinor, currency: ledgerCurrency }),
-          currency: ledgerCurrency,
+          amount: toDecimal({
+            amountMinor: score.measures.monetaryMinor,
+            currency: score.measures.monetaryCurrency,
+          }),
+          currency: score.measures.monetaryCurrency,
         },
       })),
       leftOutWithoutConsent: scoring.leftOutWithoutConsent,
