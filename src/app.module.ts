@@ -42,6 +42,10 @@ import {
 } from './application/gdpr/personal-data.queries';
 import { CqrsModule } from '@nestjs/cqrs';
 import { ApiKeyGuard } from './interfaces/http/api-key.guard';
+import { StaffAuthController } from './interfaces/http/auth/staff-auth.controller';
+import { StaffSessionResolver } from './interfaces/http/auth/staff-session.resolver';
+import { StaffSessions } from './application/staff-auth/staff-sessions';
+import { OidcSignIn } from './application/staff-auth/oidc-sign-in';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { LEDGER_CONFIG, LedgerConfig } from './config/ledger-config';
@@ -141,10 +145,14 @@ export class AppModule {
         ChartLibraryController,
         SubscriptionsController,
         TrackingController,
+        StaffAuthController,
       ],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        StaffSessions,
+        StaffSessionResolver,
+        OidcSignIn,
         { provide: APP_GUARD, useClass: ConsistentReadGuard },
         AccessLogInterceptor,
         LedgerMetrics,

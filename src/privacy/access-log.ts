@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
+import { Attribution } from '../ports/attribution';
 import { EVENT_STORE, EventStore } from '../ports/event-store.port';
 
 export const accessStreamId = (customerId: string) => `access-${customerId}`;
@@ -26,6 +27,7 @@ export class AccessLog {
     actor: string,
     resource: PersonalDataResource,
     requestId: string,
+    attribution?: Attribution,
   ): Promise<void> {
     const at = new Date().toISOString();
     await this.store.append([
@@ -38,7 +40,7 @@ export class AccessLog {
             type: 'PersonalDataRead',
             schemaVersion: 1,
             data: { resource },
-            metadata: { occurredAt: at, recordedAt: at, actor, causationId: requestId },
+            metadata: { occurredAt: at, recordedAt: at, actor, ...attribution, causationId: requestId },
           },
         ],
       },

@@ -1,4 +1,5 @@
 import { Inject } from '@nestjs/common';
+import { Attribution } from '../../ports/attribution';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { IsEmail, IsOptional, IsString, Matches } from 'class-validator';
 import { CUSTOMER_ID_PATTERN, customerStreamId, piiFieldsOf } from '../../domain/customer-events';
@@ -93,10 +94,8 @@ export class ReadAuditTrailHandler implements IQueryHandler<ReadAuditTrail> {
     const events = await decryptedStream(this.store, this.cipher, customerId);
     const current: Record<string, unknown> = {};
     const trail = events.map((event) => {
-      const { occurredAt, recordedAt, actor, channel, correlationId } = event.metadata as Record<
-        string,
-        string
-      >;
+      const { occurredAt, recordedAt, actor, actorName, authentication, channel, correlationId } =
+        event.metadata as Record<string, string>;
       const data = event.data as Record<string, unknown>;
       const contactFields = ['name', 'email', 'phone'].filter((field) => data[field] !== undefined);
       const changes =
@@ -112,6 +111,8 @@ export class ReadAuditTrailHandler implements IQueryHandler<ReadAuditTrail> {
         occurredAt,
         recordedAt,
         actor,
+        actorName,
+        authentication,
         channel,
         correlationId,
         legalBasis: data.legalBasis,
@@ -170,6 +171,7 @@ export class EmailLookupParams {
 export interface PersonalDataReader {
   readonly actor: string;
   readonly requestId: string;
+  readonly attribution?: Attribution;
 }
 
 /**
@@ -195,7 +197,13 @@ export class FindCustomersByEmailHandler implements IQueryHandler<FindCustomersB
   async execute({ email, reader }: FindCustomersByEmail) {
     const customerIds = await this.directory.find(email);
     for (const customerId of customerIds) {
-      await this.accessLog.record(customerId, reader.actor, 'email-lookup', reader.requestId);
+      await this.accessLog.record(
+        customerId,
+        reader.actor,
+        'email-lookup',
+        reader.requestId,
+        reader.attribution,
+      );
     }
     return { customers: customerIds.map((customerId) => ({ customerId })) };
   }
@@ -229,7 +237,13 @@ export class ResolvePseudonymHandler implements IQueryHandler<ResolvePseudonym> 
         'pseudonym',
       );
     }
-    await this.accessLog.record(customerId, reader.actor, 'pseudonym-resolution', reader.requestId);
+    await this.accessLog.record(
+      customerId,
+      reader.actor,
+      'pseudonym-resolution',
+      reader.requestId,
+      reader.attribution,
+    );
     return { pseudonym, customerId };
   }
 }

@@ -103,7 +103,11 @@ export class CustomersController {
   })
   findByEmail(@Query() params: EmailLookupParams, @Recording() context: RecordingContext) {
     return this.queries.execute(
-      new FindCustomersByEmail(params.email, { actor: context.actor, requestId: context.causationId }),
+      new FindCustomersByEmail(params.email, {
+        actor: context.actor,
+        requestId: context.causationId,
+        attribution: context.attribution,
+      }),
     );
   }
 
