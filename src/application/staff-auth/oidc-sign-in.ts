@@ -34,7 +34,8 @@ const attemptIdOf = (handle: string) => createHash('sha256').update(handle).dige
 
 /**
  * The OpenID Connect authorization code flow with PKCE, through `openid-client` (which verifies the ID token:
- * signature against the provider's keys, issuer, audience, expiry, and the nonce; and checks the state). The
+ * issuer, audience, expiry and nonce, and with non-repudiation checks on, its signature against the provider's
+ * published keys; and checks the state). The
  * attempt's state, nonce and code verifier stay in the read store under a random handle the browser holds
  * in a short-lived cookie.
  */
@@ -107,7 +108,11 @@ export class OidcSignIn implements OnModuleInit {
       });
       claims = tokens.claims();
     } catch (error) {
-      throw new SignInFailed(`The identity provider's answer was not accepted: ${(error as Error).message}`);
+      // The library's message is general ("invalid response encountered"); its cause says what failed.
+      const reasons = [error, (error as Error).cause].filter((each): each is Error => each instanceof Error);
+      throw new SignInFailed(
+        `The identity provider's answer was not accepted: ${reasons.map((each) => each.message).join(': ')}`,
+      );
     }
     if (!claims) throw new SignInFailed('The identity provider sent no ID token');
     const outcome = principalFromClaims(claims, settings);
@@ -135,6 +140,9 @@ export class OidcSignIn implements OnModuleInit {
         // Plain http only for a provider on this machine; configuration refuses it anywhere else.
         issuer.protocol === 'http:' ? { execute: [client.allowInsecureRequests] } : undefined,
       );
+      // The library would take an ID token from the token endpoint on the strength of TLS alone; the ledger
+      // also verifies its signature against the provider's published keys.
+      client.enableNonRepudiationChecks(configuration);
       return { client, configuration };
     })();
     this.discovered.catch(() => (this.discovered = undefined));
