@@ -46,6 +46,8 @@ import { StaffAuthController } from './interfaces/http/auth/staff-auth.controlle
 import { StaffSessionResolver } from './interfaces/http/auth/staff-session.resolver';
 import { StaffSessions } from './application/staff-auth/staff-sessions';
 import { OidcSignIn } from './application/staff-auth/oidc-sign-in';
+import { StaffActivityController } from './interfaces/http/staff-activity.controller';
+import { ReadStaffActivityHandler } from './application/staff-auth/staff-activity.query';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { LEDGER_CONFIG, LedgerConfig } from './config/ledger-config';
@@ -146,6 +148,7 @@ export class AppModule {
         SubscriptionsController,
         TrackingController,
         StaffAuthController,
+        StaffActivityController,
       ],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
@@ -153,6 +156,7 @@ export class AppModule {
         StaffSessions,
         StaffSessionResolver,
         OidcSignIn,
+        ReadStaffActivityHandler,
         { provide: APP_GUARD, useClass: ConsistentReadGuard },
         AccessLogInterceptor,
         LedgerMetrics,

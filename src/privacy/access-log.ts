@@ -3,7 +3,10 @@ import { v7 as uuidv7 } from 'uuid';
 import { Attribution } from '../ports/attribution';
 import { EVENT_STORE, EventStore } from '../ports/event-store.port';
 
-export const accessStreamId = (customerId: string) => `access-${customerId}`;
+/** Access logs are kept in streams named by this prefix and the customer id. */
+export const ACCESS_STREAM_PREFIX = 'access-';
+
+export const accessStreamId = (customerId: string) => `${ACCESS_STREAM_PREFIX}${customerId}`;
 
 /** What was read: an HTTP resource, a lookup that revealed who someone is, or a CLI export. */
 export type PersonalDataResource =

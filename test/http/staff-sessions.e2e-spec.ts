@@ -6,6 +6,8 @@ import {
   StaffSessions,
 } from '../../src/application/staff-auth/staff-sessions';
 import { READ_STORE, ReadStore } from '../../src/ports/read-store.port';
+import { EVENT_STORE, EventStore } from '../../src/ports/event-store.port';
+import { staffAccessStreamId } from '../../src/application/staff-auth/staff-activity.query';
 import { LedgerTestApp } from '../support/ledger-app';
 import { aPurchase, aRegistration } from '../fixtures/touchpoints';
 
@@ -212,6 +214,65 @@ describe('staff sessions', () => {
       expect((await ledger.request('GET', '/v1/customers/c-1', undefined, cookie(token))).status).toBe(401);
     }
     expect((await ledger.request('GET', '/v1/customers/c-1', undefined, cookie(bystander))).status).toBe(200);
+  });
+
+  it('lists everything one person read or changed in a period for an auditor, and records that listing', async () => {
+    const person: Principal = { ...rep, subject: 'sso:traced', displayName: 'Tess Traced' };
+    const token = await signIn(person);
+    const before = new Date().toISOString();
+    expect((await ledger.request('GET', '/v1/customers/c-1/timeline', undefined, cookie(token))).status).toBe(
+      200,
+    );
+    const recorded = await ledger.request('POST', '/v1/touchpoints', JSON.stringify(aPurchase('c-1')), {
+      ...cookie(token),
+      'x-csrf-token': await csrfOf(token),
+    });
+    expect(recorded.status).toBe(201);
+    const after = new Date().toISOString();
+    const url = `/v1/audit/staff/${encodeURIComponent('sso:traced')}/activity?from=${before}&to=${after}`;
+
+    const listed = await ledger.request('GET', url, undefined, admin);
+    expect(listed.status).toBe(200);
+    expect(listed.body).toEqual({
+      subject: 'sso:traced',
+      from: before,
+      to: after,
+      actions: [
+        expect.objectContaining({
+          kind: 'read',
+          customerId: 'c-1',
+          resource: 'timeline',
+          authentication: 'sso:pwd+otp',
+        }),
+        expect.objectContaining({
+          kind: 'change',
+          customerId: 'c-1',
+          eventId: recorded.body.eventId,
+          position: recorded.body.position,
+          authentication: 'sso:pwd+otp',
+        }),
+      ],
+    });
+    const earlier = await ledger.request('GET', url.replace(`to=${after}`, `to=${before}`), undefined, admin);
+    expect(earlier.body.actions).toEqual([]);
+
+    const listings = await ledger.app
+      .get<EventStore>(EVENT_STORE)
+      .readStream(staffAccessStreamId('sso:traced'));
+    expect(listings.map(({ type, data, metadata }) => ({ type, data, actor: metadata.actor }))).toEqual([
+      { type: 'StaffActivityListed', data: { from: before, to: after, actions: 2 }, actor: 'admin-key' },
+      { type: 'StaffActivityListed', data: { from: before, to: before, actions: 0 }, actor: 'admin-key' },
+    ]);
+
+    const missing = await ledger.request(
+      'GET',
+      `/v1/audit/staff/sso%3Atraced/activity?from=${before}`,
+      undefined,
+      admin,
+    );
+    expect(missing.status).toBe(400);
+    expect(missing.body.errors).toEqual([expect.objectContaining({ field: 'to' })]);
+    expect((await ledger.request('GET', url, undefined, cookie(token))).status).toBe(403);
   });
 
   it('does not run open when staff sign-in is on and no API keys are configured', async () => {
