@@ -46,6 +46,8 @@ import { StaffAuthController } from './interfaces/http/auth/staff-auth.controlle
 import { StaffSessionResolver } from './interfaces/http/auth/staff-session.resolver';
 import { StaffSessions } from './application/staff-auth/staff-sessions';
 import { OidcSignIn } from './application/staff-auth/oidc-sign-in';
+import { LocalAccounts } from './application/staff-auth/local-accounts';
+import { LocalAccountsController } from './interfaces/http/auth/local-accounts.controller';
 import { StaffActivityController } from './interfaces/http/staff-activity.controller';
 import { ReadStaffActivityHandler } from './application/staff-auth/staff-activity.query';
 import { join } from 'node:path';
@@ -149,6 +151,7 @@ export class AppModule {
         TrackingController,
         StaffAuthController,
         StaffActivityController,
+        LocalAccountsController,
       ],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
@@ -157,6 +160,7 @@ export class AppModule {
         StaffSessionResolver,
         OidcSignIn,
         ReadStaffActivityHandler,
+        LocalAccounts,
         { provide: APP_GUARD, useClass: ConsistentReadGuard },
         AccessLogInterceptor,
         LedgerMetrics,

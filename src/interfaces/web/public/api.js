@@ -59,6 +59,16 @@ export async function signInOptions() {
   return response.ok ? response.json() : { singleSignOn: false, localAccounts: false, apiKeys: true };
 }
 
+/** Signs in with a local staff account; the service sets the session cookie. Throws ApiError when refused. */
+export async function signInLocally(username, password, code) {
+  const response = await fetch('/auth/local', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ username, password, code }),
+  });
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => undefined));
+}
+
 /** Ends the staff session (the service clears the cookie). */
 export async function signOutStaff() {
   await fetch('/auth/sign-out', { method: 'POST', headers: { 'x-csrf-token': csrfToken } });

@@ -6,6 +6,7 @@ import {
   follow,
   query,
   session,
+  signInLocally,
   signInOptions,
   signOutStaff,
   sleep,
@@ -35,6 +36,7 @@ let staff = null;
 async function start() {
   const options = await signInOptions().catch(() => ({ singleSignOn: false }));
   $('sso-sign-in').hidden = !options.singleSignOn;
+  $('local-form').hidden = !options.localAccounts;
   staff = await staffSession().catch(() => null);
   if (staff) {
     if (!staff.roles.includes('rep')) return showLogin(`${staff.displayName} does not have the rep role.`);
@@ -94,6 +96,26 @@ $('login-form').addEventListener('submit', async (event) => {
   } catch (error) {
     session.key = '';
     showLogin(error instanceof ApiError ? refusal(error) : `The service did not answer: ${error.message}`);
+  }
+});
+
+$('local-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  try {
+    await signInLocally(
+      $('local-username').value.trim(),
+      $('local-password').value,
+      $('local-code').value.trim(),
+    );
+    $('local-password').value = '';
+    $('local-code').value = '';
+    $('local-error').textContent = '';
+    await start();
+  } catch (error) {
+    $('local-password').value = '';
+    $('local-code').value = '';
+    $('local-error').textContent =
+      error instanceof ApiError ? error.message : `The service did not answer: ${error.message}`;
   }
 });
 
