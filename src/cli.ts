@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { LocalAccounts } from './application/staff-auth/local-accounts';
 import { ReadStaffActivity } from './application/staff-auth/staff-activity.query';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { NestFactory } from '@nestjs/core';
@@ -615,6 +616,28 @@ program
         .execute(new ReadStaffActivity(subject, options, { actor, requestId: 'cli:staff-activity' })),
     );
     print(activity);
+  });
+
+program
+  .command('staff-invite')
+  .description(
+    'Invites a person to a local staff account (LEDGER_LOCAL_ACCOUNTS=on); prints the invitation link',
+  )
+  .argument('<username>')
+  .requiredOption('--name <displayName>', "the person's name as the log shows it")
+  .requiredOption('--roles <roles>', 'comma-separated: rep, analyst, auditor, admin')
+  .action(async (username: string, options: { name: string; roles: string }) => {
+    const { publicUrl, invitation } = await withLedger(async (app) => ({
+      publicUrl: app.get<LedgerConfig>(LEDGER_CONFIG).staffSignIn?.publicUrl,
+      invitation: await app
+        .get(LocalAccounts)
+        .invite({ username, displayName: options.name, roles: list(options.roles) }, new Date()),
+    }));
+    print({
+      username: invitation.username,
+      invitationUrl: `${publicUrl}/invitation.html#${invitation.token}`,
+      expiresAt: invitation.expiresAt,
+    });
   });
 
 program
