@@ -48,6 +48,14 @@ import {
 } from './application/gdpr/personal-data.queries';
 import { CqrsModule } from '@nestjs/cqrs';
 import { ApiKeyGuard } from './interfaces/http/api-key.guard';
+import { StaffAuthController } from './interfaces/http/auth/staff-auth.controller';
+import { StaffSessionResolver } from './interfaces/http/auth/staff-session.resolver';
+import { StaffSessions } from './application/staff-auth/staff-sessions';
+import { OidcSignIn } from './application/staff-auth/oidc-sign-in';
+import { LocalAccounts } from './application/staff-auth/local-accounts';
+import { LocalAccountsController } from './interfaces/http/auth/local-accounts.controller';
+import { StaffActivityController } from './interfaces/http/staff-activity.controller';
+import { ReadStaffActivityHandler } from './application/staff-auth/staff-activity.query';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { LEDGER_CONFIG, LedgerConfig } from './config/ledger-config';
@@ -148,10 +156,18 @@ export class AppModule {
         ChartLibraryController,
         SubscriptionsController,
         TrackingController,
+        StaffAuthController,
+        StaffActivityController,
+        LocalAccountsController,
       ],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        StaffSessions,
+        StaffSessionResolver,
+        OidcSignIn,
+        ReadStaffActivityHandler,
+        LocalAccounts,
         { provide: APP_GUARD, useClass: ConsistentReadGuard },
         AccessLogInterceptor,
         LedgerMetrics,

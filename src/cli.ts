@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { LocalAccounts } from './application/staff-auth/local-accounts';
+import { ReadStaffActivity } from './application/staff-auth/staff-activity.query';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { NestFactory } from '@nestjs/core';
 import { INestApplicationContext } from '@nestjs/common';
@@ -726,6 +728,49 @@ program
     });
     if (options.out) writeFileSync(options.out, JSON.stringify(document, null, 2));
     else print(document);
+  });
+
+program
+  .command('staff-activity')
+  .description(
+    'Everything one person or key principal read or changed in a period (auditors); the listing is recorded',
+  )
+  .argument('<subject>', 'the actor: sso:<subject>, or a key principal')
+  .requiredOption('--from <time>', 'ISO 8601 start, e.g. 2026-11-01T00:00:00Z')
+  .requiredOption('--to <time>', 'ISO 8601 end')
+  .action(async (subject: string, options: { from: string; to: string }) => {
+    for (const [name, value] of Object.entries(options)) {
+      if (Number.isNaN(Date.parse(value)))
+        throw new Error(`--${name} must be an ISO 8601 time, not ${value}`);
+    }
+    const activity = await withLedger((app) =>
+      app
+        .get(QueryBus)
+        .execute(new ReadStaffActivity(subject, options, { actor, requestId: 'cli:staff-activity' })),
+    );
+    print(activity);
+  });
+
+program
+  .command('staff-invite')
+  .description(
+    'Invites a person to a local staff account (LEDGER_LOCAL_ACCOUNTS=on); prints the invitation link',
+  )
+  .argument('<username>')
+  .requiredOption('--name <displayName>', "the person's name as the log shows it")
+  .requiredOption('--roles <roles>', 'comma-separated: rep, analyst, auditor, admin')
+  .action(async (username: string, options: { name: string; roles: string }) => {
+    const { publicUrl, invitation } = await withLedger(async (app) => ({
+      publicUrl: app.get<LedgerConfig>(LEDGER_CONFIG).staffSignIn?.publicUrl,
+      invitation: await app
+        .get(LocalAccounts)
+        .invite({ username, displayName: options.name, roles: list(options.roles) }, new Date()),
+    }));
+    print({
+      username: invitation.username,
+      invitationUrl: `${publicUrl}/invitation.html#${invitation.token}`,
+      expiresAt: invitation.expiresAt,
+    });
   });
 
 program

@@ -8,6 +8,7 @@ import { RETAINABLE_EVENT_TYPES } from '../domain/customer-events';
 import { ApiKey, parseApiKeys } from './api-keys';
 import { ExchangeRates } from '../domain/exchange-rates';
 import { parseExchangeRates } from './exchange-rates-file';
+import { parseStaffSignIn, StaffSignInConfig } from './staff-sign-in-config';
 import { RetentionRule } from '../ports/event-store.port';
 import { IsCurrencyCode } from '../validation/validators';
 
@@ -228,6 +229,8 @@ export interface LedgerConfig {
   readonly trackingUnmapped?: TrackingUnmappedRule;
   /** LEDGER_TRACKING_CORS_ORIGINS: the origins whose pages may call the tracking API (default `*`, any). */
   readonly trackingCorsOrigins?: TrackingCorsOrigins;
+  /** Staff sign in as people (single sign-on, local accounts), when configured: docs/staff-sign-in.md. */
+  readonly staffSignIn?: StaffSignInConfig;
 }
 
 export class ConfigurationError extends Error {
@@ -313,12 +316,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
       keysFileLoaded = parsed.problems.length === 0;
     }
   }
+  const { staffSignIn, problems: signInProblems } = parseStaffSignIn(env);
+  problems.push(...signInProblems);
   const host = variables.HOST ?? DEFAULT_HOST;
   if (!isBindAddress(host)) {
     problems.push(
       `HOST must be an IP address to listen on, such as 127.0.0.1, or 0.0.0.0 for every interface with API keys; "${host}" is not`,
     );
-  } else if (!isLoopbackAddress(host) && apiKeys.length === 0) {
+  } else if (!isLoopbackAddress(host) && apiKeys.length === 0 && !staffSignIn) {
     // A keys file that failed to load has its own messages; the host's is about a service left open.
     if (!variables.LEDGER_API_KEYS_FILE) {
       problems.push(
@@ -368,6 +373,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     },
     trackingUnmapped: variables.LEDGER_TRACKING_UNMAPPED ?? 'keep',
     trackingCorsOrigins: cors.origins,
+    staffSignIn,
   };
 }
 
@@ -423,7 +429,12 @@ export function startupWarnings(config: LedgerConfig): string[] {
       'DATABASE_URL is set but unused: EVENTSTORE_URL and MONGO_URL take every store (the dedicated URLs win for their ports)',
     );
   }
-  if (config.apiKeys.length === 0) {
+  if (config.staffSignIn?.oidc?.factorRoles.length === 0) {
+    warnings.push(
+      'LEDGER_OIDC_FACTOR_ROLES is empty: staff signed in through the identity provider are not asked for a second factor by the ledger',
+    );
+  }
+  if (config.apiKeys.length === 0 && !config.staffSignIn) {
     warnings.push(
       `no API keys are configured (LEDGER_API_KEYS_FILE): the service runs OPEN, without authentication, and listens on ${config.host} only`,
     );

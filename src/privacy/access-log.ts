@@ -1,8 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
+import { Attribution } from '../ports/attribution';
 import { EVENT_STORE, EventStore } from '../ports/event-store.port';
 
-export const accessStreamId = (customerId: string) => `access-${customerId}`;
+/** Access logs are kept in streams named by this prefix and the customer id. */
+export const ACCESS_STREAM_PREFIX = 'access-';
+
+export const accessStreamId = (customerId: string) => `${ACCESS_STREAM_PREFIX}${customerId}`;
 
 /** What was read: an HTTP resource, a lookup that revealed who someone is, or a CLI export. */
 export type PersonalDataResource =
@@ -27,6 +31,7 @@ export class AccessLog {
     actor: string,
     resource: PersonalDataResource,
     requestId: string,
+    attribution?: Attribution,
   ): Promise<void> {
     const at = new Date().toISOString();
     await this.store.append([
@@ -39,7 +44,7 @@ export class AccessLog {
             type: 'PersonalDataRead',
             schemaVersion: 1,
             data: { resource },
-            metadata: { occurredAt: at, recordedAt: at, actor, causationId: requestId },
+            metadata: { occurredAt: at, recordedAt: at, actor, ...attribution, causationId: requestId },
           },
         ],
       },

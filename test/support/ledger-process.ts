@@ -28,6 +28,8 @@ export class LedgerProcess {
     LEDGER_PROJECTIONS?: 'on' | 'off';
     /** PostgreSQL for every port instead of the embedded files under DATA_DIR. */
     DATABASE_URL?: string;
+    /** Any other variables, such as staff sign-in's LEDGER_PUBLIC_URL and LEDGER_OIDC_*. */
+    more?: Readonly<Record<string, string>>;
   }): Promise<LedgerProcess> {
     const child = spawn(process.execPath, SERVICE, {
       cwd: ROOT,
@@ -41,6 +43,7 @@ export class LedgerProcess {
         ...(env.LEDGER_CURRENCY && { LEDGER_CURRENCY: env.LEDGER_CURRENCY }),
         ...(env.LEDGER_PROJECTIONS && { LEDGER_PROJECTIONS: env.LEDGER_PROJECTIONS }),
         ...(env.DATABASE_URL && { DATABASE_URL: env.DATABASE_URL }),
+        ...env.more,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Attribution } from '../../ports/attribution';
 import { LRUCache } from 'lru-cache';
 import { v7 as uuidv7 } from 'uuid';
 import {
@@ -53,6 +54,8 @@ export interface CommandEnvelope {
 /** Who records, on whose request, and when (the server's clock, passed in). */
 export interface RecordingContext {
   readonly actor: string;
+  /** The person's name and how they authenticated, kept beside `actor` (docs/staff-sign-in.md). */
+  readonly attribution?: Attribution;
   readonly causationId: string;
   readonly correlationId: string;
   readonly now: Date;
@@ -424,6 +427,7 @@ function toNewEvent(
       occurredAt: envelope.command.occurredAt.toISOString(),
       recordedAt: context.now.toISOString(),
       actor: context.actor,
+      ...context.attribution,
       channel: envelope.channel,
       correlationId: envelope.correlationId ?? context.correlationId,
       causationId: context.causationId,

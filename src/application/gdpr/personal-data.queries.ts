@@ -1,4 +1,5 @@
 import { Inject } from '@nestjs/common';
+import { Attribution } from '../../ports/attribution';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { IsEmail, IsString, Matches } from 'class-validator';
 import { CUSTOMER_ID_PATTERN, customerStreamId, piiFieldsOf } from '../../domain/customer-events';
@@ -102,6 +103,9 @@ export interface AuditedEvent {
   readonly occurredAt?: string;
   readonly recordedAt?: string;
   readonly actor?: string;
+  /** The person's display name when the actor is a person (staff sign-in), and how they authenticated. */
+  readonly actorName?: string;
+  readonly authentication?: string;
   readonly channel?: string;
   readonly correlationId?: string;
   readonly legalBasis?: unknown;
@@ -134,10 +138,8 @@ export class ReadAuditTrailHandler implements IQueryHandler<ReadAuditTrail> {
     const events = await decryptedStream(this.store, this.cipher, customerId);
     const current: Record<string, unknown> = {};
     const trail = events.map((event): AuditedEvent => {
-      const { occurredAt, recordedAt, actor, channel, correlationId } = event.metadata as Record<
-        string,
-        string
-      >;
+      const { occurredAt, recordedAt, actor, actorName, authentication, channel, correlationId } =
+        event.metadata as Record<string, string>;
       const data = event.data as Record<string, unknown>;
       const contactFields = ['name', 'email', 'phone'].filter((field) => data[field] !== undefined);
       const changes =
@@ -153,6 +155,8 @@ export class ReadAuditTrailHandler implements IQueryHandler<ReadAuditTrail> {
         occurredAt,
         recordedAt,
         actor,
+        actorName,
+        authentication,
         channel,
         correlationId,
         legalBasis: data.legalBasis,
@@ -211,6 +215,7 @@ export class EmailLookupParams {
 export interface PersonalDataReader {
   readonly actor: string;
   readonly requestId: string;
+  readonly attribution?: Attribution;
 }
 
 /**
@@ -236,7 +241,13 @@ export class FindCustomersByEmailHandler implements IQueryHandler<FindCustomersB
   async execute({ email, reader }: FindCustomersByEmail) {
     const customerIds = await this.directory.find(email);
     for (const customerId of customerIds) {
-      await this.accessLog.record(customerId, reader.actor, 'email-lookup', reader.requestId);
+      await this.accessLog.record(
+        customerId,
+        reader.actor,
+        'email-lookup',
+        reader.requestId,
+        reader.attribution,
+      );
     }
     return { customers: customerIds.map((customerId) => ({ customerId })) };
   }
@@ -280,7 +291,13 @@ export class ResolvePseudonymHandler implements IQueryHandler<ResolvePseudonym> 
         'pseudonym',
       );
     }
-    await this.accessLog.record(customerId, reader.actor, 'pseudonym-resolution', reader.requestId);
+    await this.accessLog.record(
+      customerId,
+      reader.actor,
+      'pseudonym-resolution',
+      reader.requestId,
+      reader.attribution,
+    );
     return { pseudonym, customerId };
   }
 }

@@ -10,8 +10,8 @@ import {
 import { Reflector } from '@nestjs/core';
 import { from, Observable, switchMap } from 'rxjs';
 import { AccessLog, PersonalDataResource } from '../../privacy/access-log';
-import { AuthenticatedRequest } from './api-key.guard';
-import { ANONYMOUS } from './recording-context.decorator';
+import { ANONYMOUS, attributionOfRequest } from './recording-context.decorator';
+import { StaffRequest } from './auth/staff-session.resolver';
 
 const RESOURCE_METADATA = 'ledger:personal-data-resource';
 
@@ -28,14 +28,20 @@ export class AccessLogInterceptor implements NestInterceptor {
       context.getHandler(),
     );
     if (!resource) return next.handle();
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest & { params: { id?: string } }>();
+    const request = context.switchToHttp().getRequest<StaffRequest & { params: { id?: string } }>();
     return next
       .handle()
       .pipe(
         switchMap((body) =>
           from(
             this.accessLog
-              .record(request.params.id!, request.principal ?? ANONYMOUS, resource, request.id)
+              .record(
+                request.params.id!,
+                request.principal ?? ANONYMOUS,
+                resource,
+                request.id,
+                attributionOfRequest(request),
+              )
               .then(() => body),
           ),
         ),

@@ -14,6 +14,7 @@ import type { FastifyRequest } from 'fastify';
 import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
 import { ANONYMOUS } from './recording-context.decorator';
 import { ApiKey, Role, ROLES, ROLES_METADATA } from '../../config/api-keys';
+import { StaffSessionResolver } from './auth/staff-session.resolver';
 
 export type AuthenticatedRequest = FastifyRequest & { principal?: string; roles?: readonly Role[] };
 
@@ -55,18 +56,21 @@ export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
+    private readonly staffSessions: StaffSessionResolver,
   ) {
     this.keys = new Map(config.apiKeys.map((key) => [key.keySha256, key]));
   }
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_METADATA, [
       context.getHandler(),
       context.getClass(),
     ]);
     if (!allowed) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    if (this.keys.size === 0) {
+    // A person signed in with a staff session first (docs/staff-sign-in.md), then the API key.
+    if (await this.staffSessions.authorize(request, allowed)) return true;
+    if (this.keys.size === 0 && !this.config.staffSignIn) {
       request.principal = ANONYMOUS;
       request.roles = ROLES;
       return true;

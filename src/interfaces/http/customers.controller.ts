@@ -109,7 +109,11 @@ export class CustomersController {
   @Answers('CustomerMatches')
   findByEmail(@Query() params: EmailLookupParams, @Recording() context: RecordingContext) {
     return this.queries.execute(
-      new FindCustomersByEmail(params.email, { actor: context.actor, requestId: context.causationId }),
+      new FindCustomersByEmail(params.email, {
+        actor: context.actor,
+        requestId: context.causationId,
+        attribution: context.attribution,
+      }),
     );
   }
 

@@ -87,7 +87,11 @@ export class GdprController {
     @Recording() context: RecordingContext,
   ) {
     return this.queries.execute(
-      new ResolvePseudonym(pseudonym, { actor: context.actor, requestId: context.causationId }),
+      new ResolvePseudonym(pseudonym, {
+        actor: context.actor,
+        requestId: context.causationId,
+        attribution: context.attribution,
+      }),
     );
   }
 }

@@ -23,9 +23,56 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A person signed in through staff sign-in holds an HttpOnly session cookie the page never sees; writes carry
+ * the session's anti-forgery token, kept in memory only (GET /auth/session gives it).
+ */
+let csrfToken = '';
+
 function headers(extra = {}) {
   const key = session.key;
-  return key ? { ...extra, authorization: `Bearer ${key}` } : extra;
+  if (key) return { ...extra, authorization: `Bearer ${key}` };
+  return csrfToken ? { ...extra, 'x-csrf-token': csrfToken } : extra;
+}
+
+/** The person signed in with the session cookie ({displayName, roles, authentication}), or null. */
+export async function staffSession() {
+  const response = await fetch('/auth/session', {
+    cache: 'no-store',
+    headers: { accept: 'application/json' },
+  });
+  if (!response.ok) {
+    csrfToken = '';
+    return null;
+  }
+  const signedIn = await response.json();
+  csrfToken = signedIn.csrfToken;
+  return signedIn;
+}
+
+/** How this service lets staff sign in: {singleSignOn, localAccounts, apiKeys}. */
+export async function signInOptions() {
+  const response = await fetch('/auth/options', {
+    cache: 'no-store',
+    headers: { accept: 'application/json' },
+  });
+  return response.ok ? response.json() : { singleSignOn: false, localAccounts: false, apiKeys: true };
+}
+
+/** Signs in with a local staff account; the service sets the session cookie. Throws ApiError when refused. */
+export async function signInLocally(username, password, code) {
+  const response = await fetch('/auth/local', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ username, password, code }),
+  });
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => undefined));
+}
+
+/** Ends the staff session (the service clears the cookie). */
+export async function signOutStaff() {
+  await fetch('/auth/sign-out', { method: 'POST', headers: { 'x-csrf-token': csrfToken } });
+  csrfToken = '';
 }
 
 const MIN_POSITION_HEADER = 'x-ledger-min-position';

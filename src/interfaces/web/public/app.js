@@ -1,6 +1,17 @@
 /* global document, sessionStorage, crypto, CSS, IntersectionObserver, AbortController, setTimeout, console */
 // (Browser globals declared for ESLint: this file runs in the page, not in Node.)
-import { api, ApiError, follow, query, session, sleep } from './api.js';
+import {
+  api,
+  ApiError,
+  follow,
+  query,
+  session,
+  signInLocally,
+  signInOptions,
+  signOutStaff,
+  sleep,
+  staffSession,
+} from './api.js';
 import { complaintState, EVENT_TYPES, profileCard, timelineEntry } from './render.js';
 
 const PAGE_SIZE = 25;
@@ -19,7 +30,18 @@ async function checkAccess() {
   await api(`/v1/customers${query({ email: 'key-check@example.invalid' })}`);
 }
 
+/** The person signed in through staff sign-in, or null when the page works with an API key (or open). */
+let staff = null;
+
 async function start() {
+  const options = await signInOptions().catch(() => ({ singleSignOn: false }));
+  $('sso-sign-in').hidden = !options.singleSignOn;
+  $('local-form').hidden = !options.localAccounts;
+  staff = await staffSession().catch(() => null);
+  if (staff) {
+    if (!staff.roles.includes('rep')) return showLogin(`${staff.displayName} does not have the rep role.`);
+    return showDesk(`Signed in as ${staff.displayName} (${staff.authentication})`);
+  }
   try {
     await checkAccess();
     showDesk(session.key ? 'Signed in with an API key' : 'Open service: no API keys are configured');
@@ -54,7 +76,7 @@ function showDesk(label) {
   $('desk-view').hidden = false;
   $('session-state').hidden = false;
   $('session-label').textContent = label;
-  $('sign-out').hidden = !session.key;
+  $('sign-out').hidden = !session.key && !staff;
   const last = sessionStorage.getItem(LAST_CUSTOMER_ITEM);
   if (last) void openCustomer(last);
   else $('find-query').focus();
@@ -77,7 +99,29 @@ $('login-form').addEventListener('submit', async (event) => {
   }
 });
 
-$('sign-out').addEventListener('click', () => {
+$('local-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  try {
+    await signInLocally(
+      $('local-username').value.trim(),
+      $('local-password').value,
+      $('local-code').value.trim(),
+    );
+    $('local-password').value = '';
+    $('local-code').value = '';
+    $('local-error').textContent = '';
+    await start();
+  } catch (error) {
+    $('local-password').value = '';
+    $('local-code').value = '';
+    $('local-error').textContent =
+      error instanceof ApiError ? error.message : `The service did not answer: ${error.message}`;
+  }
+});
+
+$('sign-out').addEventListener('click', async () => {
+  if (staff) await signOutStaff().catch((error) => console.error(error));
+  staff = null;
   session.key = '';
   sessionStorage.removeItem(LAST_CUSTOMER_ITEM);
   showLogin('');
@@ -87,7 +131,10 @@ $('sign-out').addEventListener('click', () => {
 function failed(error, where) {
   if (error instanceof ApiError && error.status === 401) {
     session.key = '';
-    showLogin('Your key is no longer accepted. Sign in again.');
+    showLogin(
+      staff ? 'Your session has ended. Sign in again.' : 'Your key is no longer accepted. Sign in again.',
+    );
+    staff = null;
     return true;
   }
   where.textContent =
