@@ -46,12 +46,15 @@ export const staffAccessStreamId = (subject: string) => `staff-access-${subject}
  * per-person index): an auditor's occasional question, not a page that is opened all day. Listing someone's
  * activity is itself recorded, in `staff-access-<subject>`.
  */
-export class ReadStaffActivity extends Query<{
-  subject: string;
-  from: string;
-  to: string;
-  actions: StaffAction[];
-}> {
+/** Everything one person read or changed in a period. */
+export interface StaffActivity {
+  readonly subject: string;
+  readonly from: string;
+  readonly to: string;
+  readonly actions: StaffAction[];
+}
+
+export class ReadStaffActivity extends Query<StaffActivity> {
   constructor(
     readonly subject: string,
     readonly period: StaffActivityParams,

@@ -13,6 +13,9 @@ import type { ParkedRetryReport } from '../../application/subscriptions/retry-pa
 import type { ParkedDeliveriesPage } from '../../application/subscriptions/subscription.queries';
 import type { SubscriptionView } from '../../application/subscriptions/subscription-views';
 import type { PredictionBacktest } from '../../application/predictions/customer-base-predictions';
+import type { StaffActivity } from '../../application/staff-auth/staff-activity.query';
+import type { StaffInvitation } from './auth/local-accounts.controller';
+import type { PersonSessions, PersonSessionsEnded } from './auth/staff-auth.controller';
 import type { TrackingAnswer } from '../../application/tracking/record-tracking-messages.command';
 import type { VerificationReport } from '../../ports/hash-chain';
 import type { CohortReport } from '../../../projections/cohorts';
@@ -45,6 +48,10 @@ export interface PublishedAnswers {
   PseudonymousLoyalty: (LoyaltyScore | WithheldLoyalty) & { readonly pseudonym: string };
   RfmReport: RfmReport;
   PredictionBacktest: PredictionBacktest;
+  PersonSessions: PersonSessions;
+  PersonSessionsEnded: PersonSessionsEnded;
+  StaffInvitation: StaffInvitation;
+  StaffActivity: StaffActivity;
   SegmentTransitions: SegmentTransitions;
   SegmentMembers: SegmentMembers;
   CohortReport: CohortReport;

@@ -4,6 +4,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../../config/api-keys';
 import { RecordingContext } from '../../application/customers/customer-ledger';
 import { ReadStaffActivity, StaffActivityParams } from '../../application/staff-auth/staff-activity.query';
+import { Answers } from './openapi-operations';
 import { Recording } from './recording-context.decorator';
 
 @ApiTags('gdpr')
@@ -13,6 +14,7 @@ export class StaffActivityController {
 
   @Get(':subject/activity')
   @Roles('auditor')
+  @Answers('StaffActivity')
   @ApiOperation({
     summary:
       'Everything one person (or key principal) read or changed between from and to; the listing is itself recorded',

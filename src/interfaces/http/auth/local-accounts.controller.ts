@@ -9,7 +9,7 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Roles } from '../../../config/api-keys';
 import { LEDGER_CONFIG, LedgerConfig } from '../../../config/ledger-config';
@@ -17,6 +17,7 @@ import { LocalAccountError, LocalAccounts } from '../../../application/staff-aut
 import { StaffSessions } from '../../../application/staff-auth/staff-sessions';
 import { RequestValidationError } from '../../../validation/request-validation';
 import { cookieNames, servedOverTls, setCookie } from './session-cookies';
+import { Answers } from '../openapi-operations';
 
 type Fields = Record<string, unknown>;
 
@@ -31,6 +32,13 @@ async function answering<T>(work: () => Promise<T>): Promise<T> {
     }
     throw new HttpException(error.message, error.status);
   }
+}
+
+/** An invitation to a local staff account: the link to send the person, and until when it works. */
+export interface StaffInvitation {
+  readonly username: string;
+  readonly invitationUrl: string;
+  readonly expiresAt: string;
 }
 
 /** Local staff accounts: an admin's invitation, the invited person's enrolment, and signing in. */
@@ -54,7 +62,8 @@ export class LocalAccountsController {
   @ApiOperation({
     summary: 'Invites a person to a local staff account (admin): the answer holds the invitation link',
   })
-  async invite(@Body() body: Fields) {
+  @Answers('StaffInvitation', 201)
+  async invite(@Body() body: Fields): Promise<StaffInvitation> {
     const invitation = await answering(() => this.accounts.invite(body ?? {}, new Date()));
     return {
       username: invitation.username,
@@ -64,6 +73,8 @@ export class LocalAccountsController {
   }
 
   @Post('auth/invitation/password')
+  // The sign-in pages' own calls, not part of the API's contract for clients.
+  @ApiExcludeEndpoint()
   @HttpCode(200)
   @ApiOperation({
     summary: 'The invited person sets a password; answers the TOTP secret and the recovery codes, once',
@@ -73,6 +84,8 @@ export class LocalAccountsController {
   }
 
   @Post('auth/invitation/confirm')
+  // The sign-in pages' own calls, not part of the API's contract for clients.
+  @ApiExcludeEndpoint()
   @HttpCode(200)
   @ApiOperation({ summary: 'The first code from the authenticator app activates the account' })
   confirm(@Body() body: Fields) {
@@ -80,6 +93,8 @@ export class LocalAccountsController {
   }
 
   @Post('auth/local')
+  // The sign-in pages' own calls, not part of the API's contract for clients.
+  @ApiExcludeEndpoint()
   @HttpCode(200)
   @ApiOperation({
     summary: 'Signs in with user name, password and a TOTP or recovery code; sets the session cookie',

@@ -16,11 +16,24 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Roles } from '../../../config/api-keys';
 import { LEDGER_CONFIG, LedgerConfig } from '../../../config/ledger-config';
 import { OidcSignIn, SignInFailed, SignInRefused } from '../../../application/staff-auth/oidc-sign-in';
-import { StaffSessions } from '../../../application/staff-auth/staff-sessions';
+import { SessionView, StaffSessions } from '../../../application/staff-auth/staff-sessions';
 import { describeAuthentication } from '../../../application/staff-auth/principal';
 import { cookieNames, cookieOf, CookieNames, servedOverTls, setCookie } from './session-cookies';
 import { StaffSessionResolver } from './staff-session.resolver';
 import { sendSignedInPage, sendSignInProblem } from './sign-in-pages';
+import { Answers } from '../openapi-operations';
+
+/** A person's live sessions, as an admin sees them. */
+export interface PersonSessions {
+  readonly subject: string;
+  readonly sessions: readonly SessionView[];
+}
+
+/** How many sessions of a person an admin ended. */
+export interface PersonSessionsEnded {
+  readonly subject: string;
+  readonly ended: number;
+}
 
 /** Staff sign in as people: single sign-on, the session, signing out, and an admin ending someone's sessions. */
 @ApiTags('staff sign-in')
@@ -40,6 +53,8 @@ export class StaffAuthController {
   }
 
   @Get('auth/options')
+  // The sign-in pages' own calls, not part of the API's contract for clients.
+  @ApiExcludeEndpoint()
   @ApiOperation({ summary: 'How staff may sign in here: single sign-on, local accounts, API keys' })
   options() {
     return {
@@ -102,6 +117,8 @@ export class StaffAuthController {
   }
 
   @Get('auth/session')
+  // The sign-in pages' own calls, not part of the API's contract for clients.
+  @ApiExcludeEndpoint()
   @ApiOperation({
     summary:
       'Who is signed in with the session cookie, and the anti-forgery token their page sends on writes',
@@ -122,6 +139,8 @@ export class StaffAuthController {
   }
 
   @Post('auth/sign-out')
+  // The sign-in pages' own calls, not part of the API's contract for clients.
+  @ApiExcludeEndpoint()
   @HttpCode(204)
   @ApiOperation({ summary: 'Ends this session (needs x-csrf-token)' })
   async signOut(
@@ -139,14 +158,16 @@ export class StaffAuthController {
   @Get('v1/staff/:subject/sessions')
   @Roles('admin')
   @ApiOperation({ summary: "A person's live sessions (admin)" })
-  async sessionsOf(@Param('subject') subject: string) {
+  @Answers('PersonSessions')
+  async sessionsOf(@Param('subject') subject: string): Promise<PersonSessions> {
     return { subject, sessions: await this.sessions.of(subject) };
   }
 
   @Delete('v1/staff/:subject/sessions')
   @Roles('admin')
   @ApiOperation({ summary: 'Ends every session of a person at once (admin), for a lost laptop or a leaver' })
-  async endSessionsOf(@Param('subject') subject: string) {
+  @Answers('PersonSessionsEnded')
+  async endSessionsOf(@Param('subject') subject: string): Promise<PersonSessionsEnded> {
     return { subject, ended: await this.sessions.endAllOf(subject) };
   }
 }
