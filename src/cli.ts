@@ -4,8 +4,9 @@ import { NestFactory } from '@nestjs/core';
 import { INestApplicationContext } from '@nestjs/common';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { createInterface } from 'node:readline/promises';
 import pino from 'pino';
 import { AppModule } from './app.module';
@@ -585,14 +586,18 @@ program
   .argument('<customerId>')
   .option('--out <file>', 'write to a file instead of stdout')
   .action(async (customerId: string, options: { out?: string }) => {
-    const document = await withLedger(async (app) => {
+    await withLedger(async (app) => {
       await untilReadModelsFoldHead(app);
       const exported = await app.get(QueryBus).execute(new ExportSubject(customerId));
       await app.get(AccessLog).record(customerId, actor, 'export', 'cli:export-subject');
-      return exported;
+      // Written as it is read: the export of a long history is never held whole.
+      await pipeline(
+        exported,
+        options.out ? createWriteStream(options.out, { mode: 0o600 }) : process.stdout,
+        { end: Boolean(options.out) },
+      );
+      if (!options.out) process.stdout.write('\n');
     });
-    if (options.out) writeFileSync(options.out, JSON.stringify(document, null, 2));
-    else print(document);
   });
 
 program

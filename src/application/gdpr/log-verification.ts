@@ -3,6 +3,7 @@ import { Anchor, AnchorCheck, anchorSignatureProblem, LogFingerprint, signAnchor
 import {
   EventStore,
   LogSummary,
+  readStreamInPages,
   readWholeLog,
   RecordedEvent,
   StreamHead,
@@ -87,16 +88,18 @@ export async function anchorLog(
 
 /**
  * Verifies some streams (one customer's), each against its head. Positions are not checked for gaps: the
- * streams hold only part of the log.
+ * streams hold only part of the log. The streams are read page by page and walked together in position order,
+ * so a customer with any number of events is verified a page at a time.
  */
 export async function verifyStreams(
   anyStore: EventStore,
   streamIds: readonly string[],
 ): Promise<VerificationReport> {
   const store = storedEventsOf(anyStore);
-  const streams = await Promise.all(streamIds.map((streamId) => store.readStream(streamId)));
   const walk = new ChainWalk();
-  for (const event of streams.flat().sort((a, b) => a.position - b.position)) {
+  for await (const event of inPositionOrder(
+    streamIds.map((streamId) => readStreamInPages(store, streamId)),
+  )) {
     const broken = walk.add(event);
     if (broken) return walk.report(broken);
   }
@@ -108,6 +111,40 @@ export async function verifyStreams(
     if (broken) return walk.report(broken);
   }
   return walk.report();
+}
+
+/** Where a merge of paged reads stands in one of them. */
+interface PageCursor {
+  readonly pages: AsyncIterator<readonly RecordedEvent[]>;
+  page: readonly RecordedEvent[];
+  index: number;
+}
+
+/** The events of several paged reads, each in position order, merged into one position order. */
+async function* inPositionOrder(
+  reads: readonly AsyncIterable<readonly RecordedEvent[]>[],
+): AsyncIterable<RecordedEvent> {
+  const hasNext = async (cursor: PageCursor): Promise<boolean> => {
+    while (cursor.index >= cursor.page.length) {
+      const next = await cursor.pages.next();
+      if (next.done) return false;
+      cursor.page = next.value;
+      cursor.index = 0;
+    }
+    return true;
+  };
+  let open: PageCursor[] = [];
+  for (const read of reads) {
+    const cursor: PageCursor = { pages: read[Symbol.asyncIterator](), page: [], index: 0 };
+    if (await hasNext(cursor)) open.push(cursor);
+  }
+  while (open.length > 0) {
+    const earliest = open.reduce((first, each) =>
+      each.page[each.index]!.position < first.page[first.index]!.position ? each : first,
+    );
+    yield earliest.page[earliest.index++]!;
+    if (!(await hasNext(earliest))) open = open.filter((each) => each !== earliest);
+  }
 }
 
 /** Every head held against the walk; then every walked stream must have had a head. */

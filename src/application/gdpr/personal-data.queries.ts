@@ -7,7 +7,8 @@ import { EVENT_STORE, EventStore, RecordedEvent } from '../../ports/event-store.
 import { VerificationReport } from '../../ports/hash-chain';
 import { verifyLog, verifyStreams } from './log-verification';
 import { ReadModels } from '../read-models/read-models';
-import { readMergedRecords } from '../read-models/merged-records';
+import { readMergedRecordsInPages } from '../read-models/merged-records';
+import { jsonInPieces, PagedArray } from './json-in-pieces';
 import { AccessLog, accessStreamId } from '../../privacy/access-log';
 import { EmailDirectory } from '../../privacy/email-directory';
 import { PiiCipher } from '../../privacy/pii-cipher';
@@ -15,26 +16,41 @@ import { Pseudonyms } from '../../privacy/pseudonyms';
 
 /**
  * A customer's events, and those of the records merged into it (each in its own stream, after the
- * customer's), with personal data decrypted (or shown as erased).
+ * customer's), with personal data decrypted (or shown as erased), page by page.
  */
-async function decryptedStream(
+async function* decryptedPages(
   store: EventStore,
   cipher: PiiCipher,
   customerId: string,
-): Promise<RecordedEvent[]> {
-  const decrypted: RecordedEvent[] = [];
-  for (const { recordId, events } of await readMergedRecords(store, customerId)) {
+): AsyncIterable<RecordedEvent[]> {
+  for await (const { recordId, events } of readMergedRecordsInPages(store, customerId)) {
+    const decrypted: RecordedEvent[] = [];
     for (const event of events) {
       const data = await cipher.decryptFields(recordId, piiFieldsOf(event.type), event.data);
       decrypted.push({ ...event, data });
     }
+    yield decrypted;
   }
-  if (decrypted.length === 0) throw unknownCustomer(customerId);
-  return decrypted;
 }
 
-/** Subject access export (GDPR Art. 15 and 20): everything held about one customer, machine-readable. */
-export class ExportSubject extends Query<object> {
+/** Refuses a customer without events before anything is written of an answer about them. */
+async function ensureRecorded(store: EventStore, customerId: string): Promise<void> {
+  const [first] = await store.readStream(customerStreamId(customerId), { maxCount: 1 });
+  if (!first) throw unknownCustomer(customerId);
+}
+
+/**
+ * A JSON document written in pieces as it is read (see jsonInPieces): answers that grow with a customer's
+ * history. The HTTP interface streams the pieces into the reply, the CLI into its output.
+ */
+export type JsonPieces = AsyncIterable<string>;
+
+/**
+ * Subject access export (GDPR Art. 15 and 20): everything held about one customer, machine-readable. The
+ * events are read and written page by page; the read models and the access log (as they stood before this
+ * export) are read first, as the answer starts.
+ */
+export class ExportSubject extends Query<JsonPieces> {
   constructor(readonly customerId: string) {
     super();
   }
@@ -49,19 +65,19 @@ export class ExportSubjectHandler implements IQueryHandler<ExportSubject> {
     private readonly accessLog: AccessLog,
   ) {}
 
-  async execute({ customerId }: ExportSubject) {
-    const events = await decryptedStream(this.store, this.cipher, customerId);
+  async execute({ customerId }: ExportSubject): Promise<JsonPieces> {
+    await ensureRecorded(this.store, customerId);
     const [summary, loyalty, funnel, accessLog] = await Promise.all([
       this.readModels.summary(customerId),
       this.readModels.loyaltyFacts(customerId),
       this.readModels.funnel(customerId),
       this.accessLog.entries(customerId),
     ]);
-    return {
+    return jsonInPieces({
       format: 'customer-interaction-ledger/subject-export/v1',
       customerId,
       exportedAt: new Date().toISOString(),
-      events,
+      events: new PagedArray(decryptedPages(this.store, this.cipher, customerId)),
       readModels: {
         summary:
           summary &&
@@ -70,12 +86,15 @@ export class ExportSubjectHandler implements IQueryHandler<ExportSubject> {
         funnel,
       },
       accessLog,
-    };
+    });
   }
 }
 
-/** Audit trail: every event with who, when and on which channel, field-level contact changes, and the access log. */
-export class ReadAuditTrail extends Query<object> {
+/**
+ * Audit trail: every event with who, when and on which channel, field-level contact changes, and the access
+ * log (as it stood before this read). Written page by page, like the export.
+ */
+export class ReadAuditTrail extends Query<JsonPieces> {
   constructor(readonly customerId: string) {
     super();
   }
@@ -89,10 +108,22 @@ export class ReadAuditTrailHandler implements IQueryHandler<ReadAuditTrail> {
     private readonly accessLog: AccessLog,
   ) {}
 
-  async execute({ customerId }: ReadAuditTrail) {
-    const events = await decryptedStream(this.store, this.cipher, customerId);
-    const current: Record<string, unknown> = {};
-    const trail = events.map((event) => {
+  async execute({ customerId }: ReadAuditTrail): Promise<JsonPieces> {
+    await ensureRecorded(this.store, customerId);
+    const accessLog = await this.accessLog.entries(customerId);
+    return jsonInPieces({
+      customerId,
+      events: new PagedArray(auditEntries(decryptedPages(this.store, this.cipher, customerId))),
+      accessLog,
+    });
+  }
+}
+
+/** Each event as the audit trail shows it; contact changes are told against the values as they stood before. */
+async function* auditEntries(pages: AsyncIterable<readonly RecordedEvent[]>): AsyncIterable<object[]> {
+  const current: Record<string, unknown> = {};
+  for await (const events of pages) {
+    yield events.map((event) => {
       const { occurredAt, recordedAt, actor, channel, correlationId } = event.metadata as Record<
         string,
         string
@@ -119,12 +150,6 @@ export class ReadAuditTrailHandler implements IQueryHandler<ReadAuditTrail> {
         changes,
       };
     });
-    const accessLog = await this.accessLog.entries(customerId);
-    return {
-      customerId,
-      events: trail,
-      accessLog,
-    };
   }
 }
 
