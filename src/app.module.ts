@@ -79,6 +79,7 @@ import { SubscriptionStore } from './application/subscriptions/subscription-stor
 import { SubscriptionSecrets } from './application/subscriptions/subscription-secrets';
 import { SubscriptionViews } from './application/subscriptions/subscription-views';
 import { EventDelivery } from './application/subscriptions/event-delivery';
+import { WebhookTargets } from './application/subscriptions/webhook-targets';
 import { RegisterSubscriptionHandler } from './application/subscriptions/register-subscription.command';
 import { StopSubscriptionHandler } from './application/subscriptions/stop-subscription.command';
 import { ReplaySubscriptionHandler } from './application/subscriptions/replay-subscription.command';
@@ -227,6 +228,10 @@ export class AppModule {
         SubscriptionStore,
         SubscriptionSecrets,
         SubscriptionViews,
+        {
+          provide: WebhookTargets,
+          useValue: new WebhookTargets(config.subscriptionDelivery?.allowedTargets),
+        },
         EventDelivery,
         {
           provide: SubscriptionDeliveries,

@@ -115,6 +115,11 @@ class EnvironmentVariables {
   @Max(300_000, { message: 'LEDGER_SUBSCRIPTION_TIMEOUT_MS must be an integer from 100 to 300000' })
   LEDGER_SUBSCRIPTION_TIMEOUT_MS?: number;
 
+  /** Outbound subscriptions: private or special-use targets allowed all the same (in-house receivers). */
+  @IsOptional()
+  @IsString()
+  LEDGER_WEBHOOK_ALLOWED_TARGETS?: string;
+
   /** Tracking API: a track event without a touchpoint mapping is refused (default) or skipped (docs/tracking.md). */
   @IsOptional()
   @IsIn(TRACKING_UNMAPPED_RULES, { message: 'LEDGER_TRACKING_UNMAPPED must be keep, refuse or skip' })
@@ -136,6 +141,11 @@ export interface SubscriptionDeliverySettings {
   readonly requestTimeoutMs?: number;
   /** How often the delivering process looks for subscriptions registered or changed elsewhere (default 1 s). */
   readonly pollIntervalMs?: number;
+  /**
+   * Private or special-use targets webhooks may reach all the same (in-house receivers): IP addresses, CIDR
+   * ranges and host names (default none: webhooks go to public addresses only).
+   */
+  readonly allowedTargets?: readonly string[];
 }
 
 export interface LedgerConfig {
@@ -271,6 +281,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
       `LEDGER_ANCHOR_KEY_FILE ${variables.LEDGER_ANCHOR_KEY_FILE} is inside DATA_DIR: whoever can alter the data could then sign anchors for it; keep the key on another disk or host`,
     );
   }
+  const allowedTargets = (variables.LEDGER_WEBHOOK_ALLOWED_TARGETS ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of allowedTargets) {
+    const problem = allowedTargetProblem(entry);
+    if (problem) {
+      problems.push(`LEDGER_WEBHOOK_ALLOWED_TARGETS: ${problem}; list them comma-separated`);
+    }
+  }
   if (problems.length > 0) throw new ConfigurationError(problems);
 
   const dataDir = resolve(variables.DATA_DIR ?? './data');
@@ -295,6 +315,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
       retryBaseMs: variables.LEDGER_SUBSCRIPTION_RETRY_BASE_MS,
       retryMaxMs: variables.LEDGER_SUBSCRIPTION_RETRY_MAX_MS,
       requestTimeoutMs: variables.LEDGER_SUBSCRIPTION_TIMEOUT_MS,
+      allowedTargets,
     },
     trackingUnmapped: variables.LEDGER_TRACKING_UNMAPPED ?? 'keep',
   };
@@ -319,6 +340,25 @@ function isPostgresUrl(url: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * LEDGER_WEBHOOK_ALLOWED_TARGETS: why an entry cannot be one of the allow list of webhook targets.
+ */
+export function allowedTargetProblem(entry: string): string | undefined {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  const hostName = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.?)+$/i;
+  const valid =
+    prefix === undefined
+      ? family !== 0 || hostName.test(entry)
+      : family !== 0 &&
+        rest.length === 0 &&
+        /^[0-9]{1,3}$/.test(prefix) &&
+        Number(prefix) <= (family === 4 ? 32 : 128);
+  return valid
+    ? undefined
+    : `"${entry}" is neither an IP address, a CIDR range (10.1.0.0/16, fd00::/8) nor a host name`;
 }
 
 /** Where the service listens when HOST is not set: this machine only, whether or not keys are configured. */

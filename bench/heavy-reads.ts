@@ -1,0 +1,177 @@
+/**
+ * npm run bench, heavy reads (issue #22, point 3): does a read that grows with a customer's history stall
+ * everyone else? A customer with 100,000 events (BENCH_HEAVY_EVENTS) is written to the store, the compiled
+ * service started on it (projections folded first), then, for each heavy read in turn (the subject export, the
+ * audit trail, the verification of one customer) run back to back by one client for BENCH_HEAVY_SECONDS,
+ * two probes measure what everybody else sees: GET /health every 10 ms (p50, p99, longest) and single-touchpoint
+ * appends one after another (p50, p99). The same probes with no heavy read are the baseline.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createSqliteEventStore } from '../src/adapters/sqlite/sqlite-event-store';
+import { appendHistory } from '../test/support/customer-history';
+import { LedgerProcess } from '../test/support/ledger-process';
+import { percentile } from './measure';
+
+const HEAVY_EVENTS = Number(process.env.BENCH_HEAVY_EVENTS ?? 100_000);
+const SECONDS = Number(process.env.BENCH_HEAVY_SECONDS ?? 15);
+const HEAVY_CUSTOMER = 'heavy-1';
+
+const HEAVY_READS: Record<string, string> = {
+  none: '',
+  'subject export': `/v1/customers/${HEAVY_CUSTOMER}/export`,
+  'audit trail': `/v1/audit/customers/${HEAVY_CUSTOMER}`,
+  'verify one customer': `/v1/audit/verify?customerId=${HEAVY_CUSTOMER}`,
+};
+
+interface Figures {
+  readonly heavyReads: number;
+  readonly heavyMs: number;
+  readonly heavyBytes: number;
+  readonly health: readonly number[];
+  readonly appends: readonly number[];
+}
+
+async function timedMs(run: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await run();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** Reads a whole answer, counting its bytes without keeping them. */
+async function drain(response: Response): Promise<number> {
+  if (!response.ok) throw new Error(`${response.url} answered ${response.status}: ${await response.text()}`);
+  let bytes = 0;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.length;
+  return bytes;
+}
+
+async function measure(service: LedgerProcess, heavyPath: string): Promise<Figures> {
+  const until = Date.now() + SECONDS * 1000;
+  const health: number[] = [];
+  const appends: number[] = [];
+  let heavyReads = 0;
+  let heavyMs = 0;
+  let heavyBytes = 0;
+  let counter = 0;
+  const probes = [
+    (async () => {
+      while (Date.now() < until) {
+        health.push(await timedMs(async () => drain(await fetch(`${service.baseUrl}/health`))));
+        await sleep(10);
+      }
+    })(),
+    (async () => {
+      while (Date.now() < until) {
+        const index = counter++;
+        appends.push(
+          await timedMs(async () =>
+            drain(
+              await service.post('/v1/touchpoints', {
+                customerId: `probe-${index % 500}`,
+                type: 'browse',
+                channel: 'web',
+                occurredAt: '2026-11-20T10:00:00Z',
+                data: { productId: `p-${index}` },
+              }),
+            ),
+          ),
+        );
+      }
+    })(),
+    (async () => {
+      while (heavyPath && Date.now() < until) {
+        heavyMs += await timedMs(async () => {
+          heavyBytes += await drain(await fetch(service.baseUrl + heavyPath));
+        });
+        heavyReads++;
+      }
+    })(),
+  ];
+  await Promise.all(probes);
+  return {
+    heavyReads,
+    heavyMs,
+    heavyBytes,
+    health: health.sort((a, b) => a - b),
+    appends: appends.sort((a, b) => a - b),
+  };
+}
+
+async function projected(service: LedgerProcess): Promise<void> {
+  for (;;) {
+    const health = (await (await fetch(`${service.baseUrl}/health`)).json()) as {
+      checks: { projections: { lag: number }[] };
+    };
+    if (health.checks.projections.every((projection) => projection.lag === 0)) return;
+    await sleep(500);
+  }
+}
+
+async function main(): Promise<void> {
+  const directory = mkdtempSync(join(tmpdir(), 'ledger-bench-heavy-'));
+  const events = createSqliteEventStore({ file: join(directory, 'events.db') });
+  await appendHistory(events, 1, HEAVY_EVENTS, 1000, () => HEAVY_CUSTOMER);
+  await events.close();
+  const service = await LedgerProcess.start({
+    DATA_DIR: directory,
+    PORT: 30000 + Math.floor(Math.random() * 10000),
+    LEDGER_MASTER_KEY: randomBytes(32).toString('base64'),
+  });
+  try {
+    await projected(service);
+    console.log(
+      `heavy reads against a customer with ${HEAVY_EVENTS.toLocaleString('en-US')} events, ${SECONDS} s each; load average ${loadavg()
+        .map((load) => load.toFixed(2))
+        .join(' ')}\n`,
+    );
+    const pad = (text: string, width: number) => text.padEnd(width);
+    console.log(
+      pad('heavy read', 22) +
+        pad('reads', 7) +
+        pad('ms each', 9) +
+        pad('MiB each', 10) +
+        pad('/health p50/p99/max ms', 26) +
+        'append p50/p99 ms',
+    );
+    const results: [string, Figures][] = [];
+    for (const [name, path] of Object.entries(HEAVY_READS)) {
+      const figures = await measure(service, path);
+      results.push([name, figures]);
+      const each = (total: number) => (figures.heavyReads ? total / figures.heavyReads : 0);
+      const { health, appends } = figures;
+      console.log(
+        pad(name, 22) +
+          pad(String(figures.heavyReads), 7) +
+          pad(each(figures.heavyMs).toFixed(0), 9) +
+          pad((each(figures.heavyBytes) / 1048576).toFixed(1), 10) +
+          pad(
+            `${percentile([...health], 50).toFixed(1)} / ${percentile([...health], 99).toFixed(1)} / ${health[health.length - 1]!.toFixed(1)}`,
+            26,
+          ) +
+          `${percentile([...appends], 50).toFixed(1)} / ${percentile([...appends], 99).toFixed(1)}`,
+      );
+    }
+    const baselineP99 = percentile([...results[0]![1].appends], 99);
+    console.log('\ntargets (issue #22):');
+    for (const [name, { health, appends }] of results.slice(1)) {
+      const longest = health[health.length - 1]!;
+      const p99 = percentile([...appends], 99);
+      console.log(
+        `  [${longest < 100 ? 'met' : 'MISSED'}] ${name}: /health longest under 100 ms (${longest.toFixed(1)} ms)`,
+      );
+      console.log(
+        `  [${p99 <= 1.5 * baselineP99 + 2 ? 'met' : 'MISSED'}] ${name}: append p99 within noise of the baseline (${p99.toFixed(1)} vs ${baselineP99.toFixed(1)} ms)`,
+      );
+    }
+    console.log(`\nload average after: ${loadavg().map((load) => load.toFixed(2)).join(' ')}`);
+  } finally {
+    await service.kill('SIGTERM');
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+void main();
