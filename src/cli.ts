@@ -69,8 +69,10 @@ async function withLedger<T>(
     deliverSubscriptions: deliver,
   };
   const logger = pino({ level: 'warn' }, pino.destination(2));
+  // abortOnError: false: a store that cannot be opened (a damaged file) is thrown and told, not a silent exit.
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, logger), {
     logger: false,
+    abortOnError: false,
   });
   try {
     return await work(app);
@@ -142,7 +144,7 @@ program
         : options.preset
           ? IMPORT_PRESETS[options.preset]!({ now, file })
           : undefined;
-      const rejects = options.rejects ? createWriteStream(options.rejects) : undefined;
+      const rejects = options.rejects ? createWriteStream(options.rejects, { mode: 0o600 }) : undefined;
       const summary = await withLedger(async (app) => {
         const bar = progressBar('importing');
         bar.start(100, 0, { unit: 'MiB' });
@@ -278,7 +280,7 @@ program
       async (app) => {
         const engine = app.get<ProjectionEngine>(PROJECTION_ENGINE);
         const config = app.get<LedgerConfig>(LEDGER_CONFIG);
-        const out = options.out ? createWriteStream(options.out) : undefined;
+        const out = options.out ? createWriteStream(options.out, { mode: 0o600 }) : undefined;
         const asOf = options.to ?? new Date().toISOString();
         const pseudonyms = app.get(Pseudonyms);
         const readModels = app.get(ReadModels);
