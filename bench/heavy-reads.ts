@@ -167,7 +167,11 @@ async function main(): Promise<void> {
         `  [${p99 <= 1.5 * baselineP99 + 2 ? 'met' : 'MISSED'}] ${name}: append p99 within noise of the baseline (${p99.toFixed(1)} vs ${baselineP99.toFixed(1)} ms)`,
       );
     }
-    console.log(`\nload average after: ${loadavg().map((load) => load.toFixed(2)).join(' ')}`);
+    console.log(
+      `\nload average after: ${loadavg()
+        .map((load) => load.toFixed(2))
+        .join(' ')}`,
+    );
   } finally {
     await service.kill('SIGTERM');
     rmSync(directory, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import { DtoValidationPipe } from './interfaces/http/dto-validation.pipe';
 import { setUpOpenApi } from './interfaces/http/openapi';
 import { ProblemDetailsFilter, sendProblem } from './interfaces/http/problem-details';
 import { PinoNestLogger } from './config/logger';
+import { addSecurityHeaders, problemOnClientError } from './interfaces/http/http-hygiene';
 import { LedgerMetrics } from './application/metrics';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -19,12 +20,14 @@ export async function createApp(config: LedgerConfig, logger: Logger): Promise<N
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => uuidv7(),
     logger: false,
+    clientErrorHandler: problemOnClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
     logger: new PinoNestLogger(logger),
     bufferLogs: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  addSecurityHeaders(fastify);
   // Browser trackers (analytics.js) post JSON as text/plain to spare a CORS preflight: the tracking API reads it.
   fastify.removeContentTypeParser('text/plain');
   fastify.addContentTypeParser('text/plain', { parseAs: 'string' }, (_request, body, done) => {

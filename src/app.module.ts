@@ -41,7 +41,7 @@ import {
   VerifyChainsHandler,
 } from './application/gdpr/personal-data.queries';
 import { CqrsModule } from '@nestjs/cqrs';
-import { ApiKeyGuard } from './interfaces/http/api-key.guard';
+import { ApiKeyGuard, AUTHENTICATION_LOGGER } from './interfaces/http/api-key.guard';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { LEDGER_CONFIG, LedgerConfig } from './config/ledger-config';
@@ -145,6 +145,7 @@ export class AppModule {
       ],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
+        { provide: AUTHENTICATION_LOGGER, useValue: logger },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_GUARD, useClass: ConsistentReadGuard },
         AccessLogInterceptor,

@@ -115,6 +115,14 @@ class EnvironmentVariables {
   @Max(300_000, { message: 'LEDGER_SUBSCRIPTION_TIMEOUT_MS must be an integer from 100 to 300000' })
   LEDGER_SUBSCRIPTION_TIMEOUT_MS?: number;
 
+  /** Failed authentications one client address may make per minute before it waits (429). */
+  @IsOptional()
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsInt({ message: 'LEDGER_AUTH_FAILURES_PER_MINUTE must be an integer from 1 to 100000' })
+  @Min(1, { message: 'LEDGER_AUTH_FAILURES_PER_MINUTE must be an integer from 1 to 100000' })
+  @Max(100_000, { message: 'LEDGER_AUTH_FAILURES_PER_MINUTE must be an integer from 1 to 100000' })
+  LEDGER_AUTH_FAILURES_PER_MINUTE?: number;
+
   /** Outbound subscriptions: private or special-use targets allowed all the same (in-house receivers). */
   @IsOptional()
   @IsString()
@@ -183,6 +191,11 @@ export interface LedgerConfig {
   readonly deliverSubscriptions?: boolean;
   /** LEDGER_SUBSCRIPTION_*: retries, backoff and timeouts of outbound subscriptions. */
   readonly subscriptionDelivery?: SubscriptionDeliverySettings;
+  /**
+   * LEDGER_AUTH_FAILURES_PER_MINUTE: failed authentications one client address may make in a minute; past it,
+   * the address waits for the minute to end (429). Default 20.
+   */
+  readonly authFailuresPerMinute?: number;
   /** LEDGER_TRACKING_UNMAPPED: unmapped tracker events are kept as EventTracked (the default), refused or skipped. */
   readonly trackingUnmapped?: TrackingUnmappedRule;
 }
@@ -318,6 +331,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
       allowedTargets,
     },
     trackingUnmapped: variables.LEDGER_TRACKING_UNMAPPED ?? 'keep',
+    authFailuresPerMinute: variables.LEDGER_AUTH_FAILURES_PER_MINUTE,
   };
 }
 
