@@ -28,6 +28,8 @@ export class LedgerProcess {
     LEDGER_PROJECTIONS?: 'on' | 'off';
     /** PostgreSQL for every port instead of the embedded files under DATA_DIR. */
     DATABASE_URL?: string;
+    /** Private webhook targets allowed, e.g. 127.0.0.1 for a WebhookReceiver. */
+    LEDGER_WEBHOOK_ALLOWED_TARGETS?: string;
   }): Promise<LedgerProcess> {
     const child = spawn(process.execPath, SERVICE, {
       cwd: ROOT,
@@ -41,6 +43,9 @@ export class LedgerProcess {
         ...(env.LEDGER_CURRENCY && { LEDGER_CURRENCY: env.LEDGER_CURRENCY }),
         ...(env.LEDGER_PROJECTIONS && { LEDGER_PROJECTIONS: env.LEDGER_PROJECTIONS }),
         ...(env.DATABASE_URL && { DATABASE_URL: env.DATABASE_URL }),
+        ...(env.LEDGER_WEBHOOK_ALLOWED_TARGETS && {
+          LEDGER_WEBHOOK_ALLOWED_TARGETS: env.LEDGER_WEBHOOK_ALLOWED_TARGETS,
+        }),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -16,7 +16,12 @@ async function* pages<Item>(...each: Item[][]): AsyncIterable<Item[]> {
 
 describe('jsonInPieces', () => {
   it('writes the same text as JSON.stringify of the whole document, one piece per page', async () => {
-    const events = [[{ a: 1 }, { b: 'two' }], [], [{ c: [3, null] }, undefined], [{ d: 'ü\u2028"' }]];
+    const events: unknown[][] = [
+      [{ a: 1 }, { b: 'two' }],
+      [],
+      [{ c: [3, null] }, undefined],
+      [{ d: 'ü\u2028"' }],
+    ];
     const { text, count } = await textOf(
       jsonInPieces({
         format: 'v1',
