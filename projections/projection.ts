@@ -1,5 +1,6 @@
 import { CustomerEvent } from '../src/domain/customer-events';
 import { IndexKey } from '../src/ports/read-store.port';
+import { PopulationFigure } from './population-figure';
 
 /** A stored customer event as projections see it: the stored data (personal data still encrypted). */
 export type ProjectedEvent = CustomerEvent & {
@@ -37,6 +38,8 @@ export interface Projection<Doc extends object> {
    */
   documentId(event: ProjectedEvent): string | undefined;
   evolve(doc: Doc | null, event: ProjectedEvent): Doc | null;
+  /** Figures about all customers kept up to date from this projection's documents (see PopulationFigure). */
+  readonly figures?: readonly PopulationFigure<Doc>[];
 }
 
 export { CUSTOMER_STREAM_PREFIX } from '../src/domain/customer-events';

@@ -1,6 +1,7 @@
 import { Money } from '../src/domain/money';
 import { ConsentHistory, withConsentChange } from './consent';
 import { alreadyFolded, PositionedDoc, ProjectedEvent, Projection } from './projection';
+import { rfmPopulationFigure } from './rfm-population.figure';
 
 /** A dated amount of money: a completed purchase's total or a refund. */
 export interface DatedAmount {
@@ -32,8 +33,10 @@ const FOLDED_TYPES: ReadonlySet<ProjectedEvent['type']> = new Set([
 
 export const purchaseHistoryProjection: Projection<PurchaseHistory> = {
   name: 'purchase-history',
-  version: 1,
+  // 2: the RFM population figure is kept with the documents.
+  version: 2,
   indexes: [],
+  figures: [rfmPopulationFigure],
   documentId: (event) => (FOLDED_TYPES.has(event.type) ? event.customerId : undefined),
   evolve: (previous, event) => {
     if (alreadyFolded(previous, event)) return previous;

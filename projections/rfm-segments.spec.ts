@@ -1,7 +1,6 @@
 import { ConsentHistory } from './consent';
 import { PurchaseHistory } from './purchase-history.projection';
 import {
-  customerSegmentAmong,
   customerSegmentAsOf,
   fmScore,
   isWithheldSegment,
@@ -274,27 +273,6 @@ describe('RFM segments', () => {
         since: '2026-02-28T23:59:59.999Z',
         searchLimitReached: true,
       });
-    });
-
-    it('ranks one customer among all by counting, as the sorted population does', () => {
-      const customers = [
-        ...ladder(),
-        history('late', [['2026-06-10T00:00:00.000Z', 10]]),
-        history(
-          'no-analytics',
-          [['2026-06-01T00:00:00.000Z', 10]],
-          [],
-          [{ purpose: 'analytics', granted: false, at: '2026-01-01T00:00:00.000Z' }],
-        ),
-      ];
-      for (const asOf of ['2026-04-30T00:00:00.000Z', AS_OF]) {
-        const population = rfmPopulationAsOf(customers, asOf, context);
-        for (const customer of customers) {
-          expect(customerSegmentAmong(customers, customer, asOf, context)).toEqual(
-            customerSegmentAsOf(customer, population, asOf, context),
-          );
-        }
-      }
     });
 
     it('counts the moves between two dates, newcomers coming from none', () => {

@@ -260,6 +260,24 @@ export function customerSegmentAsOf(
   asOf: string,
   context: RfmContext,
 ): RfmScore | WithheldSegment {
+  return customerSegmentScoredBy(
+    history,
+    (measures, counted) => rfmScore(measures, population, counted),
+    asOf,
+    context,
+  );
+}
+
+/** Ranks a customer's measures; `counted` says whether the customer is one of the population. */
+export type RfmScorer = (measures: RfmMeasures, counted: boolean) => RfmScore;
+
+/** customerSegmentAsOf with any way of ranking (the exact population, or the maintained figure). */
+export function customerSegmentScoredBy(
+  history: PurchaseHistory | null,
+  score: RfmScorer,
+  asOf: string,
+  context: RfmContext,
+): RfmScore | WithheldSegment {
   const since = withdrawnSince(history?.consents, 'profiling', asOf);
   if (since !== undefined) {
     return {
@@ -271,46 +289,7 @@ export function customerSegmentAsOf(
   }
   const measures = history ? rfmMeasures(history, asOf, context.ledgerCurrency) : undefined;
   if (!measures) return { name: null, asOf, reason: 'no purchase yet: segments need one' };
-  const counted = consentGiven(history?.consents, 'analytics', context.now);
-  return rfmScore(measures, population, counted);
-}
-
-/**
- * One customer's segment as of `asOf` among `histories` (the same answer as customerSegmentAsOf against
- * rfmPopulationAsOf), counting the customers below on each measure in one pass instead of sorting them: what
- * the rep's month-by-month walk asks many times.
- */
-export function customerSegmentAmong(
-  histories: readonly PurchaseHistory[],
-  history: PurchaseHistory | null,
-  asOf: string,
-  context: RfmContext,
-): RfmScore | WithheldSegment {
-  const alone = customerSegmentAsOf(history, rfmPopulation([], asOf), asOf, context);
-  if (isWithheldSegment(alone)) return alone;
-  const own = alone.measures;
-  const ownLast = Date.parse(own.lastPurchaseAt);
-  let size = 0;
-  let counted = false;
-  const below = { recency: 0, frequency: 0, monetary: 0 };
-  for (const other of histories) {
-    const measures = rfmMeasures(other, asOf, context.ledgerCurrency);
-    if (!measures || !consentGiven(other.consents, 'analytics', context.now)) continue;
-    size++;
-    if (other.customerId === own.customerId) counted = true;
-    if (Date.parse(measures.lastPurchaseAt) < ownLast) below.recency++;
-    if (measures.frequency < own.frequency) below.frequency++;
-    if (measures.monetaryMinor < own.monetaryMinor) below.monetary++;
-  }
-  const total = size + (counted ? 0 : 1);
-  const score = (count: number) => Math.min(5, 1 + Math.floor((5 * count) / total)) as Quintile;
-  const [recency, frequency, monetary] = [
-    score(below.recency),
-    score(below.frequency),
-    score(below.monetary),
-  ];
-  const fm = fmScore(frequency, monetary);
-  return { segment: segmentOf(recency, fm), recency, frequency, monetary, fm, measures: own };
+  return score(measures, consentGiven(history?.consents, 'analytics', context.now));
 }
 
 export function isWithheldSegment(value: RfmScore | WithheldSegment): value is WithheldSegment {
@@ -327,8 +306,11 @@ export function* monthEndsBefore(asOf: string): Generator<string> {
   }
 }
 
-/** How far back the month-by-month walk of segmentSince looks at most. */
-export const SEGMENT_SINCE_MONTHS = 24;
+/**
+ * How far back the month-by-month walk of segmentSince looks at most: 50 years, so in practice back to the
+ * first purchase. Each month end costs one bucket of the RFM population figure (rfm-population.figure.ts).
+ */
+export const SEGMENT_SINCE_MONTHS = 600;
 
 /** Since when a customer has been in their segment; `searchLimitReached` when the walk stopped at its limit. */
 export interface SegmentSince {
@@ -343,8 +325,7 @@ export interface SegmentSince {
  * one differs, or until the month end lies before the first purchase. The customer entered the segment after
  * that month end: `since` is the first instant of the following month, or the first purchase when that is
  * later (a customer cannot be in a segment before buying). Changes between two month ends that were undone
- * by the next month end are not seen. The walk stops after `limit` month ends (each costs a pass over every
- * customer): `since` is then the earliest month end checked, and `searchLimitReached` says so.
+ * by the next month end are not seen. The walk stops after `limit` month ends: `since` is then the earliest month end checked, and `searchLimitReached` says so.
  */
 export function segmentSince(
   segment: RfmSegment,

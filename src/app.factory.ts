@@ -10,6 +10,12 @@ import { setUpOpenApi } from './interfaces/http/openapi';
 import { ProblemDetailsFilter, sendProblem } from './interfaces/http/problem-details';
 import { PinoNestLogger } from './config/logger';
 import { addSecurityHeaders, problemOnClientError } from './interfaces/http/http-hygiene';
+import {
+  allowTrackingCors,
+  decodeTrackingBodies,
+  TRACKING_PREFIX,
+} from './interfaces/http/tracking/tracking-http';
+import { TRACKING_PATHS } from './interfaces/http/tracking/tracking.controller';
 import { LedgerMetrics } from './application/metrics';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -25,12 +31,18 @@ export async function createApp(config: LedgerConfig, logger: Logger): Promise<N
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
     logger: new PinoNestLogger(logger),
     bufferLogs: false,
+    // Fastify's own JSON parser stays; Nest's would add a form parser, and no route takes forms.
+    bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
   addSecurityHeaders(fastify);
-  // Browser trackers (analytics.js) post JSON as text/plain to spare a CORS preflight: the tracking API reads it.
+  allowTrackingCors(fastify, config.trackingCorsOrigins ?? '*', Object.values(TRACKING_PATHS).flat());
+  decodeTrackingBodies(fastify, BODY_LIMIT_BYTES);
+  // Trackers post JSON under other media types: analytics.js as text/plain (to spare a CORS preflight),
+  // RudderStack's SDK as application/x-www-form-urlencoded. The tracking API reads any as JSON; every other
+  // route takes application/json only (the hook below refuses the rest before any parser runs).
   fastify.removeContentTypeParser('text/plain');
-  fastify.addContentTypeParser('text/plain', { parseAs: 'string' }, (_request, body, done) => {
+  fastify.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
     try {
       done(null, JSON.parse(body as string));
     } catch (error) {
@@ -40,8 +52,7 @@ export async function createApp(config: LedgerConfig, logger: Logger): Promise<N
   fastify.addHook('onRequest', async (request, reply) => {
     const contentType = request.headers['content-type'] ?? '';
     const json = /^application\/(.+\+)?json\b/i.test(contentType);
-    const trackerText = request.url.startsWith('/tracking/') && /^text\/plain\b/i.test(contentType);
-    if (hasBody(request.headers) && !json && !trackerText) {
+    if (hasBody(request.headers) && !json && !request.url.startsWith(TRACKING_PREFIX)) {
       return sendProblem(reply, {
         type: 'about:blank',
         title: 'Unsupported media type: send application/json',

@@ -8,6 +8,12 @@ import {
 } from './application/analytics/analytics.queries';
 import { Pseudonyms } from './privacy/pseudonyms';
 import { SegmentAnalyticsController } from './interfaces/http/segment-analytics.controller';
+import { PredictionsController } from './interfaces/http/predictions.controller';
+import {
+  CustomerBasePredictions,
+  ReadPredictionBacktestHandler,
+} from './application/predictions/customer-base-predictions';
+import { ProductAssociations } from './application/predictions/product-associations';
 import {
   CustomerSegments,
   ReadCohortReportHandler,
@@ -133,6 +139,7 @@ export class AppModule {
         TouchpointsController,
         AnalyticsController,
         SegmentAnalyticsController,
+        PredictionsController,
         ProjectionsController,
         GdprController,
         HealthController,
@@ -226,6 +233,9 @@ export class AppModule {
         ReadCohortReportHandler,
         ReadComplaintReportHandler,
         ReadSatisfactionReportHandler,
+        CustomerBasePredictions,
+        ReadPredictionBacktestHandler,
+        ProductAssociations,
         SubscriptionStore,
         SubscriptionSecrets,
         SubscriptionViews,

@@ -48,6 +48,10 @@ import {
   ReadSegmentMembers,
 } from './application/analytics/segments.queries';
 import { cohortRows, formatRows, segmentMemberRows, TableFormat } from './interfaces/cli/analytics-tables';
+import { CustomerBasePredictions } from './application/predictions/customer-base-predictions';
+import { ProductAssociations } from './application/predictions/product-associations';
+import { PURCHASE_MODELS, PurchaseModel } from './domain/predictions/customer-forecast';
+import { TIME_UNITS, TimeUnit } from './domain/predictions/purchase-summary';
 
 /** Who the CLI records as actor: the operating-system user. */
 const actor = `cli:${process.env.USER ?? 'operator'}`;
@@ -393,6 +397,133 @@ program
     if (options.format === 'json') print(report);
     else process.stdout.write(formatRows(cohortRows(report), options.format));
   });
+
+const timeUnitOption = () =>
+  new Option('--time-unit <unit>', 'the unit of time of the models').choices(TIME_UNITS).default('week');
+
+/** A non-negative number option, or the program stops with the option's name. */
+function numberOption(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isFinite(number) || number < 0) program.error(`--${name} must be a non-negative number`);
+  return number;
+}
+
+const predictCommand = program
+  .command('predict')
+  .description(
+    'Fit BG/NBD, Pareto/NBD and Gamma-Gamma on the purchase histories as of an instant and print their parameters as JSON; --customers prints NDJSON instead: the fit, then one line per customer with profiling consent (pseudonyms unless --include-personal-data)',
+  )
+  .option('--as-of <instant>', 'the instant (ISO 8601); now when absent')
+  .addOption(timeUnitOption())
+  .option('--customers', 'add per-customer predictions (NDJSON)')
+  .option('--horizon <units>', 'how far ahead, in the time unit (default: a year)')
+  .addOption(
+    new Option('--model <model>', 'the purchase model of the per-customer predictions')
+      .choices(PURCHASE_MODELS)
+      .default('bg-nbd'),
+  )
+  .option('--discount-rate <rate>', 'yearly discount rate of expected value (0.1 = 10 %)', '0.1')
+  .option(
+    '--include-personal-data',
+    'customer ids instead of pseudonyms (for auditors and admins; every customer printed is access-logged)',
+  )
+  .action(
+    async (options: {
+      asOf?: string;
+      timeUnit: TimeUnit;
+      customers?: boolean;
+      horizon?: string;
+      model: PurchaseModel;
+      discountRate: string;
+      includePersonalData?: boolean;
+    }) => {
+      const asOf = (instantOption('as-of', options.asOf) ?? new Date()).toISOString();
+      const settings = {
+        model: options.model,
+        horizon: numberOption('horizon', options.horizon, options.timeUnit === 'week' ? 52 : 365),
+        annualDiscountRate: numberOption('discount-rate', options.discountRate, 0.1),
+      };
+      await withLedger(async (app) => {
+        await untilReadModelsFoldHead(app);
+        const predictions = app.get(CustomerBasePredictions);
+        const fitted = await predictions.fit(asOf, options.timeUnit);
+        if (!options.customers) return print(fitted.report);
+        const write = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
+        write({ ...fitted.report, horizon: settings.horizon, model: settings.model });
+        const pseudonyms = app.get(Pseudonyms);
+        const accessLog = app.get(AccessLog);
+        const requestId = `cli:predict:${new Date().toISOString()}`;
+        for (const { customerId, forecast } of predictions.forecasts(fitted, settings)) {
+          if (options.includePersonalData) {
+            await accessLog.record(customerId, actor, 'predictions', requestId);
+            write({ customerId, ...forecast });
+          } else {
+            write({ pseudonym: pseudonyms.of(customerId), ...forecast });
+          }
+        }
+      });
+    },
+  );
+
+predictCommand
+  .command('backtest')
+  .description(
+    'Fit as of --calibration-end and compare with what happened up to --holdout-end: per calibration-frequency class, cumulative per week, per-customer correlation, value (JSON)',
+  )
+  .requiredOption('--calibration-end <instant>', 'the instant the models are fitted as of (ISO 8601)')
+  .requiredOption('--holdout-end <instant>', 'the end of the period compared (ISO 8601)')
+  .addOption(timeUnitOption())
+  .action(async (options: { calibrationEnd: string; holdoutEnd: string; timeUnit: TimeUnit }) => {
+    const calibrationEnd = instantOption('calibration-end', options.calibrationEnd)!.toISOString();
+    const holdoutEnd = instantOption('holdout-end', options.holdoutEnd)!.toISOString();
+    if (holdoutEnd <= calibrationEnd) program.error('--holdout-end must be after --calibration-end');
+    print(
+      await withLedger(async (app) => {
+        await untilReadModelsFoldHead(app);
+        return app.get(CustomerBasePredictions).backtest(calibrationEnd, holdoutEnd, options.timeUnit);
+      }),
+    );
+  });
+
+program
+  .command('rules')
+  .description(
+    'Association rules between products (SKUs) from the purchase baskets as of an instant, by FP-growth, strongest lift first (analytics consent honoured)',
+  )
+  .option('--as-of <instant>', 'count purchases up to this instant (ISO 8601); now when absent')
+  .option('--from <instant>', 'purchases from (ISO 8601)')
+  .option('--to <instant>', 'purchases to (ISO 8601)')
+  .option('--min-support <share>', 'smallest share of baskets holding a rule', '0.01')
+  .option('--min-confidence <share>', 'smallest confidence', '0.3')
+  .option('--min-lift <lift>', 'smallest lift', '1')
+  .action(
+    async (options: {
+      asOf?: string;
+      from?: string;
+      to?: string;
+      minSupport: string;
+      minConfidence: string;
+      minLift: string;
+    }) => {
+      const range = {
+        asOf: (instantOption('as-of', options.asOf) ?? new Date()).toISOString(),
+        from: instantOption('from', options.from)?.toISOString(),
+        to: instantOption('to', options.to)?.toISOString(),
+      };
+      const thresholds = {
+        minSupport: numberOption('min-support', options.minSupport, 0.01),
+        minConfidence: numberOption('min-confidence', options.minConfidence, 0.3),
+        minLift: numberOption('min-lift', options.minLift, 1),
+      };
+      print(
+        await withLedger(async (app) => {
+          await untilReadModelsFoldHead(app);
+          return app.get(ProductAssociations).rules(range, thresholds);
+        }),
+      );
+    },
+  );
 
 program
   .command('rebuild')

@@ -16,6 +16,7 @@ describe('loadConfig', () => {
       ledgerCurrency: 'EUR',
       logLevel: 'info',
       masterKeyGenerated: true,
+      trackingCorsOrigins: '*',
     });
     expect(config.masterKey).toHaveLength(32);
     expect(statSync(join(dir, 'master.key')).mode & 0o777).toBe(0o600);
@@ -45,6 +46,7 @@ describe('loadConfig', () => {
         LOG_LEVEL: 'loud',
         MONGO_URL: 'mysql://localhost/ledger',
         LEDGER_RETENTION: 'CustomerRegistered=5',
+        LEDGER_TRACKING_CORS_ORIGINS: 'https://shop.example, https://shop.example/checkout',
       });
     } catch (thrown) {
       error = thrown as ConfigurationError;
@@ -58,6 +60,9 @@ describe('loadConfig', () => {
         'LEDGER_MASTER_KEY must decode to 32 bytes, not 16',
         expect.stringContaining('MONGO_URL must be a MongoDB connection string'),
         expect.stringContaining('LEDGER_RETENTION: "CustomerRegistered=5" must be TYPE=DAYS'),
+        expect.stringContaining(
+          'LEDGER_TRACKING_CORS_ORIGINS: "https://shop.example/checkout" is not an origin',
+        ),
       ]),
     );
   });
@@ -86,6 +91,19 @@ describe('loadConfig', () => {
         ],
       }),
     );
+  });
+
+  it('reads the origins allowed to call the tracking API from a browser: any, none, or a list', () => {
+    const cors = (value: string) => loadConfig({ DATA_DIR: dataDir(), LEDGER_TRACKING_CORS_ORIGINS: value });
+    expect(cors('*').trackingCorsOrigins).toBe('*');
+    expect(cors('none').trackingCorsOrigins).toEqual([]);
+    expect(cors('https://Shop.example, http://localhost:8080,http://[::1]:81').trackingCorsOrigins).toEqual([
+      'https://shop.example',
+      'http://localhost:8080',
+      'http://[::1]:81',
+    ]);
+    expect(() => cors('shop.example')).toThrow(/"shop.example" is not an origin/);
+    expect(() => cors('https://shop.example/')).toThrow(/is not an origin/);
   });
 
   it('loads API keys and reports each bad entry of the keys file', () => {

@@ -15,6 +15,36 @@ export const LEDGER_CONFIG = Symbol('LEDGER_CONFIG');
 export const TRACKING_UNMAPPED_RULES = ['keep', 'refuse', 'skip'] as const;
 export type TrackingUnmappedRule = (typeof TRACKING_UNMAPPED_RULES)[number];
 
+/**
+ * The web origins whose pages may call the tracking API from a browser (CORS): `*` for any (the default: a
+ * tracker's write key is public in the page anyway, and no credentials are ever allowed), or a list of origins.
+ * An empty list allows none.
+ */
+export type TrackingCorsOrigins = '*' | readonly string[];
+
+/** An origin as browsers send it: scheme, host and an optional port, nothing after. */
+const ORIGIN_PATTERN =
+  /^https?:\/\/(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)(:\d{1,5})?$/i;
+
+/** LEDGER_TRACKING_CORS_ORIGINS: `*`, `none`, or comma-separated origins such as https://shop.example. */
+export function parseTrackingCorsOrigins(value: string | undefined): {
+  origins: TrackingCorsOrigins;
+  problems: string[];
+} {
+  const text = (value ?? '').trim();
+  if (text === '' || text === '*') return { origins: '*', problems: [] };
+  if (text === 'none') return { origins: [], problems: [] };
+  const origins = text.split(',').map((origin) => origin.trim());
+  const bad = origins.filter((origin) => !ORIGIN_PATTERN.test(origin));
+  return {
+    origins: origins.map((origin) => origin.toLowerCase()),
+    problems: bad.map(
+      (origin) =>
+        `LEDGER_TRACKING_CORS_ORIGINS: "${origin}" is not an origin such as https://shop.example or http://localhost:8080 (scheme, host, optional port; no path); use * for any or none for no browser page`,
+    ),
+  };
+}
+
 /** The environment as the service reads it; validated once at start. */
 class EnvironmentVariables {
   @IsOptional()
@@ -132,6 +162,11 @@ class EnvironmentVariables {
   @IsOptional()
   @IsIn(TRACKING_UNMAPPED_RULES, { message: 'LEDGER_TRACKING_UNMAPPED must be keep, refuse or skip' })
   LEDGER_TRACKING_UNMAPPED?: TrackingUnmappedRule;
+
+  /** Tracking API: the origins whose pages may call it from a browser (parsed by parseTrackingCorsOrigins). */
+  @IsOptional()
+  @IsString()
+  LEDGER_TRACKING_CORS_ORIGINS?: string;
 }
 
 /**
@@ -198,6 +233,8 @@ export interface LedgerConfig {
   readonly authFailuresPerMinute?: number;
   /** LEDGER_TRACKING_UNMAPPED: unmapped tracker events are kept as EventTracked (the default), refused or skipped. */
   readonly trackingUnmapped?: TrackingUnmappedRule;
+  /** LEDGER_TRACKING_CORS_ORIGINS: the origins whose pages may call the tracking API (default `*`, any). */
+  readonly trackingCorsOrigins?: TrackingCorsOrigins;
 }
 
 export class ConfigurationError extends Error {
@@ -304,6 +341,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
       problems.push(`LEDGER_WEBHOOK_ALLOWED_TARGETS: ${problem}; list them comma-separated`);
     }
   }
+  const cors = parseTrackingCorsOrigins(variables.LEDGER_TRACKING_CORS_ORIGINS);
+  problems.push(...cors.problems);
   if (problems.length > 0) throw new ConfigurationError(problems);
 
   const dataDir = resolve(variables.DATA_DIR ?? './data');
@@ -332,6 +371,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     },
     trackingUnmapped: variables.LEDGER_TRACKING_UNMAPPED ?? 'keep',
     authFailuresPerMinute: variables.LEDGER_AUTH_FAILURES_PER_MINUTE,
+    trackingCorsOrigins: cors.origins,
   };
 }
 

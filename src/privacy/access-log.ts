@@ -14,6 +14,7 @@ export type PersonalDataResource =
   | 'email-lookup'
   | 'pseudonym-resolution'
   | 'event-export'
+  | 'predictions'
   | 'subscription-delivery';
 
 /** Who read which personal data of a customer, appended to `access-<customerId>`, never to the customer stream. */

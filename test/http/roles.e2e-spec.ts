@@ -69,13 +69,14 @@ const ENDPOINTS: {
   { method: 'GET', url: '/v1/subscriptions/no-such-subscription/parked', roles: ['admin'] },
   { method: 'DELETE', url: '/v1/customers/m-2', roles: ['admin'] },
   { method: 'POST', url: '/v1/customers/m-1/merge', body: { duplicateId: 'm-3' }, roles: ['rep', 'admin'] },
-  ...['identify', 'track', 'page', 'alias'].map((call) => ({
+  ...['identify', 'track', 'page', 'screen', 'group', 'alias', 'i', 't', 'p', 's', 'g', 'a'].map((call) => ({
     method: 'POST' as const,
     url: `/tracking/v1/${call}`,
-    body: { type: call, userId: 'm-1', event: 'Product Viewed', properties: { product_id: 'p-1' } },
+    body: { userId: 'm-1', event: 'Product Viewed', properties: { product_id: 'p-1' } },
     roles: ['ingest' as const],
   })),
   { method: 'POST', url: '/tracking/v1/batch', body: { batch: [] }, roles: ['ingest'] },
+  { method: 'POST', url: '/tracking/v1/b', body: { batch: [] }, roles: ['ingest'] },
 ];
 
 describe('roles by API key', () => {

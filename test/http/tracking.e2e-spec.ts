@@ -1,6 +1,7 @@
 // The test app first: it loads Nest (and reflect-metadata) before the DTOs below are decorated.
 import { ApiResponse, LedgerTestApp } from '../support/ledger-app';
 import { createHash } from 'node:crypto';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { v5 as uuidv5 } from 'uuid';
 import { MESSAGE_ID_NAMESPACE } from '../../src/application/tracking/tracking-messages';
 import { EVENT_STORE, EventStore } from '../../src/ports/event-store.port';
@@ -52,6 +53,14 @@ describe('Segment-spec tracking API', () => {
     const response = await request();
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(await store.lastPosition()).toBe(before);
+    return response;
+  };
+  /** Runs a request some of whose messages are refused: problem+json, and only the others appended. */
+  const partlyRefused = async (request: () => Promise<ApiResponse>, recorded: number) => {
+    const before = await store.lastPosition();
+    const response = await request();
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(await store.lastPosition()).toBe(before + recorded);
     return response;
   };
 
@@ -287,18 +296,20 @@ describe('Segment-spec tracking API', () => {
     });
 
     it('names the message field of a rule the ledger enforces: a complaint resolved that was never filed', async () => {
-      const response = await refused(() =>
-        send('batch', {
-          batch: [
-            { type: 'page', userId: aUserId(), properties: { url: 'https://shop.example/' } },
-            {
-              type: 'track',
-              userId: aUserId(),
-              event: 'Complaint Resolved',
-              properties: { complaint_id: 'K-404' },
-            },
-          ],
-        }),
+      const response = await partlyRefused(
+        () =>
+          send('batch', {
+            batch: [
+              { type: 'page', userId: aUserId(), properties: { url: 'https://shop.example/' } },
+              {
+                type: 'track',
+                userId: aUserId(),
+                event: 'Complaint Resolved',
+                properties: { complaint_id: 'K-404' },
+              },
+            ],
+          }),
+        1,
       );
       expect(response.status).toBe(404);
       expect(response.body.errors).toEqual([
@@ -307,6 +318,9 @@ describe('Segment-spec tracking API', () => {
           message: 'no complaint K-404 was filed for this customer',
         },
       ]);
+      // The page view was recorded all the same; the refused message says why in its result.
+      expect(response.body.results[0]).toMatchObject({ duplicate: false });
+      expect(response.body.results[1].refused.errors).toEqual(response.body.errors);
     });
   });
 
@@ -333,33 +347,37 @@ describe('Segment-spec tracking API', () => {
       }
     });
 
-    it('refuses more decimals than the currency has, a missing currency and a price that is no number', async () => {
-      const tooPrecise = await refused(() =>
-        send('batch', { batch: [purchase(10.005, 'EUR'), purchase(1200.5, 'JPY')] }),
-      );
-      expect(tooPrecise.status).toBe(400);
-      expect(tooPrecise.body.errors).toEqual([
-        { field: 'batch[0].properties.total', message: 'total has more decimals than EUR allows' },
-        { field: 'batch[1].properties.total', message: 'total has more decimals than JPY allows' },
+    it('keeps as sent, saying why, a purchase with more decimals than its currency has, no currency or a text price', async () => {
+      const messages = [
+        purchase(10.005, 'EUR'),
+        purchase(1200.5, 'JPY'),
+        purchase(10, undefined),
+        { ...purchase(1, 'EUR'), properties: { order_id: 'M-3', total: '12.50', currency: 'EUR' } },
+        purchase(1, 'EUR'),
+      ];
+      const response = await send('batch', { batch: messages });
+      expect(response.status).toBe(200);
+      expect(response.body.results.map((result: { notMapped?: unknown }) => result.notMapped)).toEqual([
+        [{ field: 'batch[0].properties.total', message: 'total has more decimals than EUR allows' }],
+        [{ field: 'batch[1].properties.total', message: 'total has more decimals than JPY allows' }],
+        [
+          {
+            field: 'batch[2].properties.currency',
+            message: 'currency must be an ISO 4217 currency code such as EUR',
+          },
+        ],
+        [{ field: 'batch[3].properties.total', message: expect.stringContaining('total') }],
+        undefined,
       ]);
-      const noCurrency = await refused(() => send('track', purchase(10, undefined)));
-      expect(noCurrency.body.errors).toEqual([
-        { field: 'properties.currency', message: 'currency must be an ISO 4217 currency code such as EUR' },
-      ]);
-      const text = await refused(() =>
-        send('batch', {
-          batch: [
-            purchase(1, 'EUR'),
-            purchase(1, 'EUR'),
-            purchase(1, 'EUR'),
-            { ...purchase(1, 'EUR'), properties: { order_id: 'M-3', total: '12.50', currency: 'EUR' } },
-          ],
-        }),
-      );
-      expect(text.status).toBe(400);
-      expect(text.body.errors.map((error: { field: string }) => error.field)).toEqual([
-        'batch[3].properties.total',
-      ]);
+      for (const [index, message] of messages.entries()) {
+        const [event] = await eventsOf(message.userId);
+        if (index < 4) {
+          expect(event).toMatchObject({ type: 'EventTracked', data: { event: 'Order Completed' } });
+          expect(JSON.parse(String(event!.data.properties))).toEqual(message.properties);
+        } else {
+          expect(event!.type).toBe('PurchaseCompleted');
+        }
+      }
     });
   });
 
@@ -476,21 +494,27 @@ describe('Segment-spec tracking API', () => {
       expect(JSON.stringify(stored.map((event) => event.data))).not.toMatch(/ada|Lovelace|7946/);
     });
 
-    it('refuses to register without an e-mail and a name, naming the missing trait, and records nothing of the batch', async () => {
-      const response = await refused(() =>
-        send('batch', {
-          batch: [
-            { type: 'page', userId: aUserId(), properties: { url: 'https://shop.example/' } },
-            { type: 'identify', userId: aUserId(), traits: { name: 'No Mail' } },
-            { type: 'identify', userId: aUserId(), traits: { email: 'no.name@example.org' } },
-          ],
-        }),
-      );
-      expect(response.status).toBe(422);
-      expect(response.body.errors.map((error: { field: string }) => error.field)).toEqual([
-        'batch[1].traits.email',
-        'batch[2].traits.name',
+    it('keeps an identify that cannot register (no e-mail or no name) as sent, naming the missing trait', async () => {
+      const [noMail, noName] = [aUserId(), aUserId()];
+      const response = await send('batch', {
+        batch: [
+          { type: 'page', userId: aUserId(), properties: { url: 'https://shop.example/' } },
+          { type: 'identify', userId: noMail, traits: { name: 'No Mail' } },
+          { type: 'identify', userId: noName, traits: { email: 'no.name@example.org' } },
+        ],
+      });
+      expect(response.status).toBe(200);
+      expect(
+        response.body.results.map(
+          (result: { notMapped?: { field: string }[] }) => result.notMapped?.[0]?.field,
+        ),
+      ).toEqual([undefined, 'batch[1].traits.email', 'batch[2].traits.name']);
+      expect((await eventsOf(noMail)).map((event) => event.data)).toEqual([
+        { event: 'identify', properties: JSON.stringify({ traits: { name: 'No Mail' } }) },
       ]);
+      const [stored] = await store.readStream(`customer-${noName}`);
+      expect(stored!.type).toBe('EventTracked');
+      expect(JSON.stringify(stored!.data)).not.toContain('no.name@example.org');
     });
 
     it('answers a resent identify as a duplicate and refuses its message id with other traits', async () => {
@@ -511,18 +535,18 @@ describe('Segment-spec tracking API', () => {
       expect(await eventsOf(userId)).toHaveLength(1);
     });
 
-    it('refuses traits of the wrong form, naming them', async () => {
-      const response = await refused(() =>
-        send('identify', {
-          userId: aUserId(),
-          traits: { name: 'X', email: 'not-an-email', phone: 'call me' },
-        }),
-      );
-      expect(response.status).toBe(400);
-      expect(response.body.errors.map((error: { field: string }) => error.field)).toEqual([
+    it('keeps an identify with traits of the wrong form as sent, naming them', async () => {
+      const userId = aUserId();
+      const response = await send('identify', {
+        userId,
+        traits: { name: 'X', email: 'not-an-email', phone: 'call me' },
+      });
+      expect(response.status).toBe(200);
+      expect(response.body.results[0].notMapped.map((problem: { field: string }) => problem.field)).toEqual([
         'traits.email',
         'traits.phone',
       ]);
+      expect((await eventsOf(userId)).map((event) => event.type)).toEqual(['EventTracked']);
     });
   });
 
@@ -612,7 +636,7 @@ describe('Segment-spec tracking API', () => {
       const events = await eventsOf(userId);
       expect(events.map((event) => event.data)).toEqual([
         { event: 'Wishlist Product Added', properties: JSON.stringify(wishlist.properties) },
-        { event: 'screen' },
+        { event: 'screen', properties: JSON.stringify({ name: 'Home' }) },
       ]);
       expect((await send('batch', { batch: [wishlist] })).body.results[0]).toMatchObject({ duplicate: true });
     });
@@ -655,39 +679,53 @@ describe('Segment-spec tracking API', () => {
       expect(response.body.errors[0].field).toBe('body');
     });
 
-    it('refuses wrong types, unknown types and fields, and messages without a user, naming every field', async () => {
-      const response = await refused(() =>
-        send('batch', {
-          batch: [
-            page(),
-            { type: 'screen2', userId: aUserId() },
-            { type: 'page', properties: { url: 'https://shop.example/' } },
-            { type: 'track', userId: 42, event: 'Order Completed', properties: [] },
-            { ...page(), colour: 'red' },
-            {
-              type: 'track',
-              userId: aUserId(),
-              event: 'Order Completed',
-              properties: { total: 1, currency: 'EUR' },
-            },
-            {
-              type: 'track',
-              userId: aUserId(),
-              event: 'Cart Viewed',
-              properties: { cart_id: 'C', products: {} },
-            },
-          ],
-        }),
+    it('refuses only the messages it cannot file (unknown type, no user), keeps those it cannot map, ignores unknown fields', async () => {
+      const response = await partlyRefused(
+        () =>
+          send('batch', {
+            batch: [
+              page(),
+              { type: 'screen2', userId: aUserId() },
+              { type: 'page', properties: { url: 'https://shop.example/' } },
+              { type: 'track', userId: 42, event: 'Order Completed', properties: [] },
+              { ...page(), colour: 'red' },
+              {
+                type: 'track',
+                userId: aUserId(),
+                event: 'Order Completed',
+                properties: { total: 1, currency: 'EUR' },
+              },
+              {
+                type: 'track',
+                userId: aUserId(),
+                event: 'Cart Viewed',
+                properties: { cart_id: 'C', products: {} },
+              },
+            ],
+          }),
+        4,
       );
       expect(response.status).toBe(400);
+      expect(response.body.type).toBe('/problems/validation');
       expect(response.body.errors.map((error: { field: string }) => error.field)).toEqual([
         'batch[1].type',
         'batch[2].userId',
         'batch[3].userId',
-        'batch[3].properties',
-        'batch[4].colour',
-        'batch[5].properties.order_id',
-        'batch[6].properties.products',
+      ]);
+      const results = response.body.results as Record<string, unknown>[];
+      expect(
+        results.map(
+          (result) =>
+            Object.keys(result)
+              .filter((key) => key !== 'messageId')
+              .sort()[0],
+        ),
+      ).toEqual(['customerId', 'refused', 'refused', 'refused', 'customerId', 'customerId', 'customerId']);
+      expect(results[5]!.notMapped).toEqual([
+        { field: 'batch[5].properties.order_id', message: expect.any(String) },
+      ]);
+      expect(results[6]!.notMapped).toEqual([
+        { field: 'batch[6].properties.products', message: 'must be an array of products' },
       ]);
     });
 
@@ -699,19 +737,20 @@ describe('Segment-spec tracking API', () => {
         { field: 'batch', message: 'must be an array of 1 to 1000 messages' },
       ]);
       const big = { ...page(), properties: { url: 'https://shop.example/', note: 'x'.repeat(33 * 1024) } };
-      expect((await refused(() => send('batch', { batch: [page(), big] }))).body.errors[0].field).toBe(
-        'batch[1]',
-      );
+      expect(
+        (await partlyRefused(() => send('batch', { batch: [page(), big] }), 1)).body.errors[0].field,
+      ).toBe('batch[1]');
     });
 
-    it('refuses a type other than the endpoint says, and an alias without previousId', async () => {
+    it('refuses a type other than the endpoint says, and keeps an alias without previousId as sent', async () => {
       const wrong = await refused(() => send('track', page()));
       expect(wrong.body.errors[0]).toEqual({
         field: 'type',
         message: 'must be track on this endpoint (or left out)',
       });
-      const alias = await refused(() => send('alias', { userId: aUserId() }));
-      expect(alias.body.errors[0].field).toBe('previousId');
+      const alias = await send('alias', { userId: aUserId() });
+      expect(alias.status).toBe(200);
+      expect(alias.body.results[0].notMapped[0].field).toBe('previousId');
     });
   });
 });
@@ -728,7 +767,7 @@ describe('Segment-spec tracking API with LEDGER_TRACKING_UNMAPPED=refuse', () =>
     await ledger.stop();
   });
 
-  it('refuses a track event without a mapping, naming it, with the whole batch', async () => {
+  it('refuses a track event without a mapping, naming it, and records the others of the batch', async () => {
     const response = await ledger.post(
       '/tracking/v1/batch',
       {
@@ -746,7 +785,8 @@ describe('Segment-spec tracking API with LEDGER_TRACKING_UNMAPPED=refuse', () =>
         message: expect.stringContaining('event "Products Searched" has no touchpoint in the ledger'),
       },
     ]);
-    expect(await store.lastPosition()).toBe(0);
+    expect(response.body.results[0]).toMatchObject({ duplicate: false });
+    expect(await store.lastPosition()).toBe(1);
   });
 });
 
@@ -787,5 +827,163 @@ describe('Segment-spec tracking API with LEDGER_TRACKING_UNMAPPED=skip', () => {
     ]);
     const events = await ledger.app.get<EventStore>(EVENT_STORE).readStream(`customer-${userId}`);
     expect(events.map((event) => event.type)).toEqual(['ProductBrowsed']);
+  });
+});
+
+describe('Segment-spec tracking API: compressed bodies, CORS and short paths', () => {
+  const SHOP = 'https://shop.example';
+  let ledger: LedgerTestApp;
+  let store: EventStore;
+
+  beforeAll(async () => {
+    ledger = await LedgerTestApp.start({ apiKeys: API_KEYS, trackingCorsOrigins: [SHOP] });
+    store = ledger.app.get<EventStore>(EVENT_STORE);
+  });
+  afterAll(async () => {
+    await ledger.stop();
+  });
+
+  const post = (url: string, payload: Buffer | string, headers: Record<string, string>) =>
+    ledger.app.inject({
+      method: 'POST',
+      url,
+      payload,
+      headers: { authorization: basic(WRITE_KEY), 'content-type': 'application/json', ...headers },
+    });
+  const pageOf = (userId: string) => ({
+    type: 'page',
+    userId,
+    properties: { url: 'https://shop.example/' },
+  });
+
+  it('reads gzip and deflate bodies, and refuses other codings and a body that is not what it says', async () => {
+    const [zipped, deflated] = [aUserId(), aUserId()];
+    const gzipped = await post('/tracking/v1/batch', gzipSync(JSON.stringify({ batch: [pageOf(zipped)] })), {
+      'content-encoding': 'gzip',
+    });
+    expect(gzipped.statusCode).toBe(200);
+    const inflated = await post('/tracking/v1/p', deflateSync(JSON.stringify(pageOf(deflated))), {
+      'content-encoding': 'deflate',
+    });
+    expect(inflated.statusCode).toBe(200);
+    for (const userId of [zipped, deflated]) {
+      expect((await store.readStream(`customer-${userId}`)).map((event) => event.type)).toEqual([
+        'ProductBrowsed',
+      ]);
+    }
+    const before = await store.lastPosition();
+    const brotli = await post('/tracking/v1/batch', JSON.stringify({ batch: [pageOf(aUserId())] }), {
+      'content-encoding': 'br',
+    });
+    expect(brotli.statusCode).toBe(415);
+    expect(brotli.json().errors[0].field).toBe('content-encoding');
+    const notGzip = await post('/tracking/v1/batch', JSON.stringify({ batch: [pageOf(aUserId())] }), {
+      'content-encoding': 'gzip',
+    });
+    expect(notGzip.statusCode).toBe(400);
+    expect(notGzip.headers['content-type']).toMatch(/^application\/problem\+json/);
+    // Only the tracking API decodes: elsewhere a coded body is refused, not misread.
+    const elsewhere = await post('/v1/touchpoints', gzipSync('{}'), { 'content-encoding': 'gzip' });
+    expect(elsewhere.statusCode).toBe(415);
+    expect(await store.lastPosition()).toBe(before);
+  });
+
+  it('applies the 1 MiB limit to the decompressed body: a decompression bomb is answered 413, nothing stored', async () => {
+    const before = await store.lastPosition();
+    // 8 MiB of spaces inside valid JSON: about 8 KB gzipped, far under the limit on the wire.
+    const bomb = gzipSync(
+      Buffer.concat([Buffer.from('{"batch":['), Buffer.alloc(8 * 1024 * 1024, ' '), Buffer.from(']}')]),
+    );
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    const response = await post('/tracking/v1/batch', bomb, { 'content-encoding': 'gzip' });
+    expect(response.statusCode).toBe(413);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(await store.lastPosition()).toBe(before);
+  });
+
+  it("answers preflights of the tracking paths for the configured origins, never with credentials, and nothing else's", async () => {
+    const preflight = (url: string, origin: string) =>
+      ledger.app.inject({
+        method: 'OPTIONS',
+        url,
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type',
+        },
+      });
+    const allowed = await preflight('/tracking/v1/t', SHOP);
+    expect(allowed.statusCode).toBe(204);
+    expect(allowed.headers).toMatchObject({
+      'access-control-allow-origin': SHOP,
+      'access-control-allow-methods': 'POST',
+      'access-control-allow-headers': 'Authorization, Content-Type, X-Retry-Count',
+      vary: 'Origin',
+    });
+    expect(allowed.headers['access-control-allow-credentials']).toBeUndefined();
+
+    const stranger = await preflight('/tracking/v1/t', 'https://evil.example');
+    expect(stranger.statusCode).toBe(204);
+    expect(stranger.headers['access-control-allow-origin']).toBeUndefined();
+    expect(stranger.headers['access-control-allow-headers']).toBeUndefined();
+
+    const userId = aUserId();
+    const tracked = await post('/tracking/v1/b', JSON.stringify({ batch: [pageOf(userId)] }), {
+      origin: SHOP,
+      'content-type': 'text/plain',
+    });
+    expect(tracked.statusCode).toBe(200);
+    expect(tracked.headers['access-control-allow-origin']).toBe(SHOP);
+    expect(tracked.headers['access-control-allow-credentials']).toBeUndefined();
+
+    // The rest of the API is for the ledger's own pages and servers: no CORS at all.
+    expect((await preflight('/v1/touchpoints', SHOP)).headers['access-control-allow-origin']).toBeUndefined();
+    const other = await ledger.app.inject({
+      method: 'GET',
+      url: '/health',
+      headers: { origin: SHOP },
+    });
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('takes the short paths of analytics.js and the envelope fields of every library, ignoring what it does not use', async () => {
+    const userId = aUserId();
+    const envelope = {
+      batch: [
+        {
+          ...pageOf(userId),
+          messageId: 'env-1',
+          writeKey: WRITE_KEY,
+          _metadata: { bundled: ['Segment.io'], unbundled: [] },
+          integrations: { All: true },
+          receivedAt: 'whenever',
+          library: 'unknown top-level field',
+        },
+        { type: 'screen', userId, name: 'Basket', messageId: 'env-2' },
+        { type: 'group', userId, groupId: 'acme', traits: { employees: 12 }, messageId: 'env-3' },
+      ],
+      timestamp: new Date().toISOString(),
+      sentAt: 'not a time',
+      writeKey: WRITE_KEY,
+      messageId: 'the batch has one too',
+      _metadata: { nodeVersion: '20' },
+      integrations: [],
+      context: 'not an object',
+    };
+    const response = await post('/tracking/v1/b', JSON.stringify(envelope), {});
+    expect(response.statusCode).toBe(200);
+    expect((await store.readStream(`customer-${userId}`)).map((event) => event.type)).toEqual([
+      'ProductBrowsed',
+      'EventTracked',
+      'EventTracked',
+    ]);
+    for (const [path, body] of [
+      ['/tracking/v1/s', { userId, name: 'Home' }],
+      ['/tracking/v1/g', { userId, groupId: 'acme' }],
+      ['/tracking/v1/screen', { userId, name: 'Checkout' }],
+    ] as const) {
+      expect((await post(path, JSON.stringify(body), {})).statusCode).toBe(200);
+    }
+    expect(await store.readStream(`customer-${userId}`)).toHaveLength(6);
   });
 });

@@ -4,18 +4,15 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { cohortReport, CohortReport } from '../../../projections/cohorts';
 import { complaintReport, ComplaintReport } from '../../../projections/complaint-analytics';
-import { PurchaseHistory } from '../../../projections/purchase-history.projection';
+import { RfmPopulationWalk } from '../../../projections/rfm-population.figure';
 import {
-  customerSegmentAmong,
-  customerSegmentAsOf,
+  customerSegmentScoredBy,
   isRfmSegment,
   isWithheldSegment,
   Quintile,
   RFM_SEGMENTS,
   rfmAsOf,
   RfmContext,
-  RfmPopulation,
-  rfmPopulationAsOf,
   rfmReport,
   RfmReport,
   RfmSegment,
@@ -78,15 +75,13 @@ export interface CurrentSegment {
 }
 
 /**
- * Segment questions about one customer, ranked against every other customer's purchase history. Each call
- * reads the purchase histories once and evaluates every month end it needs from them in memory.
+ * Segment questions about one customer, answered from the customer's own purchase history and the RFM
+ * population figure (a bucket per month, kept up to date by the projection runner): the cost is the
+ * customer's own data plus a few dozen small buckets, whatever the number of customers and whatever is
+ * being written meanwhile. The figure ranks recency by day and spend in 1% buckets (rfmPopulationFigure).
  */
 @Injectable()
 export class CustomerSegments {
-  private populations: { version?: string; byMonthEnd: Map<string, RfmPopulation> } = {
-    byMonthEnd: new Map(),
-  };
-
   constructor(
     private readonly readModels: ReadModels,
     @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
@@ -96,44 +91,29 @@ export class CustomerSegments {
   async current(customerId: string, now: Date): Promise<CurrentSegment | WithheldSegment> {
     const at = now.toISOString();
     const context: RfmContext = { ledgerCurrency: this.config.ledgerCurrency, now: at };
-    const history = await this.readModels.purchaseHistory(customerId);
-    // Without a purchase (or with profiling withdrawn) the answer needs nobody else's history.
-    const alone = customerSegmentAsOf(history ?? null, rfmPopulationAsOf([], at, context), at, context);
-    if (isWithheldSegment(alone)) return alone;
-    const { version, documents: histories } = await this.readModels.allPurchaseHistories();
-    const current = customerSegmentAmong(histories, history ?? null, at, context);
-    if (isWithheldSegment(current)) return current;
-    const since = segmentSince(current.segment, at, current.measures.firstPurchaseAt, (monthEnd) => {
-      const then = customerSegmentAsOf(
-        history ?? null,
-        this.populationAt(version, histories, monthEnd, context),
-        monthEnd,
+    const history = (await this.readModels.purchaseHistory(customerId)) ?? null;
+    const populations = new RfmPopulationWalk(
+      await this.readModels.rfmPopulation(),
+      at,
+      context.ledgerCurrency,
+    );
+    const segmentAt = (instant: string) => {
+      const population = populations.at(instant);
+      return customerSegmentScoredBy(
+        history,
+        (measures, counted) => population.score(measures, counted),
+        instant,
         context,
       );
+    };
+    const current = segmentAt(at);
+    if (isWithheldSegment(current)) return current;
+    const since = segmentSince(current.segment, at, current.measures.firstPurchaseAt, (monthEnd) => {
+      const then = segmentAt(monthEnd);
       return isWithheldSegment(then) ? null : then.segment;
     });
     const { segment, recency, frequency, monetary } = current;
     return { name: segment, ...since, asOf: at, recency, frequency, monetary };
-  }
-
-  /**
-   * The population at a month end, kept while the purchase histories stay at the same version: every rep's
-   * walk back asks the same month ends, so after the first profile read each is a few binary searches.
-   */
-  private populationAt(
-    version: string | undefined,
-    histories: readonly PurchaseHistory[],
-    monthEnd: string,
-    context: RfmContext,
-  ): RfmPopulation {
-    if (version === undefined) return rfmPopulationAsOf(histories, monthEnd, context);
-    if (this.populations.version !== version) this.populations = { version, byMonthEnd: new Map() };
-    let population = this.populations.byMonthEnd.get(monthEnd);
-    if (!population) {
-      population = rfmPopulationAsOf(histories, monthEnd, context);
-      this.populations.byMonthEnd.set(monthEnd, population);
-    }
-    return population;
   }
 }
 
@@ -156,7 +136,7 @@ export class ReadRfmReportHandler implements IQueryHandler<ReadRfmReport> {
 
   async execute({ asOf, now }: ReadRfmReport): Promise<RfmReport> {
     const { ledgerCurrency } = this.config;
-    const scoring = rfmAsOf((await this.readModels.allPurchaseHistories()).documents, asOf.toISOString(), {
+    const scoring = rfmAsOf(await this.readModels.allPurchaseHistories(), asOf.toISOString(), {
       ledgerCurrency,
       now: now.toISOString(),
     });
@@ -216,7 +196,7 @@ export class ReadSegmentMembersHandler implements IQueryHandler<ReadSegmentMembe
       );
     }
     const { ledgerCurrency } = this.config;
-    const scoring = rfmAsOf((await this.readModels.allPurchaseHistories()).documents, asOf.toISOString(), {
+    const scoring = rfmAsOf(await this.readModels.allPurchaseHistories(), asOf.toISOString(), {
       ledgerCurrency,
       now: now.toISOString(),
     });
@@ -269,7 +249,7 @@ export class ReadSegmentTransitionsHandler implements IQueryHandler<ReadSegmentT
 
   async execute({ from, to, now }: ReadSegmentTransitions): Promise<SegmentTransitions> {
     invalidRange(from.toISOString(), to.toISOString());
-    const histories = (await this.readModels.allPurchaseHistories()).documents;
+    const histories = await this.readModels.allPurchaseHistories();
     const context = { ledgerCurrency: this.config.ledgerCurrency, now: now.toISOString() };
     return segmentTransitions(
       histories,
@@ -300,7 +280,7 @@ export class ReadCohortReportHandler implements IQueryHandler<ReadCohortReport> 
     const from = iso(params.from);
     const to = iso(params.to);
     invalidRange(from, to);
-    const { documents: histories } = await this.readModels.allPurchaseHistories();
+    const histories = await this.readModels.allPurchaseHistories();
     return cohortReport(histories, {
       from,
       to,
@@ -329,7 +309,7 @@ export class ReadComplaintReportHandler implements IQueryHandler<ReadComplaintRe
     const from = iso(params.from);
     const to = iso(params.to);
     invalidRange(from, to);
-    const { documents: histories } = await this.readModels.allComplaintHistories();
+    const histories = await this.readModels.allComplaintHistories();
     return complaintReport(histories, {
       from,
       to,
@@ -357,7 +337,7 @@ export class ReadSatisfactionReportHandler implements IQueryHandler<ReadSatisfac
     const from = iso(params.from);
     const to = iso(params.to);
     invalidRange(from, to);
-    const { documents: histories } = await this.readModels.allSurveyHistories();
+    const histories = await this.readModels.allSurveyHistories();
     return satisfactionReport(histories, { from, to, now: now.toISOString() });
   }
 }

@@ -5,13 +5,22 @@ export class PagedArray<Item> {
   constructor(readonly pages: AsyncIterable<readonly Item[]>) {}
 }
 
+/** A document whose arrays may come as PagedArray: the shape it is written in is the Document's. */
+export type InPieces<Document> = {
+  readonly [Field in keyof Document]: Document[Field] extends readonly (infer Item)[]
+    ? Document[Field] | PagedArray<Item>
+    : Document[Field];
+};
+
 /**
  * A JSON object as text in pieces, fields in the order given: plain values whole, PagedArray fields one piece
  * per page, with the event loop given a turn after each page. Answers that grow with a customer's history
  * (exports, audit trails) are written this way, so neither the document nor its text is ever built whole and
  * no request waits behind one. The text is the same as `JSON.stringify` of the whole document.
  */
-export async function* jsonInPieces(document: Record<string, unknown>): AsyncIterable<string> {
+export async function* jsonInPieces<Document extends object>(
+  document: InPieces<Document>,
+): AsyncIterable<string> {
   let separator = '{';
   for (const [field, value] of Object.entries(document)) {
     if (value === undefined) continue;

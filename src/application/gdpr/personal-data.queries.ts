@@ -13,6 +13,9 @@ import { AccessLog, accessStreamId } from '../../privacy/access-log';
 import { EmailDirectory } from '../../privacy/email-directory';
 import { PiiCipher } from '../../privacy/pii-cipher';
 import { Pseudonyms } from '../../privacy/pseudonyms';
+import { CustomerSummary } from '../../../projections/customer-summary.projection';
+import { FunnelPosition } from '../../../projections/funnel.projection';
+import { LoyaltyFacts } from '../../../projections/loyalty.projection';
 
 /**
  * A customer's events, and those of the records merged into it (each in its own stream, after the
@@ -45,8 +48,23 @@ async function ensureRecorded(store: EventStore, customerId: string): Promise<vo
  */
 export type JsonPieces = AsyncIterable<string>;
 
+/** Subject access export (GDPR Art. 15 and 20): everything held about one customer, machine-readable. */
+export interface SubjectExport {
+  readonly format: 'customer-interaction-ledger/subject-export/v1';
+  readonly customerId: string;
+  readonly exportedAt: string;
+  /** The customer's events and those of the records merged into it, personal data decrypted. */
+  readonly events: readonly RecordedEvent[];
+  readonly readModels: {
+    readonly summary?: CustomerSummary;
+    readonly loyalty?: LoyaltyFacts;
+    readonly funnel?: FunnelPosition;
+  };
+  readonly accessLog: readonly Record<string, unknown>[];
+}
+
 /**
- * Subject access export (GDPR Art. 15 and 20): everything held about one customer, machine-readable. The
+ * The subject access export (a SubjectExport document, written in pieces). The
  * events are read and written page by page; the read models and the access log (as they stood before this
  * export) are read first, as the answer starts.
  */
@@ -73,7 +91,7 @@ export class ExportSubjectHandler implements IQueryHandler<ExportSubject> {
       this.readModels.funnel(customerId),
       this.accessLog.entries(customerId),
     ]);
-    return jsonInPieces({
+    return jsonInPieces<SubjectExport>({
       format: 'customer-interaction-ledger/subject-export/v1',
       customerId,
       exportedAt: new Date().toISOString(),
@@ -90,9 +108,32 @@ export class ExportSubjectHandler implements IQueryHandler<ExportSubject> {
   }
 }
 
+/** One event of the audit trail: who recorded it, when, how; contact changes field by field. */
+export interface AuditedEvent {
+  readonly position: number;
+  readonly streamRevision: number;
+  readonly eventId: string;
+  readonly type: string;
+  readonly occurredAt?: string;
+  readonly recordedAt?: string;
+  readonly actor?: string;
+  readonly channel?: string;
+  readonly correlationId?: string;
+  readonly legalBasis?: unknown;
+  readonly reason?: unknown;
+  readonly changes?: readonly { readonly field: string; readonly before: unknown; readonly after: unknown }[];
+}
+
+/** Audit trail: every event with who, when and on which channel, field-level contact changes, and the access log. */
+export interface AuditTrail {
+  readonly customerId: string;
+  readonly events: readonly AuditedEvent[];
+  readonly accessLog: readonly Record<string, unknown>[];
+}
+
 /**
- * Audit trail: every event with who, when and on which channel, field-level contact changes, and the access
- * log (as it stood before this read). Written page by page, like the export.
+ * The audit trail (an AuditTrail document, written in pieces); the access log as it stood before this read.
+ * Written page by page, like the export.
  */
 export class ReadAuditTrail extends Query<JsonPieces> {
   constructor(readonly customerId: string) {
@@ -111,7 +152,7 @@ export class ReadAuditTrailHandler implements IQueryHandler<ReadAuditTrail> {
   async execute({ customerId }: ReadAuditTrail): Promise<JsonPieces> {
     await ensureRecorded(this.store, customerId);
     const accessLog = await this.accessLog.entries(customerId);
-    return jsonInPieces({
+    return jsonInPieces<AuditTrail>({
       customerId,
       events: new PagedArray(auditEntries(decryptedPages(this.store, this.cipher, customerId))),
       accessLog,
@@ -120,10 +161,10 @@ export class ReadAuditTrailHandler implements IQueryHandler<ReadAuditTrail> {
 }
 
 /** Each event as the audit trail shows it; contact changes are told against the values as they stood before. */
-async function* auditEntries(pages: AsyncIterable<readonly RecordedEvent[]>): AsyncIterable<object[]> {
+async function* auditEntries(pages: AsyncIterable<readonly RecordedEvent[]>): AsyncIterable<AuditedEvent[]> {
   const current: Record<string, unknown> = {};
   for await (const events of pages) {
-    yield events.map((event) => {
+    yield events.map((event): AuditedEvent => {
       const { occurredAt, recordedAt, actor, channel, correlationId } = event.metadata as Record<
         string,
         string

@@ -4,6 +4,7 @@ import { customerIdOfStream, customerStreamId } from '../../domain/customer-even
 import type { Logger } from 'pino';
 import { toProjectedEvent } from '../../../projections/catalog';
 import { MalformedEventError } from '../../../projections/event-guard';
+import { FigureBucket, figureDeltas, withDelta } from '../../../projections/population-figure';
 import { ProjectedEvent, Projection } from '../../../projections/projection';
 import { EventStore, RecordedEvent } from '../../ports/event-store.port';
 import { CollectionWrites, DocumentWrite, ReadStore } from '../../ports/read-store.port';
@@ -120,6 +121,9 @@ const stateKey = (name: string) => `projection:${name}`;
 /** Parked events live next to the generation that parked them: a rebuild starts its own list. */
 export const parkedCollectionName = (name: string, generation: number) =>
   collectionName(`parked-${name}`, generation);
+/** A population figure's buckets live next to the generation of the documents they are counted from. */
+export const figureCollectionName = (name: string, figure: string, generation: number) =>
+  collectionName(`${name}-${figure}`, generation);
 const PARKED_INDEXES = [[['position', 1]]] as const;
 
 /**
@@ -170,10 +174,7 @@ export class ProjectionEngine {
           deferIndexes: position === 0,
         },
       );
-      await this.reads.ensureCollection(
-        parkedCollectionName(projection.name, active.generation),
-        PARKED_INDEXES,
-      );
+      await this.ensureCompanions(projection, active.generation);
       this.live.set(projection.name, {
         projection,
         generation: active.generation,
@@ -204,13 +205,11 @@ export class ProjectionEngine {
     return collectionName(name, target.generation);
   }
 
-  /**
-   * The position the live generation of a projection has folded up to, when this process folds it (undefined
-   * otherwise: a projector elsewhere advances it unseen). Caches of a whole read model key by it.
-   */
-  foldedPositionOf(name: string): number | undefined {
-    if (!this.folding) return undefined;
-    return this.live.get(name)?.position;
+  /** The collection of a projection's population figure, in its active generation. */
+  figureCollection(name: string, figure: string): string {
+    const target = this.live.get(name);
+    if (!target) throw new Error(`unknown projection ${name}`);
+    return figureCollectionName(name, figure, target.generation);
   }
 
   names(): string[] {
@@ -230,12 +229,11 @@ export class ProjectionEngine {
       if (!live) throw new Error(`unknown projection ${name}`);
       if (this.rebuilding.has(name)) continue;
       const generation = live.generation + 1;
-      await this.reads.dropCollection(collectionName(name, generation));
-      await this.reads.dropCollection(parkedCollectionName(name, generation));
+      await this.dropGeneration(live.projection, generation);
       await this.reads.ensureCollection(collectionName(name, generation), live.projection.indexes, {
         deferIndexes: true,
       });
-      await this.reads.ensureCollection(parkedCollectionName(name, generation), PARKED_INDEXES);
+      await this.ensureCompanions(live.projection, generation);
       await this.reads.commit([], { [checkpointName(name, generation)]: 0 });
       const target = {
         projection: live.projection,
@@ -461,6 +459,7 @@ export class ProjectionEngine {
         }
       });
       writes.push({ collection, writes: [...changed].map(([id, doc]) => ({ id, doc })) });
+      writes.push(...(await this.figureWrites(target, changed, existing)));
       if (parked.length > 0) {
         writes.push({
           collection: parkedCollectionName(projection.name, target.generation),
@@ -505,7 +504,7 @@ export class ProjectionEngine {
     const { projection } = target;
     const parked = await this.parkedEvents(target);
     const retriedAt = new Date().toISOString();
-    const documentWrites: DocumentWrite[] = [];
+    const rederived = new Map<string, object | null>();
     const parkedWrites: DocumentWrite[] = [];
     let folded = 0;
     let stillParked = 0;
@@ -548,7 +547,7 @@ export class ProjectionEngine {
           failures.set(event.position, { event: identityOf(event), error });
         }
       }
-      touched.forEach((id) => documentWrites.push({ id, doc: documents.get(id) ?? null }));
+      touched.forEach((id) => rederived.set(id, documents.get(id) ?? null));
 
       for (const [position, event] of parkedByPosition) {
         const failure = failures.get(position);
@@ -578,7 +577,11 @@ export class ProjectionEngine {
     if (parked.length > 0) {
       await this.reads.commit(
         [
-          { collection: collectionName(projection.name, target.generation), writes: documentWrites },
+          {
+            collection: collectionName(projection.name, target.generation),
+            writes: [...rederived].map(([id, doc]) => ({ id, doc })),
+          },
+          ...(await this.figureWrites(target, rederived)),
           { collection: parkedCollectionName(projection.name, target.generation), writes: parkedWrites },
         ],
         {},
@@ -587,6 +590,53 @@ export class ProjectionEngine {
     const report = { projection: projection.name, retried: parked.length, folded, stillParked, newlyParked };
     if (parked.length > 0) this.logger.info(report, 'retried parked events');
     return report;
+  }
+
+  /**
+   * The buckets of a target's population figures once `changed` documents are committed: each document's
+   * contributions as committed (`known`, or read now) taken away and its new ones added, in the same commit.
+   */
+  private async figureWrites(
+    target: Target,
+    changed: ReadonlyMap<string, object | null>,
+    known: ReadonlyMap<string, object> = new Map(),
+  ): Promise<CollectionWrites[]> {
+    const { projection, generation } = target;
+    if (!projection.figures?.length || changed.size === 0) return [];
+    const collection = collectionName(projection.name, generation);
+    const unknown = [...changed.keys()].filter((id) => !known.has(id));
+    const read = unknown.length > 0 ? await this.reads.getMany<object>(collection, unknown) : new Map();
+    const changes = [...changed].map(
+      ([id, after]) => [known.get(id) ?? read.get(id) ?? null, after] as const,
+    );
+    return Promise.all(
+      projection.figures.map(async (figure) => {
+        const deltas = figureDeltas(figure, changes);
+        const figureCollection = figureCollectionName(projection.name, figure.name, generation);
+        const stored = await this.reads.getMany<FigureBucket>(figureCollection, [...deltas.keys()]);
+        const writes = [...deltas].map(([bucket, delta]) => ({
+          id: bucket,
+          doc: withDelta(bucket, stored.get(bucket), delta),
+        }));
+        return { collection: figureCollection, writes };
+      }),
+    );
+  }
+
+  /** The collections a generation keeps beside its documents: parked events and population figures. */
+  private async ensureCompanions(projection: Projection<object>, generation: number): Promise<void> {
+    await this.reads.ensureCollection(parkedCollectionName(projection.name, generation), PARKED_INDEXES);
+    for (const figure of projection.figures ?? []) {
+      await this.reads.ensureCollection(figureCollectionName(projection.name, figure.name, generation), []);
+    }
+  }
+
+  private async dropGeneration(projection: Projection<object>, generation: number): Promise<void> {
+    await this.reads.dropCollection(collectionName(projection.name, generation));
+    await this.reads.dropCollection(parkedCollectionName(projection.name, generation));
+    for (const figure of projection.figures ?? []) {
+      await this.reads.dropCollection(figureCollectionName(projection.name, figure.name, generation));
+    }
   }
 
   /** Every parked event of a target's generation, oldest first. */
@@ -606,8 +656,7 @@ export class ProjectionEngine {
     });
     this.live.set(name, target);
     this.rebuilding.delete(name);
-    await this.reads.dropCollection(collectionName(name, previous.generation));
-    await this.reads.dropCollection(parkedCollectionName(name, previous.generation));
+    await this.dropGeneration(previous.projection, previous.generation);
     this.settleWaiters();
     this.logger.info(
       { projection: name, generation: target.generation, position: target.position },

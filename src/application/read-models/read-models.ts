@@ -8,14 +8,14 @@ import { TimelineEntry } from '../../../projections/timeline.projection';
 import { PurchaseHistory } from '../../../projections/purchase-history.projection';
 import { ComplaintHistory } from '../../../projections/complaint-history.projection';
 import { SurveyHistory } from '../../../projections/survey-history.projection';
+import { FigureBucket } from '../../../projections/population-figure';
+import { rfmPopulationFigure } from '../../../projections/rfm-population.figure';
 import { FindQuery, READ_STORE, ReadStore } from '../../ports/read-store.port';
 import { PROJECTION_ENGINE, ProjectionEngine } from './projection-engine';
 
 /** Typed access to the active generation of each read model. */
 @Injectable()
 export class ReadModels {
-  private readonly wholeReadModels = new Map<string, { version: string; documents: readonly object[] }>();
-
   constructor(
     @Inject(READ_STORE) private readonly store: ReadStore,
     @Inject(PROJECTION_ENGINE) private readonly engine: ProjectionEngine,
@@ -29,9 +29,9 @@ export class ReadModels {
     return this.store.get<LoyaltyFacts>(this.engine.collection('loyalty'), customerId);
   }
 
-  /** Every customer's loyalty facts (kept in memory between folds, see everyDocument). */
-  async *allLoyaltyFacts(): AsyncIterable<LoyaltyFacts> {
-    yield* (await this.everyDocument<LoyaltyFacts>('loyalty')).documents;
+  /** Every customer's loyalty facts, streamed. */
+  allLoyaltyFacts(): AsyncIterable<LoyaltyFacts> {
+    return this.store.scan<LoyaltyFacts>(this.engine.collection('loyalty'));
   }
 
   funnel(customerId: string) {
@@ -46,60 +46,46 @@ export class ReadModels {
     return consentGiven((await this.funnel(customerId))?.consents, purpose, at);
   }
 
-  /** The funnel positions of a first-seen cohort (from memory between folds in a folding process). */
-  async *funnelCohort(firstSeenFrom?: string, firstSeenTo?: string): AsyncIterable<FunnelPosition> {
-    if (this.engine.foldedPositionOf('funnel') === undefined) {
-      yield* this.store.scan<FunnelPosition>(this.engine.collection('funnel'), {
-        field: 'firstSeenAt',
-        from: firstSeenFrom,
-        to: firstSeenTo,
-      });
-      return;
-    }
-    for (const position of (await this.everyDocument<FunnelPosition>('funnel')).documents) {
-      if (firstSeenFrom !== undefined && position.firstSeenAt < firstSeenFrom) continue;
-      if (firstSeenTo !== undefined && position.firstSeenAt > firstSeenTo) continue;
-      yield position;
-    }
+  /** The funnel positions of a first-seen cohort, streamed through the first-seen index. */
+  funnelCohort(firstSeenFrom?: string, firstSeenTo?: string): AsyncIterable<FunnelPosition> {
+    return this.store.scan<FunnelPosition>(this.engine.collection('funnel'), {
+      field: 'firstSeenAt',
+      from: firstSeenFrom,
+      to: firstSeenTo,
+    });
   }
 
   purchaseHistory(customerId: string) {
     return this.store.get<PurchaseHistory>(this.engine.collection('purchase-history'), customerId);
   }
 
-  /** Every purchase history, and the version it is of (see everyDocument). */
-  allPurchaseHistories() {
+  /** The buckets of the RFM population figure (a few per month of history, see rfmPopulationFigure). */
+  async rfmPopulation(): Promise<FigureBucket[]> {
+    const buckets: FigureBucket[] = [];
+    const collection = this.engine.figureCollection('purchase-history', rfmPopulationFigure.name);
+    for await (const bucket of this.store.scan<FigureBucket>(collection)) buckets.push(bucket);
+    return buckets;
+  }
+
+  /** Every purchase history, read afresh (the analyst's reports that rank every customer exactly). */
+  allPurchaseHistories(): Promise<PurchaseHistory[]> {
     return this.everyDocument<PurchaseHistory>('purchase-history');
   }
 
-  allComplaintHistories() {
+  allComplaintHistories(): Promise<ComplaintHistory[]> {
     return this.everyDocument<ComplaintHistory>('complaint-history');
   }
 
-  allSurveyHistories() {
+  allSurveyHistories(): Promise<SurveyHistory[]> {
     return this.everyDocument<SurveyHistory>('survey-history');
   }
 
-  /**
-   * Every document of a read model that figures rank or total over all customers. In a process that folds,
-   * the documents are kept in memory until the projection folds further (the version names the generation and
-   * position), so repeated dashboard and profile reads skip the scan; elsewhere each call scans. The position
-   * is read before the scan: a fold during it only makes the next call scan again. Callers must not modify the
-   * documents.
-   */
-  async everyDocument<T extends object>(
-    projection: string,
-  ): Promise<{ version?: string; documents: readonly T[] }> {
-    const collection = this.engine.collection(projection);
-    const position = this.engine.foldedPositionOf(projection);
-    const version = position === undefined ? undefined : `${collection}@${position}`;
-    const cached = this.wholeReadModels.get(projection);
-    if (version !== undefined && cached?.version === version)
-      return cached as { version: string; documents: T[] };
+  /** Every document of a read model, for one request: nothing is kept between requests. */
+  private async everyDocument<T extends object>(projection: string): Promise<T[]> {
     const documents: T[] = [];
-    for await (const document of this.store.scan<T>(collection)) documents.push(document);
-    if (version !== undefined) this.wholeReadModels.set(projection, { version, documents });
-    return { version, documents };
+    for await (const document of this.store.scan<T>(this.engine.collection(projection)))
+      documents.push(document);
+    return documents;
   }
 
   timeline(query: FindQuery) {

@@ -6,7 +6,7 @@ import { DomainError, RejectedCommands } from '../../domain/domain-error';
 import { EVENT_STORE, EventLocation, EventStore } from '../../ports/event-store.port';
 import { EmailDirectory } from '../../privacy/email-directory';
 import { PiiCipher } from '../../privacy/pii-cipher';
-import { RequestValidationError } from '../../validation/request-validation';
+import { FieldProblem, RequestValidationError } from '../../validation/request-validation';
 import {
   CommandEnvelope,
   CustomerLedger,
@@ -21,7 +21,9 @@ import { FieldMap } from './field-map';
 import { changedTraits, KnownContactDetails } from './known-contact-details';
 import {
   IdentifyTraits,
+  KeptMessage,
   ParsedAliasMessage,
+  RefusedMessage,
   ParsedIdentifyMessage,
   ParsedMessage,
   parseTrackingRequest,
@@ -49,6 +51,25 @@ export interface MessageOutcome {
   readonly merged?: MergeOutcome;
   /** Why an identify's anonymous visitor was not merged: it was merged into another customer before. */
   readonly notMerged?: string;
+  /** The message was kept as an EventTracked, as sent: why the ledger could not map it. */
+  readonly notMapped?: readonly FieldProblem[];
+  /** The message was not recorded: why (the other messages of the request were). */
+  readonly refused?: { readonly code: string; readonly errors: readonly FieldProblem[] };
+}
+
+/**
+ * Some messages of a request were refused; the others were recorded. Answered with a 4xx status (or 503 when
+ * a retry may get them through) so that the tracker hears of it, and every message's outcome.
+ */
+export class TrackingMessagesRefused extends Error {
+  constructor(
+    readonly results: readonly MessageOutcome[],
+    /** Why each refused message was refused, in request order. */
+    readonly causes: readonly (DomainError | RequestValidationError)[],
+  ) {
+    super(`${causes.length} of ${results.length} tracking messages refused`);
+    this.name = 'TrackingMessagesRefused';
+  }
 }
 
 export interface TrackingAnswer {
@@ -104,17 +125,46 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
     });
     if (problems.length > 0) throw new RequestValidationError(problems);
     const results: MessageOutcome[] = messages.map((message) => ({ messageId: message.messageId }));
-    const steps = await this.plan(messages, results, context.now);
+    const causes = new Map<number, DomainError | RequestValidationError>();
+    const refuse = (index: number, cause: DomainError | RequestValidationError) => {
+      const errors =
+        cause instanceof RequestValidationError
+          ? cause.problems
+          : [
+              {
+                field: cause.field ?? (index === 0 && call !== 'batch' ? 'body' : `batch[${index}]`),
+                message: cause.message,
+              },
+            ];
+      const code = cause instanceof RequestValidationError ? 'validation' : cause.code;
+      results[index] = { ...results[index], refused: { code, errors } };
+      causes.set(index, cause);
+    };
+    const steps = await this.plan(messages, results, context.now, refuse);
     for (const step of steps) {
       if (step.kind === 'commands') {
         const outcomes = await this.record(step.commands, context);
         step.commands.forEach(({ index }, position) => {
-          results[index] = { ...results[index], ...outcomes[position] };
+          const outcome = outcomes[position]!;
+          if (outcome instanceof DomainError) refuse(index, outcome);
+          else results[index] = { ...results[index], ...outcome };
         });
       } else {
         const index = step.message.index;
-        results[index] = { ...results[index], ...(await this.merge(step.message, context)) };
+        try {
+          results[index] = { ...results[index], ...(await this.merge(step.message, context)) };
+        } catch (error) {
+          if (error instanceof DomainError) refuse(index, error);
+          else if (error instanceof RejectedCommands) refuse(index, error.errors[0]!);
+          else throw error;
+        }
       }
+    }
+    if (causes.size > 0) {
+      throw new TrackingMessagesRefused(
+        results,
+        [...causes.entries()].sort(([a], [b]) => a - b).map(([, cause]) => cause),
+      );
     }
     return { success: true, results };
   }
@@ -128,6 +178,7 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
     messages: readonly ParsedMessage[],
     results: MessageOutcome[],
     now: Date,
+    refuse: (index: number, cause: DomainError | RequestValidationError) => void,
   ): Promise<Step[]> {
     const contacts = new KnownContactDetails(this.store, this.cipher);
     const identifyIds = messages.flatMap((message) =>
@@ -135,7 +186,6 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
     );
     const stored = identifyIds.length > 0 ? await this.store.findEvents(identifyIds) : new Map();
     const steps: Step[] = [];
-    const refused: DomainError[] = [];
     let run: PlannedCommand[] = [];
     const endRun = () => {
       if (run.length > 0) steps.push({ kind: 'commands', commands: run });
@@ -143,7 +193,7 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
     };
     /** A message's command in the current run; a time the server's clock gave is not compared on a resend. */
     const record = (
-      { index, fields, time }: ParsedMessage,
+      { index, fields, time }: Exclude<ParsedMessage, RefusedMessage>,
       customerId: string,
       recording: RecordingFieldsDto,
       body: CustomerCommandBody,
@@ -151,31 +201,40 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
       const envelope = toEnvelope(customerId, recording, now, body);
       run.push({ index, fields, envelope: { ...envelope, occurredAtDefaulted: time.fromServerClock } });
     };
+    /** An unmapped message kept as sent: an EventTracked on its customer. */
+    const keep = (message: KeptMessage) => {
+      const { customerId, event, properties, notMapped } = message;
+      const recording = {
+        eventId: message.eventId,
+        channel: message.channel,
+        occurredAt: message.time.occurredAt.toISOString(),
+      };
+      record(message, customerId, recording, {
+        kind: 'RecordTrackedEvent',
+        data: { event, ...(properties !== undefined && { properties }) },
+      });
+      if (notMapped) results[message.index] = { ...results[message.index], notMapped };
+    };
     for (const message of messages) {
+      if (message.kind === 'refused') {
+        refuse(message.index, new RequestValidationError([...message.problems]));
+        continue;
+      }
       const { index, fields } = message;
       switch (message.kind) {
         case 'skipped':
           results[index] = { ...results[index], skipped: message.reason };
           break;
-        case 'kept': {
-          const { customerId, event, properties } = message;
-          const recording = {
-            eventId: message.eventId,
-            channel: message.channel,
-            occurredAt: message.time.occurredAt.toISOString(),
-          };
-          record(message, customerId, recording, {
-            kind: 'RecordTrackedEvent',
-            data: { event, ...(properties !== undefined && { properties }) },
-          });
+        case 'kept':
+          keep(message);
           break;
-        }
         case 'touchpoint': {
           const { envelope, touchpoint } = message.touchpoint;
           record(message, message.customerId, envelope, { kind: 'RecordTouchpoint', touchpoint });
           break;
         }
         case 'identify': {
+          let registered = true;
           try {
             const storedAt = message.eventId ? stored.get(message.eventId.toLowerCase()) : undefined;
             const envelope = await this.identify(message, contacts, storedAt);
@@ -183,11 +242,22 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
             else results[index] = { ...results[index], customerId: message.customerId, unchanged: true };
           } catch (error) {
             if (!(error instanceof DomainError)) throw error;
-            refused.push(error);
+            if (error.code !== 'identify-cannot-register') {
+              refuse(index, error);
+              break;
+            }
+            // No registration without an e-mail and a name: the traits are kept as sent, nothing merged.
+            registered = false;
+            keep(keptIdentify(message, error));
           }
-          if (message.anonymousCustomerId) {
+          if (message.anonymousCustomerId && registered) {
             endRun();
             steps.push({ kind: 'merge', message });
+          } else if (message.anonymousCustomerId) {
+            results[index] = {
+              ...results[index],
+              notMerged: `customer ${message.customerId} is not registered: the anonymous visitor stays apart`,
+            };
           }
           break;
         }
@@ -200,8 +270,6 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
       }
     }
     endRun();
-    if (refused.length === 1) throw refused[0];
-    if (refused.length > 1) throw new RejectedCommands(refused);
     return steps;
   }
 
@@ -272,8 +340,26 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
     return { type: stored.type, fields };
   }
 
-  /** The commands of one run, atomically; the ledger's refusals named in the tracker's terms. */
+  /**
+   * The commands of one run, atomically when the ledger takes them all; else each on its own, so that one
+   * refused message does not keep the others out. The ledger's refusals are named in the tracker's terms.
+   */
   private async record(
+    commands: readonly PlannedCommand[],
+    context: RecordingContext,
+  ): Promise<(RecordedOutcome | DomainError)[]> {
+    try {
+      return await this.recordAtomically(commands, context);
+    } catch (error) {
+      if (!(error instanceof DomainError || error instanceof RejectedCommands)) throw error;
+      if (commands.length === 1) return [error instanceof DomainError ? error : error.errors[0]!];
+    }
+    const outcomes: (RecordedOutcome | DomainError)[] = [];
+    for (const command of commands) outcomes.push(...(await this.record([command], context)));
+    return outcomes;
+  }
+
+  private async recordAtomically(
     commands: readonly PlannedCommand[],
     context: RecordingContext,
   ): Promise<RecordedOutcome[]> {
@@ -347,6 +433,20 @@ function renameField(error: DomainError, commands: readonly PlannedCommand[]): D
   const field = rest === '' ? fields.prefix.replace(/\.$/, '') || undefined : fields.messagePath(rest);
   const message = error.message.split(error.field!).join(field ?? 'the message');
   return new DomainError(error.kind, error.code, message, field);
+}
+
+/** An identify that cannot register its customer, kept as sent: its traits, and why it was not mapped. */
+function keptIdentify(message: ParsedIdentifyMessage, refusal: DomainError): KeptMessage {
+  const traits = Object.fromEntries(
+    Object.entries(message.traits).filter(([, value]) => value !== undefined),
+  );
+  return {
+    ...message,
+    kind: 'kept',
+    event: 'identify',
+    ...(Object.keys(traits).length > 0 && { properties: JSON.stringify({ traits }) }),
+    notMapped: [{ field: refusal.field ?? `${message.fields.prefix}traits`, message: refusal.message }],
+  };
 }
 
 function pick(traits: IdentifyTraits, fields: readonly (keyof IdentifyTraits)[]): IdentifyTraits {

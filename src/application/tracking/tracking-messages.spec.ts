@@ -74,7 +74,7 @@ describe('tracking messages', () => {
     });
   });
 
-  it('maps Order Completed products to line items in minor units, and refuses too many decimals', () => {
+  it('maps Order Completed products to line items in minor units, and keeps (or refuses, by the unmapped rule) one with too many decimals', () => {
     const message = (price: number) => ({
       type: 'track',
       userId: 'c-1',
@@ -100,9 +100,25 @@ describe('tracking messages', () => {
         },
       },
     });
-    expect(parseTrackingRequest({ batch: [message(19.999)] }, 'batch', options).problems).toEqual([
-      { field: 'batch[0].properties.products[0].price', message: 'price has more decimals than EUR allows' },
-    ]);
+    const problem = {
+      field: 'batch[0].properties.products[0].price',
+      message: 'price has more decimals than EUR allows',
+    };
+    const tooPrecise = { batch: [message(19.999)] };
+    expect(parseTrackingRequest(tooPrecise, 'batch', options).messages[0]).toEqual({
+      kind: 'refused',
+      index: 0,
+      messageId: 'm-1',
+      problems: [problem],
+    });
+    const keep = { ...options, unmapped: 'keep' as const };
+    expect(parseTrackingRequest(tooPrecise, 'batch', keep).messages[0]).toMatchObject({
+      kind: 'kept',
+      customerId: 'c-1',
+      event: 'Order Completed',
+      properties: JSON.stringify(tooPrecise.batch[0]!.properties),
+      notMapped: [problem],
+    });
   });
 
   it('takes LEDGER_TRACKING_UNMAPPED keep (the default), refuse or skip, and refuses anything else at start', () => {

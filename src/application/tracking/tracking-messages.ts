@@ -13,7 +13,7 @@ import { FieldMap } from './field-map';
 import { MappedTouchpoint, MessageContext, pageViewed, TRACK_EVENT_MAPPINGS } from './track-event-mapping';
 
 /** The endpoints of the tracking API: one per Segment call, and the batch. */
-export const TRACKING_CALLS = ['identify', 'track', 'page', 'alias', 'batch'] as const;
+export const TRACKING_CALLS = ['identify', 'track', 'page', 'screen', 'group', 'alias', 'batch'] as const;
 export type TrackingCall = (typeof TRACKING_CALLS)[number];
 
 /** Segment's limit for one message (its HTTP API answers 400 above it). */
@@ -83,98 +83,84 @@ export interface SkippedMessage extends ParsedBase {
 export interface KeptMessage extends ParsedBase {
   readonly kind: 'kept';
   readonly customerId: string;
+  /** The event name of a track call, else the call's type (`screen`, `group`, `identify`, ...). */
   readonly event: string;
-  /** The message's properties as JSON text (stored encrypted), absent when it had none. */
+  /** The message's properties (or the call's own fields) as JSON text (stored encrypted), absent when none. */
   readonly properties?: string;
+  /** Why the ledger could not map it, when it maps such messages: the problems in the message's terms. */
+  readonly notMapped?: readonly FieldProblem[];
+}
+
+/** A message the ledger can neither record nor keep: its identity (type, ids, time) is not valid. */
+export interface RefusedMessage {
+  readonly kind: 'refused';
+  readonly index: number;
+  readonly messageId?: string;
+  readonly problems: readonly FieldProblem[];
 }
 
 export type ParsedMessage =
-  ParsedTouchpointMessage | ParsedIdentifyMessage | ParsedAliasMessage | SkippedMessage | KeptMessage;
+  | ParsedTouchpointMessage
+  | ParsedIdentifyMessage
+  | ParsedAliasMessage
+  | SkippedMessage
+  | KeptMessage
+  | RefusedMessage;
 
 export interface ParseOptions {
-  /** What to do with a `track` event the ledger has no mapping for (and `screen` and `group` calls). */
+  /** What to do with a message the ledger does not map (an unknown event, screen, group) or cannot map. */
   readonly unmapped: TrackingUnmappedRule;
   /** The server's clock when the request arrived: Segment's `receivedAt`. */
   readonly receivedAt: Date;
 }
 
-/** Top-level fields of a message in the Segment spec (and those RudderStack adds); others are refused. */
-const MESSAGE_FIELDS = new Set([
-  'type',
-  'messageId',
-  'userId',
-  'anonymousId',
-  'context',
-  'integrations',
-  'timestamp',
-  'originalTimestamp',
-  'sentAt',
-  'receivedAt',
-  'version',
-  'channel',
-  'properties',
-  'traits',
-  'event',
-  'name',
-  'category',
-  'previousId',
-  'groupId',
-  'writeKey',
-  '_metadata',
-  'rudderId',
-  'request_ip',
-]);
-const BATCH_FIELDS = new Set(['batch', 'sentAt', 'context', 'integrations', 'writeKey', '_metadata']);
+/** The message types the tracking API takes. */
+const MESSAGE_TYPES = ['identify', 'track', 'page', 'screen', 'group', 'alias'] as const;
+
+/** The fields of a call kept as sent when the ledger cannot map it (a track event keeps its properties). */
+const KEPT_FIELDS = ['name', 'category', 'properties', 'traits', 'groupId', 'previousId'] as const;
 
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 /**
- * Parses a request of the tracking API: one message (`call` names its type) or a batch. Every problem is
- * listed with its field in the tracker's terms; the messages come back only when there are none.
+ * Parses a request of the tracking API: one message (`call` names its type) or a batch. The request's own
+ * problems (no object, no batch array) are listed in `problems`; each message gets its own outcome: parsed,
+ * kept or skipped by the unmapped rule, or refused with its problems. Envelope fields the ledger does not use
+ * (the batch's `timestamp`, `writeKey`, `integrations`, `_metadata`, `messageId`; a message's `integrations`,
+ * `receivedAt`, `version`, `writeKey`, `_metadata`, and any other top-level field) are ignored.
  */
 export function parseTrackingRequest(
   body: unknown,
   call: TrackingCall,
   options: ParseOptions,
 ): { messages: ParsedMessage[]; problems: FieldProblem[] } {
-  const problems: FieldProblem[] = [];
   if (!isObject(body)) {
     return { messages: [], problems: [{ field: 'body', message: 'must be a JSON object' }] };
   }
   if (call !== 'batch') {
-    const message = parseMessage(body, 0, '', call, undefined, undefined, options, problems);
-    return problems.length > 0 || !message ? { messages: [], problems } : { messages: [message], problems };
-  }
-  for (const key of Object.keys(body)) {
-    if (!BATCH_FIELDS.has(key)) problems.push({ field: key, message: 'is not a known field' });
-  }
-  const batchSentAt = timestampField(body, 'sentAt', '', problems);
-  const batchContext = body.context;
-  if (batchContext !== undefined && !isObject(batchContext)) {
-    problems.push({ field: 'context', message: 'must be an object' });
+    return { messages: [parseMessage(body, 0, '', call, undefined, undefined, options)], problems: [] };
   }
   const batch = body.batch;
   if (!Array.isArray(batch) || batch.length === 0 || batch.length > MAX_BATCH_SIZE) {
-    problems.push({ field: 'batch', message: `must be an array of 1 to ${MAX_BATCH_SIZE} messages` });
-    return { messages: [], problems };
+    return {
+      messages: [],
+      problems: [{ field: 'batch', message: `must be an array of 1 to ${MAX_BATCH_SIZE} messages` }],
+    };
   }
+  // The batch's sentAt and context serve every message; when unusable they are ignored, never the batch refused.
+  const batchSentAt = timestampField(body, 'sentAt', '', []);
+  const batchContext = isObject(body.context) ? body.context : undefined;
   const messages = batch.map((message: unknown, index) =>
-    parseMessage(
-      message,
-      index,
-      `batch[${index}].`,
-      undefined,
-      batchSentAt,
-      isObject(batchContext) ? batchContext : undefined,
-      options,
-      problems,
-    ),
+    parseMessage(message, index, `batch[${index}].`, undefined, batchSentAt, batchContext, options),
   );
-  return problems.length > 0
-    ? { messages: [], problems }
-    : { messages: messages as ParsedMessage[], problems };
+  return { messages, problems: [] };
 }
 
+/**
+ * One message. Its identity (type, messageId, userId or anonymousId, time, channel) must be valid, else the
+ * message is refused: the ledger could not file it, nor know it again on a resend. A problem in what it
+ * maps (properties, traits, event name) leaves it to the unmapped rule: kept as sent, skipped, or refused.
+ */
 function parseMessage(
   message: unknown,
   index: number,
@@ -183,37 +169,29 @@ function parseMessage(
   batchSentAt: Date | undefined,
   batchContext: Record<string, unknown> | undefined,
   options: ParseOptions,
-  problems: FieldProblem[],
-): ParsedMessage | undefined {
+): ParsedMessage {
   const at = (field: string) => prefix + field;
-  const before = problems.length;
-  if (!isObject(message)) {
-    problems.push({ field: prefix.replace(/\.$/, '') || 'body', message: 'must be a JSON object' });
-    return undefined;
-  }
+  const whole = prefix.replace(/\.$/, '') || 'body';
+  const refused = (problems: FieldProblem[], messageId?: string): RefusedMessage => ({
+    kind: 'refused',
+    index,
+    messageId,
+    problems,
+  });
+  if (!isObject(message)) return refused([{ field: whole, message: 'must be a JSON object' }]);
   if (Buffer.byteLength(JSON.stringify(message)) > MAX_MESSAGE_BYTES) {
-    problems.push({
-      field: prefix.replace(/\.$/, '') || 'body',
-      message: `is larger than ${MAX_MESSAGE_BYTES / 1024} KB, the limit of one message`,
-    });
-    return undefined;
+    return refused([
+      { field: whole, message: `is larger than ${MAX_MESSAGE_BYTES / 1024} KB, the limit of one message` },
+    ]);
   }
-  for (const key of Object.keys(message)) {
-    if (!MESSAGE_FIELDS.has(key)) problems.push({ field: at(key), message: 'is not a known field' });
-  }
+  const problems: FieldProblem[] = [];
   const type = message.type ?? impliedType;
   if (impliedType && message.type !== undefined && message.type !== impliedType) {
     problems.push({ field: at('type'), message: `must be ${impliedType} on this endpoint (or left out)` });
   }
-  const known = ['identify', 'track', 'page', 'alias', 'screen', 'group'];
-  if (typeof type !== 'string' || !known.includes(type)) {
-    problems.push({
-      field: at('type'),
-      message: 'must be one of identify, track, page, alias (screen and group follow the unmapped rule)',
-    });
-    return undefined;
+  if (typeof type !== 'string' || !(MESSAGE_TYPES as readonly string[]).includes(type)) {
+    problems.push({ field: at('type'), message: `must be one of ${MESSAGE_TYPES.join(', ')}` });
   }
-
   const messageId = optionalString(message, 'messageId', prefix, problems, 256);
   const userId = optionalString(message, 'userId', prefix, problems, 128);
   const anonymousId = optionalString(
@@ -230,26 +208,35 @@ function parseMessage(
       message: 'must be a lower-case word such as web, mobile or server',
     });
   }
-  const contextValue = message.context;
-  if (contextValue !== undefined && !isObject(contextValue)) {
-    problems.push({ field: at('context'), message: 'must be an object' });
-  }
-  for (const field of ['integrations', 'properties', 'traits'] as const) {
-    if (message[field] !== undefined && message[field] !== null && !isObject(message[field])) {
-      problems.push({ field: at(field), message: 'must be an object' });
-    }
-  }
   if (userId !== undefined) checkCustomerId(userId, at('userId'), problems);
   if (anonymousId !== undefined && !CUSTOMER_ID_PATTERN.test(anonymousCustomerId(anonymousId))) {
     problems.push({ field: at('anonymousId'), message: 'must be 1 to 118 letters, digits or ._:@-' });
   }
+  if (
+    userId === undefined &&
+    anonymousId === undefined &&
+    message.userId == null &&
+    message.anonymousId == null
+  ) {
+    problems.push({
+      field: at('userId'),
+      message:
+        type === 'alias'
+          ? 'an alias needs the userId it links to'
+          : 'a message needs a userId or an anonymousId',
+    });
+  } else if (type === 'alias' && userId === undefined && message.userId == null) {
+    problems.push({ field: at('userId'), message: 'an alias needs the userId it links to' });
+  }
   const time = messageTime(message, prefix, batchSentAt, options.receivedAt, problems);
-  const context = messageContext({ ...batchContext, ...(isObject(contextValue) ? contextValue : {}) });
+  if (problems.length > 0) return refused(problems, messageId);
 
+  const customerId = userId ?? anonymousCustomerId(anonymousId!);
   const fields = new FieldMap(prefix)
     .from('eventId', 'messageId')
     .from('occurredAt', time.field)
-    .from('channel', 'channel');
+    .from('channel', 'channel')
+    .from('customerId', userId !== undefined ? 'userId' : 'anonymousId');
   const base = {
     index,
     messageId,
@@ -258,37 +245,40 @@ function parseMessage(
     channel,
     fields,
   };
+  const messageType = type as (typeof MESSAGE_TYPES)[number];
+  const event = messageType === 'track' && typeof message.event === 'string' ? message.event : messageType;
+  const kept = { ...base, customerId, event, properties: keptProperties(messageType, message) };
+  const notMapped = (found: FieldProblem[], reason: string) => unmapped(reason, kept, options, found);
 
-  if (type === 'alias') {
+  const contextValue = message.context;
+  if (contextValue !== undefined && contextValue !== null && !isObject(contextValue)) {
+    problems.push({ field: at('context'), message: 'must be an object' });
+  }
+  for (const field of ['properties', 'traits'] as const) {
+    if (message[field] !== undefined && message[field] !== null && !isObject(message[field])) {
+      problems.push({ field: at(field), message: 'must be an object' });
+    }
+  }
+  const context = messageContext({ ...batchContext, ...(isObject(contextValue) ? contextValue : {}) });
+
+  if (messageType === 'alias') {
     const previousId = optionalString(message, 'previousId', prefix, problems, 128);
-    if (userId === undefined)
-      problems.push({ field: at('userId'), message: 'an alias needs the userId it links to' });
-    if (previousId === undefined) {
+    if (previousId === undefined && message.previousId == null) {
       problems.push({ field: at('previousId'), message: 'an alias needs the previousId it links from' });
     }
-    if (problems.length > before) return undefined;
+    if (problems.length > 0) return notMapped(problems, 'this alias has problems');
     return { ...base, kind: 'alias', survivorId: userId!, previousId: previousId! };
   }
 
-  if (userId === undefined && anonymousId === undefined) {
-    if (message.userId == null && message.anonymousId == null) {
-      problems.push({ field: at('userId'), message: 'a message needs a userId or an anonymousId' });
-    }
-    return undefined;
-  }
-  const customerId = userId ?? anonymousCustomerId(anonymousId!);
-  fields.from('customerId', userId !== undefined ? 'userId' : 'anonymousId');
-
-  if (type === 'identify') {
+  if (messageType === 'identify') {
     if (userId === undefined) {
       problems.push({
         field: at('userId'),
-        message: 'identify needs a userId: the traits of an anonymous visitor are not kept',
+        message: 'identify needs a userId to register or change a customer: kept as sent on the visitor',
       });
-      return undefined;
     }
     const traits = identifyTraits(isObject(message.traits) ? message.traits : {}, fields, problems);
-    if (problems.length > before) return undefined;
+    if (problems.length > 0) return notMapped(problems, 'this identify has problems');
     return {
       ...base,
       kind: 'identify',
@@ -298,30 +288,29 @@ function parseMessage(
     };
   }
 
-  const properties = isObject(message.properties) ? message.properties : {};
-  const kept = { ...base, customerId, properties };
-  if (type === 'screen' || type === 'group') {
-    return unmapped(`${type} calls have`, { ...kept, event: type }, options, at('type'), problems);
+  if (messageType === 'screen' || messageType === 'group') {
+    return notMapped(problems, `${messageType} calls have no touchpoint`);
   }
 
+  const properties = isObject(message.properties) ? message.properties : {};
   let touchpoint: MappedTouchpoint;
-  if (type === 'page') {
+  if (messageType === 'page') {
     touchpoint = pageViewed({ name: message.name, category: message.category, properties }, context, fields);
   } else {
-    const event = message.event;
-    if (typeof event !== 'string' || event.length === 0) {
+    if (typeof message.event !== 'string' || message.event.length === 0) {
       problems.push({ field: at('event'), message: 'a track call needs the event name, a string' });
-      return undefined;
+      return notMapped(problems, 'this track call has problems');
     }
-    const mapping = Object.prototype.hasOwnProperty.call(TRACK_EVENT_MAPPINGS, event)
-      ? TRACK_EVENT_MAPPINGS[event]
+    const mapping = Object.prototype.hasOwnProperty.call(TRACK_EVENT_MAPPINGS, message.event)
+      ? TRACK_EVENT_MAPPINGS[message.event]
       : undefined;
     if (!mapping) {
-      return unmapped(`event "${event}" has`, { ...kept, event }, options, at('event'), problems);
+      if (problems.length > 0) return notMapped(problems, 'this track call has problems');
+      return notMapped([], `event "${message.event}" has no touchpoint`);
     }
     touchpoint = mapping(properties, context, fields, problems);
   }
-  if (problems.length > before) return undefined;
+  if (problems.length > 0) return notMapped(problems, `this ${messageType} call has problems`);
   const checked = parseTouchpoint({
     customerId,
     type: touchpoint.type,
@@ -330,35 +319,71 @@ function parseMessage(
     occurredAt: time.occurredAt.toISOString(),
     channel,
   });
-  problems.push(...checked.problems.map((problem) => fields.problem(problem)));
-  if (!checked.parsed) return undefined;
+  if (!checked.parsed) {
+    return notMapped(
+      checked.problems.map((problem) => fields.problem(problem)),
+      `this ${messageType} call has problems`,
+    );
+  }
   return { ...base, kind: 'touchpoint', customerId, touchpoint: checked.parsed };
 }
 
+/** What a call holds beyond its identity, kept as sent: a track event's properties, else the call's fields. */
+function keptProperties(
+  type: (typeof MESSAGE_TYPES)[number],
+  message: Record<string, unknown>,
+): Record<string, unknown> {
+  if (type === 'track') return isObject(message.properties) ? message.properties : {};
+  return Object.fromEntries(
+    KEPT_FIELDS.filter((field) => message[field] !== undefined && message[field] !== null).map((field) => [
+      field,
+      message[field],
+    ]),
+  );
+}
+
+/**
+ * A message the ledger does not map (an event it has no touchpoint for, a screen or group call), or cannot
+ * map (`problems` in what it maps), under LEDGER_TRACKING_UNMAPPED: kept as sent, skipped, or refused.
+ */
 function unmapped(
-  what: string,
+  reason: string,
   message: ParsedBase & { customerId: string; event: string; properties: Record<string, unknown> },
   options: ParseOptions,
-  field: string,
   problems: FieldProblem[],
-): SkippedMessage | KeptMessage | undefined {
+): SkippedMessage | KeptMessage | RefusedMessage {
   const { customerId, event, properties, ...base } = message;
+  const because = problems.length > 0 ? problems : undefined;
   if (options.unmapped === 'keep') {
     const json = Object.keys(properties).length > 0 ? JSON.stringify(properties) : undefined;
-    return { ...base, kind: 'kept', customerId, event, ...(json !== undefined && { properties: json }) };
+    return {
+      ...base,
+      kind: 'kept',
+      customerId,
+      event,
+      ...(json !== undefined && { properties: json }),
+      ...(because && { notMapped: because }),
+    };
   }
   if (options.unmapped === 'skip') {
+    const detail = because ? ` (${because.map((each) => `${each.field}: ${each.message}`).join('; ')})` : '';
     return {
       ...base,
       kind: 'skipped',
-      reason: `${what} no touchpoint: skipped (LEDGER_TRACKING_UNMAPPED=skip)`,
+      reason: `${reason}${detail}: skipped (LEDGER_TRACKING_UNMAPPED=skip)`,
     };
   }
-  problems.push({
-    field,
-    message: `${what} no touchpoint in the ledger (see docs/tracking.md): refused, as LEDGER_TRACKING_UNMAPPED=refuse says`,
-  });
-  return undefined;
+  return {
+    kind: 'refused',
+    index: base.index,
+    messageId: base.messageId,
+    problems: because ?? [
+      {
+        field: `${base.fields.prefix}${event === 'screen' || event === 'group' ? 'type' : 'event'}`,
+        message: `${reason} in the ledger (see docs/tracking.md): refused, as LEDGER_TRACKING_UNMAPPED=refuse says`,
+      },
+    ],
+  };
 }
 
 /**
@@ -376,7 +401,6 @@ export function messageTime(
   const timestamp = timestampField(message, 'timestamp', prefix, problems);
   const originalTimestamp = timestampField(message, 'originalTimestamp', prefix, problems);
   const sentAt = timestampField(message, 'sentAt', prefix, problems) ?? batchSentAt;
-  if (message.receivedAt !== undefined) timestampField(message, 'receivedAt', prefix, problems);
   if (timestamp) return { occurredAt: timestamp, fromServerClock: false, field: 'timestamp' };
   if (originalTimestamp && sentAt) {
     const skewMs = sentAt.getTime() - originalTimestamp.getTime();

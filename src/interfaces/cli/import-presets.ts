@@ -17,6 +17,11 @@ export interface RowOutcome {
  */
 export interface ImportPreset {
   readonly description: string;
+  /**
+   * How the file is laid out: CSV with a header line (the default), or fields separated by runs of
+   * whitespace, named by `columns` or, without them, by the first line.
+   */
+  readonly layout?: { readonly separator: 'whitespace'; readonly columns?: readonly string[] };
   /** Maps one row (columns by header name); may hold rows back (grouping) and release them later. */
   map(row: Record<string, string>, line: number): RowOutcome;
   /** Releases what is held back at the end of the file. */
@@ -358,6 +363,44 @@ function olistReviews({ file }: PresetContext): ImportPreset {
   };
 }
 
+/**
+ * CDNOW (customers who first bought in Q1 1997, purchases to 1998-06-30), as the customer-base model papers
+ * use it: each row a purchase of `number_of_cds` CDs for `dollar_value` USD on a day (several rows of a day
+ * are one transaction to the models, which merge purchases by day). The sample file has no header and both
+ * the master and the sample id; the customer is the master id in either file.
+ */
+function cdnow(columns?: readonly string[]): () => ImportPreset {
+  return () => ({
+    description: columns
+      ? 'CDNOW sample, whitespace-separated without header (master id, sample id, YYYYMMDD, CDs, USD)'
+      : 'CDNOW master, whitespace-separated (customer_id date number_of_cds dollar_value)',
+    layout: { separator: 'whitespace', columns },
+    map(row, line) {
+      const date = row.date ?? '';
+      if (!/^\d{8}$/.test(date) || !row.customer_id)
+        return { touchpoints: [], skipped: 'no customer or date' };
+      const customerId = `cdnow-${row.customer_id}`;
+      return {
+        touchpoints: [
+          {
+            key: `line-${line}`,
+            touchpoint: {
+              customerId,
+              type: 'purchase',
+              occurredAt: `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6)}T00:00:00Z`,
+              channel: 'web',
+              data: {
+                orderId: `cdnow-${row.customer_id}-${date}-line-${line}`,
+                total: { amount: Number(row.dollar_value), currency: 'USD' },
+              },
+            },
+          },
+        ],
+      };
+    },
+  });
+}
+
 export interface PresetContext {
   readonly now: string;
   /** The file being imported (presets that join read their side tables beside it). */
@@ -371,4 +414,6 @@ export const IMPORT_PRESETS: Record<string, (context: PresetContext) => ImportPr
   'cfpb-complaints': cfpbComplaints,
   'olist-orders': olistOrders,
   'olist-reviews': olistReviews,
+  cdnow: cdnow(),
+  'cdnow-sample': cdnow(['customer_id', 'sample_id', 'date', 'number_of_cds', 'dollar_value']),
 };

@@ -93,7 +93,23 @@ export async function importTouchpoints(options: ImportOptions): Promise<ImportS
     }
   };
 
-  if (options.preset) {
+  if (options.preset?.layout?.separator === 'whitespace') {
+    let columns = options.preset.layout.columns;
+    let line = 0;
+    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+      line++;
+      const fields = text.trim().split(/\s+/);
+      if (fields[0] === '') continue;
+      if (!columns) {
+        columns = fields;
+        continue;
+      }
+      summary.rows++;
+      const row = Object.fromEntries(columns.map((name, i) => [name, fields[i] ?? '']));
+      await take(options.preset.map(row, line), line);
+    }
+    if (options.preset.finish) await take(options.preset.finish(), line + 1);
+  } else if (options.preset) {
     const parser = input.pipe(
       parse({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: true, info: true }),
     );

@@ -11,6 +11,7 @@ import {
   ReadFunnelReport,
   ReadLoyaltyDistribution,
 } from '../../application/analytics/analytics.queries';
+import { Answers } from './openapi-operations';
 
 @ApiTags('analytics')
 @Controller('v1/analytics')
@@ -23,6 +24,7 @@ export class AnalyticsController {
     summary:
       'Funnel stages, conversion and median days between stages for a first-seen cohort; customers without analytics consent are left out',
   })
+  @Answers('FunnelReport')
   funnel(@Query() params: FunnelParams) {
     return this.queries.execute(new ReadFunnelReport(params, new Date()));
   }
@@ -30,6 +32,7 @@ export class AnalyticsController {
   @Get('loyalty')
   @Roles('analyst')
   @ApiOperation({ summary: 'Loyalty distribution and top customers (pseudonymous), now or as of an instant' })
+  @Answers('LoyaltyDistribution')
   loyalty(@Query() params: LoyaltyDistributionParams) {
     return this.queries.execute(
       new ReadLoyaltyDistribution(params.top ?? 10, params.asOf ? new Date(params.asOf) : new Date()),
@@ -41,6 +44,7 @@ export class AnalyticsController {
   @ApiOperation({
     summary: "One customer's loyalty by pseudonym (as in the distribution's top list), as of an instant",
   })
+  @Answers('PseudonymousLoyalty')
   customerLoyalty(@Param('pseudonym', PseudonymPipe) pseudonym: string, @Query() params: ReadLoyaltyParams) {
     return this.queries.execute(
       new ReadPseudonymousLoyalty(pseudonym, params.asOf ? new Date(params.asOf) : new Date()),

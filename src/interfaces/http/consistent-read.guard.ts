@@ -32,10 +32,24 @@ export const MIN_POSITION_PARAMETER: ParameterObject = {
     `parameter \`${MIN_POSITION_QUERY}\`. 400 when it is not a non-negative integer or lies beyond the log head.`,
 };
 
-/** Declares the header on every GET operation of the OpenAPI document (the guard serves them all). */
+/** The same as a query parameter. */
+export const MIN_POSITION_QUERY_PARAMETER: ParameterObject = {
+  ...MIN_POSITION_PARAMETER,
+  name: MIN_POSITION_QUERY,
+  in: 'query',
+  description: `Read-your-writes, as the header \`${MIN_POSITION_HEADER}\` (the higher of both counts).`,
+};
+
+/** Declares the header and the query parameter on every GET operation (the guard serves them all). */
 export function describeMinPosition(document: OpenAPIObject): OpenAPIObject {
   for (const path of Object.values(document.paths)) {
-    if (path.get) path.get.parameters = [...(path.get.parameters ?? []), MIN_POSITION_PARAMETER];
+    if (path.get) {
+      path.get.parameters = [
+        ...(path.get.parameters ?? []),
+        MIN_POSITION_PARAMETER,
+        MIN_POSITION_QUERY_PARAMETER,
+      ];
+    }
   }
   return document;
 }

@@ -31,6 +31,7 @@ import {
   MergeOutcome,
 } from '../../application/customers/merge-customers/merge-customers.command';
 import { MergeCustomersDto } from '../../application/customers/merge-customers/merge-customers.dto';
+import { Answers } from './openapi-operations';
 
 @ApiTags('customers')
 @Controller('v1/customers')
@@ -45,6 +46,7 @@ export class CustomersController {
   @Roles('ingest', 'rep')
   @ApiOperation({ summary: 'Register a customer (201; 200 with duplicate: true for a retried eventId)' })
   @ApiBody({ schema: schemaOf(RegisterCustomerDto) })
+  @Answers('RecordedOutcome', 201, 200)
   async register(
     @Body() body: RegisterCustomerDto,
     @Recording() context: RecordingContext,
@@ -58,6 +60,7 @@ export class CustomersController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Change name, e-mail or phone, with a reason' })
   @ApiBody({ schema: schemaOf(ChangeContactDetailsDto) })
+  @Answers('RecordedOutcome')
   changeContactDetails(
     @Param('id', CustomerIdPipe) customerId: string,
     @Body() body: ChangeContactDetailsDto,
@@ -70,6 +73,7 @@ export class CustomersController {
   @Roles('ingest', 'rep')
   @ApiOperation({ summary: 'Grant or withdraw consent for a purpose' })
   @ApiBody({ schema: schemaOf(RecordConsentDto) })
+  @Answers('RecordedOutcome', 201, 200)
   async recordConsent(
     @Param('id', CustomerIdPipe) customerId: string,
     @Body() body: RecordConsentDto,
@@ -86,6 +90,7 @@ export class CustomersController {
       'Merge a duplicate record (or an anonymous visitor, anonymous:<id>) into this customer (201; 200 when already merged)',
   })
   @ApiBody({ schema: schemaOf(MergeCustomersDto) })
+  @Answers('MergeOutcome', 201, 200)
   async merge(
     @Param('id', CustomerIdPipe) survivorId: string,
     @Body() body: MergeCustomersDto,
@@ -101,6 +106,7 @@ export class CustomersController {
   @ApiOperation({
     summary: 'Find customers by e-mail (blind index); each match is entered in its access log',
   })
+  @Answers('CustomerMatches')
   findByEmail(@Query() params: EmailLookupParams, @Recording() context: RecordingContext) {
     return this.queries.execute(
       new FindCustomersByEmail(params.email, { actor: context.actor, requestId: context.causationId }),
@@ -113,6 +119,7 @@ export class CustomersController {
   @ApiOperation({
     summary: 'Profile: personal data, funnel stage, loyalty, purchases, net spend, open complaints, consents',
   })
+  @Answers('CustomerProfile')
   readProfile(@Param('id', CustomerIdPipe) customerId: string) {
     return this.queries.execute(new ReadProfile(customerId, new Date()));
   }
@@ -121,6 +128,7 @@ export class CustomersController {
   @Roles('rep', 'auditor')
   @ReadsPersonalData('timeline')
   @ApiOperation({ summary: 'Timeline, newest first, cursor-paged, filtered by event types and a time range' })
+  @Answers('TimelinePage')
   readTimeline(@Param('id', CustomerIdPipe) customerId: string, @Query() params: ReadTimelineParams) {
     return this.queries.execute(new ReadTimeline(customerId, params));
   }
@@ -131,6 +139,7 @@ export class CustomersController {
     summary:
       'Loyalty score as of an instant, with its components and contributing events (analysts: /v1/analytics/customers/:pseudonym/loyalty)',
   })
+  @Answers('CustomerLoyalty')
   readLoyalty(@Param('id', CustomerIdPipe) customerId: string, @Query() params: ReadLoyaltyParams) {
     return this.queries.execute(
       new ReadLoyalty(customerId, params.asOf ? new Date(params.asOf) : new Date()),
@@ -141,6 +150,7 @@ export class CustomersController {
   @Roles('auditor', 'admin')
   @ReadsPersonalData('events')
   @ApiOperation({ summary: 'The raw event stream of a customer, oldest first, personal data decrypted' })
+  @Answers('CustomerEventsPage')
   readEvents(@Param('id', CustomerIdPipe) customerId: string, @Query() params: ReadCustomerEventsParams) {
     return this.queries.execute(new ReadCustomerEvents(customerId, params));
   }

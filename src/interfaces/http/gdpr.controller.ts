@@ -18,6 +18,7 @@ import {
 } from '../../application/gdpr/personal-data.queries';
 import { PseudonymPipe } from './pseudonym.pipe';
 import { RedirectsMergedRecords } from './merged-record.redirect';
+import { Answers } from './openapi-operations';
 
 @ApiTags('gdpr')
 @Controller('v1')
@@ -34,6 +35,7 @@ export class GdprController {
     summary:
       'Erase a customer (crypto-shredding) and report every store touched; a repeat answers the original report',
   })
+  @Answers('ErasureReport')
   erase(
     @Param('id', CustomerIdPipe) customerId: string,
     @Query() params: EraseCustomerParams,
@@ -46,6 +48,7 @@ export class GdprController {
   @Roles('auditor', 'admin')
   @ReadsPersonalData('export')
   @ApiOperation({ summary: 'Subject access export (Art. 15/20): events decrypted, read models, access log' })
+  @Answers('SubjectExport')
   async export(@Param('id', CustomerIdPipe) customerId: string) {
     return jsonStream(await this.queries.execute(new ExportSubject(customerId)));
   }
@@ -57,6 +60,7 @@ export class GdprController {
     summary:
       'Audit trail: every event with actor, channel and times, contact changes field by field, access log',
   })
+  @Answers('AuditTrail')
   async auditTrail(@Param('id', CustomerIdPipe) customerId: string) {
     return jsonStream(await this.queries.execute(new ReadAuditTrail(customerId)));
   }
@@ -69,6 +73,7 @@ export class GdprController {
     description:
       'Checks content, order and completeness against what the store recorded. Holding the log against a signed anchor (proof against someone able to rewrite the database) is done offline: `ledger verify --against <anchor>`.',
   })
+  @Answers('VerificationReport')
   verify(@Query() params: VerifyParams) {
     return this.queries.execute(new VerifyChains(params.customerId));
   }
@@ -78,6 +83,7 @@ export class GdprController {
   @ApiOperation({
     summary: 'Resolve an analyst pseudonym to the customer id; the resolution is entered in the access log',
   })
+  @Answers('PseudonymResolution')
   resolvePseudonym(
     @Param('pseudonym', PseudonymPipe) pseudonym: string,
     @Recording() context: RecordingContext,

@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { DomainError, DomainErrorKind, RejectedCommands } from '../../domain/domain-error';
 import { FieldProblem, RequestValidationError } from '../../validation/request-validation';
+import { TrackingMessagesRefused } from '../../application/tracking/record-tracking-messages.command';
 
 /** RFC 7807 problem details, with one entry per invalid field. */
 export interface ProblemDetails {
@@ -11,6 +12,8 @@ export interface ProblemDetails {
   readonly status: number;
   readonly detail?: string;
   readonly errors?: readonly FieldProblem[];
+  /** The tracking API's per-message outcomes, when some messages were refused and the others recorded. */
+  readonly results?: readonly unknown[];
 }
 
 const STATUS_OF: Record<DomainErrorKind, number> = {
@@ -56,12 +59,43 @@ export function toProblem(error: unknown): ProblemDetails {
       })),
     };
   }
+  if (error instanceof TrackingMessagesRefused) {
+    const problems = error.causes.map(toProblem);
+    const types = new Set(problems.map((problem) => problem.type));
+    const statuses = new Set(problems.map((problem) => problem.status));
+    const single = problems.length === 1 && error.results.length === 1;
+    return {
+      type: types.size === 1 ? problems[0]!.type : '/problems/messages-refused',
+      title: single
+        ? problems[0]!.title
+        : `${problems.length} of ${error.results.length} messages refused: the others were recorded`,
+      // One that a retry may get through makes the tracker retry: the recorded ones are duplicates then.
+      status: statuses.has(HttpStatus.SERVICE_UNAVAILABLE)
+        ? HttpStatus.SERVICE_UNAVAILABLE
+        : statuses.size === 1
+          ? problems[0]!.status
+          : HttpStatus.UNPROCESSABLE_ENTITY,
+      ...(single && problems[0]!.detail !== undefined && { detail: problems[0]!.detail }),
+      errors: problems.flatMap((problem) => problem.errors ?? []),
+      results: error.results,
+    };
+  }
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const bodyError = BODY_ERRORS[status];
     return bodyError
       ? { type: 'about:blank', title: bodyError, status, errors: [{ field: 'body', message: error.message }] }
       : { type: 'about:blank', title: error.message, status };
+  }
+  // Fastify's body errors and the tracking API's decoding ones carry their 4xx status.
+  const statusCode = (error as { statusCode?: unknown } | undefined)?.statusCode;
+  if (error instanceof Error && typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    return {
+      type: 'about:blank',
+      title: BODY_ERRORS[statusCode] ?? 'Bad request',
+      status: statusCode,
+      errors: [{ field: 'body', message: error.message }],
+    };
   }
   return { type: 'about:blank', title: 'Internal server error', status: 500 };
 }

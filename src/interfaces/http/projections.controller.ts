@@ -4,11 +4,32 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString } from 'class-validator';
 import { DomainError } from '../../domain/domain-error';
 import { EVENT_STORE, EventStore } from '../../ports/event-store.port';
-import { PROJECTION_ENGINE, ProjectionEngine } from '../../application/read-models/projection-engine';
+import {
+  PROJECTION_ENGINE,
+  ProjectionEngine,
+  ProjectionStatus,
+  RetryReport,
+} from '../../application/read-models/projection-engine';
+import { Answers } from './openapi-operations';
 
 export class RetryParkedParams {
   /** One projection's parked events; every projection's when absent. */
   @IsOptional() @IsString() projection?: string;
+}
+
+/** The log head and every projection's status; `parked` counts the parked events of all of them. */
+export interface ProjectionsOverview {
+  readonly head: number;
+  readonly parked: number;
+  readonly projections: readonly ProjectionStatus[];
+}
+
+export interface RebuildStarted {
+  readonly projections: readonly ProjectionStatus[];
+}
+
+export interface ParkedRetryOverview extends ProjectionsOverview {
+  readonly retried: readonly RetryReport[];
 }
 
 @ApiTags('operations')
@@ -25,7 +46,8 @@ export class ProjectionsController {
     summary:
       'The log head, and each projection: generation, status, position, lag, parked events (counted, first 100 listed), rebuild progress',
   })
-  async status() {
+  @Answers('ProjectionsOverview')
+  async status(): Promise<ProjectionsOverview> {
     return this.overview();
   }
 
@@ -35,7 +57,8 @@ export class ProjectionsController {
   @ApiOperation({
     summary: 'Rebuild one projection (or "all") from position 0 while the old read model keeps serving',
   })
-  async rebuild(@Param('name') name: string) {
+  @Answers('RebuildStarted', 202)
+  async rebuild(@Param('name') name: string): Promise<RebuildStarted> {
     const names = name === 'all' ? this.engine.names() : [name];
     if (!names.every((candidate) => this.engine.names().includes(candidate))) {
       throw new DomainError('not-found', 'unknown-projection', `no projection is named ${name}`, 'name');
@@ -51,7 +74,8 @@ export class ProjectionsController {
     summary:
       'After a fix: fold the parked events of one projection (?projection=) or of all again; those that still fail stay parked',
   })
-  async retryParked(@Query() params: RetryParkedParams) {
+  @Answers('ParkedRetryOverview')
+  async retryParked(@Query() params: RetryParkedParams): Promise<ParkedRetryOverview> {
     if (params.projection !== undefined && !this.engine.names().includes(params.projection)) {
       throw new DomainError(
         'not-found',
@@ -71,7 +95,7 @@ export class ProjectionsController {
     return { retried, ...(await this.overview()) };
   }
 
-  private async overview() {
+  private async overview(): Promise<ProjectionsOverview> {
     const [head, projections] = await Promise.all([this.events.lastPosition(), this.engine.status()]);
     return {
       head,

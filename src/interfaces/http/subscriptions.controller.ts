@@ -20,6 +20,7 @@ import {
   ReadSubscription,
 } from '../../application/subscriptions/subscription.queries';
 import { Recording } from './recording-context.decorator';
+import { Answers } from './openapi-operations';
 
 /** Outbound subscriptions (docs/subscriptions.md): admins only. */
 @ApiTags('subscriptions')
@@ -36,6 +37,7 @@ export class SubscriptionsController {
     summary:
       'Register a downstream receiver: signed POSTs of the chosen event types (CustomerErased always), at least once, in log order; answers the signing secret once',
   })
+  @Answers('RegisteredSubscription', 201)
   register(@Body() request: RegisterSubscriptionDto, @Recording() context: RecordingContext) {
     return this.commands.execute(new RegisterSubscription(request, context));
   }
@@ -45,6 +47,7 @@ export class SubscriptionsController {
   @ApiOperation({
     summary: 'Every subscription with position, lag, last delivery, failures and parked count',
   })
+  @Answers('SubscriptionList')
   list() {
     return this.queries.execute(new ListSubscriptions());
   }
@@ -52,6 +55,7 @@ export class SubscriptionsController {
   @Get(':id')
   @Roles('admin')
   @ApiOperation({ summary: 'One subscription with its delivery status' })
+  @Answers('SubscriptionView')
   read(@Param('id') subscriptionId: string) {
     return this.queries.execute(new ReadSubscription(subscriptionId));
   }
@@ -59,6 +63,7 @@ export class SubscriptionsController {
   @Delete(':id')
   @Roles('admin')
   @ApiOperation({ summary: 'Stop a subscription for good (its secret is shredded; the record stays)' })
+  @Answers('SubscriptionView')
   stop(@Param('id') subscriptionId: string, @Recording() context: RecordingContext) {
     return this.commands.execute(new StopSubscription(subscriptionId, context));
   }
@@ -66,6 +71,7 @@ export class SubscriptionsController {
   @Get(':id/parked')
   @Roles('admin')
   @ApiOperation({ summary: 'Deliveries that failed every attempt, oldest first, each with its last error' })
+  @Answers('ParkedDeliveriesPage')
   parked(@Param('id') subscriptionId: string, @Query() params: ReadParkedDeliveriesParams) {
     return this.queries.execute(new ReadParkedDeliveries(subscriptionId, params));
   }
@@ -77,6 +83,7 @@ export class SubscriptionsController {
     summary:
       'Deliver again from a log position (at most the next one not yet handled); applied by the runner',
   })
+  @Answers('ReplayAccepted', 202)
   replay(
     @Param('id') subscriptionId: string,
     @Body() request: ReplaySubscriptionDto,
@@ -92,6 +99,7 @@ export class SubscriptionsController {
     summary:
       'One more attempt for each parked delivery (up to 100 per request); delivered ones leave the list',
   })
+  @Answers('ParkedRetryReport')
   retryParked(@Param('id') subscriptionId: string) {
     return this.commands.execute(new RetryParkedDeliveries(subscriptionId));
   }

@@ -10,6 +10,7 @@ import { RecordedOutcome, RecordingContext } from '../../application/customers/c
 import { RecordTouchpoints } from '../../application/customers/record-touchpoint/record-touchpoints.command';
 import { TouchpointBatchPipe, TouchpointBodyPipe } from './touchpoint-body.pipe';
 import { ParsedTouchpoint } from '../../application/customers/record-touchpoint/touchpoint.dto';
+import { Answers } from './openapi-operations';
 
 @ApiTags('touchpoints')
 @Controller('v1/touchpoints')
@@ -20,6 +21,7 @@ export class TouchpointsController {
   @Roles('ingest', 'rep')
   @ApiOperation({ summary: 'Record a touchpoint (201; 200 with duplicate: true for a retried eventId)' })
   @ApiBody({ schema: touchpointSchema() })
+  @Answers('RecordedOutcome', 201, 200)
   async record(
     @Body(TouchpointBodyPipe) touchpoint: ParsedTouchpoint,
     @Recording() context: RecordingContext,
@@ -33,6 +35,7 @@ export class TouchpointsController {
   @Roles('ingest')
   @ApiOperation({ summary: 'Record up to 1000 touchpoints, validated and stored all or nothing' })
   @ApiBody({ schema: touchpointBatchSchema() })
+  @Answers('RecordedBatch', 201, 200)
   async recordBatch(
     @Body(TouchpointBatchPipe) touchpoints: ParsedTouchpoint[],
     @Recording() context: RecordingContext,

@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Controller, Inject, MessageEvent, Param, Sse } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Observable } from 'rxjs';
 import { Roles } from '../../config/api-keys';
 import { customerStreamId } from '../../domain/customer-events';
@@ -25,6 +25,10 @@ export class CustomerLiveController implements BeforeApplicationShutdown {
   @Sse(':id/live')
   @Roles('rep', 'auditor')
   @ApiProduces('text/event-stream')
+  @ApiOkResponse({
+    description: 'Server-sent events',
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
+  })
   @ApiOperation({
     summary:
       'Live updates (server-sent events): "ready" {position}, then "appended" {eventId, type, position} per new event',

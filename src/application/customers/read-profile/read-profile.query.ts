@@ -1,15 +1,50 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { isWithheld, loyaltyAsOf } from '../../../../projections/loyalty.projection';
+import {
+  isWithheld,
+  loyaltyAsOf,
+  LoyaltyScore,
+  WithheldLoyalty,
+} from '../../../../projections/loyalty.projection';
+import { ConsentState, OpenComplaint } from '../../../../projections/customer-summary.projection';
+import { FunnelStage } from '../../../../projections/funnel.projection';
+import { WithheldSegment } from '../../../../projections/rfm-segments';
+import { ConsentPurpose } from '../../../domain/customer-events';
 import { LEDGER_CONFIG, LedgerConfig } from '../../../config/ledger-config';
 import { ERASED_VALUE, PiiCipher } from '../../../privacy/pii-cipher';
 import { ReadModels } from '../../read-models/read-models';
-import { CustomerSegments } from '../../analytics/segments.queries';
+import { CurrentSegment, CustomerSegments } from '../../analytics/segments.queries';
 import { toDecimal } from '../../../domain/money';
 import { unknownCustomer } from '../../../domain/domain-error';
 
 /** The profile a service rep sees: who it is, where they stand, what is open. */
-export class ReadProfile extends Query<object> {
+export interface CustomerProfile {
+  readonly customerId: string;
+  readonly registered: boolean;
+  readonly erased: boolean;
+  /** Decrypted; `[erased]` once the customer is erased. */
+  readonly name?: string;
+  readonly email?: string;
+  readonly phone?: string;
+  readonly country?: string;
+  readonly source?: string;
+  readonly funnelStage: FunnelStage;
+  readonly loyalty: Pick<LoyaltyScore, 'score' | 'tier' | 'components'> | WithheldLoyalty;
+  readonly segment: CurrentSegment | WithheldSegment;
+  readonly purchaseCount: number;
+  /** Lifetime purchases minus refunds in the ledger currency, as a decimal amount. */
+  readonly netSpend: { readonly amount: number; readonly currency: string };
+  readonly openComplaints: readonly OpenComplaint[];
+  readonly complaintsFiled: number;
+  readonly consents: Partial<Record<ConsentPurpose, ConsentState>>;
+  readonly firstSeenAt: string;
+  readonly lastSeenAt: string;
+  readonly eventCount: number;
+  /** Records merged into this customer (duplicates, identified anonymous visitors), in merge order. */
+  readonly mergedFrom?: readonly string[];
+}
+
+export class ReadProfile extends Query<CustomerProfile> {
   constructor(
     readonly customerId: string,
     readonly now: Date,
@@ -27,7 +62,7 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
     @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
   ) {}
 
-  async execute({ customerId, now }: ReadProfile) {
+  async execute({ customerId, now }: ReadProfile): Promise<CustomerProfile> {
     const summary = await this.readModels.summary(customerId);
     if (!summary) throw unknownCustomer(customerId);
     const [funnel, facts, segment] = await Promise.all([
