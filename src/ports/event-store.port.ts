@@ -213,7 +213,7 @@ export function revisionMatches(expected: ExpectedRevision, actual: number): boo
 }
 
 /** Events per page of the paged reads below: a page is read, and handled, in a few milliseconds. */
-export const READ_PAGE_SIZE = 500;
+export const READ_PAGE_SIZE = 200;
 
 /**
  * One stream's events in revision order, read page by page (the store's reads are synchronous on SQLite: one read

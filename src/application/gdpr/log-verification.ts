@@ -6,10 +6,17 @@ import {
   readStreamInPages,
   readWholeLog,
   RecordedEvent,
+  yieldToEventLoop,
   StreamHead,
 } from '../../ports/event-store.port';
 import { ChainBreak, ChainEnd, ChainWalk, GENESIS_HASH, VerificationReport } from '../../ports/hash-chain';
 import { storedEventsOf } from '../../ports/upcasting-event-store';
+
+/**
+ * Events hashed between two turns of the event loop: recomputing a chain link costs tens of microseconds, so
+ * a page of the log is walked in several turns and other requests wait a few milliseconds at most.
+ */
+const EVENTS_PER_TURN = 100;
 
 export interface VerifyLogOptions {
   /** Called with every event walked, in position order (progress, or a fingerprint for an anchor). */
@@ -36,8 +43,10 @@ export async function verifyLog(
   const walk = new ChainWalk(summary.densePositions);
   const anchorCheck = options.anchor && new AnchorCheck(options.anchor);
   const report = (broken?: ChainBreak) => withAnchor(walk.report(broken), options.anchor);
+  let walked = 0;
   for await (const event of readWholeLog(store)) {
     if (event.position > summary.lastPosition) break;
+    if (++walked % EVENTS_PER_TURN === 0) await yieldToEventLoop();
     options.onEvent?.(event);
     const broken = walk.add(event) ?? anchorCheck?.add(event);
     if (broken) return report(broken);
@@ -97,9 +106,11 @@ export async function verifyStreams(
 ): Promise<VerificationReport> {
   const store = storedEventsOf(anyStore);
   const walk = new ChainWalk();
+  let walked = 0;
   for await (const event of inPositionOrder(
     streamIds.map((streamId) => readStreamInPages(store, streamId)),
   )) {
+    if (++walked % EVENTS_PER_TURN === 0) await yieldToEventLoop();
     const broken = walk.add(event);
     if (broken) return walk.report(broken);
   }
