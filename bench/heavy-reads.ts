@@ -6,9 +6,17 @@
  * two probes measure what everybody else sees: GET /health every 10 ms (p50, p99, longest) and single-touchpoint
  * appends one after another (p50, p99). The same probes with no heavy read are the baseline. Beside them, the
  * service's own event-loop delay over the run (prom-client's monitorEventLoopDelay, read from /metrics, which
- * resets it on each read): on a busy machine the probes also wait for a core, the loop delay less so.
+ * resets it on each read): on a busy machine the probes also wait for a core, the loop delay less so. First, the
+ * same reads in this process with nothing else running, its event-loop delay sampled every millisecond: how long
+ * each read holds the loop at a time, apart from everything the service and the machine add.
  */
+import { QueryBus } from '@nestjs/cqrs';
 import { randomBytes } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import pino from 'pino';
+import { createApp } from '../src/app.factory';
+import { loadConfig } from '../src/config/ledger-config';
+import { ExportSubject, ReadAuditTrail, VerifyChains } from '../src/application/gdpr/personal-data.queries';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,6 +124,40 @@ async function measure(service: LedgerProcess, heavyPath: string): Promise<Figur
   };
 }
 
+/** Each heavy read run once in this process, its answer read to the end: the longest and p99 loop delay. */
+async function inProcess(directory: string, masterKey: string): Promise<void> {
+  const config = loadConfig({
+    DATA_DIR: directory,
+    LEDGER_MASTER_KEY: masterKey,
+    LEDGER_PROJECTIONS: 'off',
+    LOG_LEVEL: 'silent',
+  });
+  const app = await createApp(config, pino({ level: 'silent' }));
+  const queries = {
+    'subject export': () => new ExportSubject(HEAVY_CUSTOMER),
+    'audit trail': () => new ReadAuditTrail(HEAVY_CUSTOMER),
+    'verify one customer': () => new VerifyChains(HEAVY_CUSTOMER),
+    'verify the whole log': () => new VerifyChains(),
+  };
+  console.log('in process, nothing else running: the event loop held by each read');
+  for (const [name, query] of Object.entries(queries)) {
+    const delay = monitorEventLoopDelay({ resolution: 1 });
+    delay.enable();
+    const ms = await timedMs(async () => {
+      const answer: unknown = await app.get(QueryBus).execute(query());
+      if (answer && typeof answer === 'object' && Symbol.asyncIterator in answer) {
+        for await (const piece of answer as AsyncIterable<string>) void piece;
+      }
+    });
+    delay.disable();
+    console.log(
+      `  ${name.padEnd(22)} ${ms.toFixed(0).padStart(6)} ms in all; loop delay p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, longest ${(delay.max / 1e6).toFixed(1)} ms`,
+    );
+  }
+  await app.close();
+  console.log();
+}
+
 async function projected(service: LedgerProcess): Promise<void> {
   for (;;) {
     const health = (await (await fetch(`${service.baseUrl}/health`)).json()) as {
@@ -131,10 +173,12 @@ async function main(): Promise<void> {
   const events = createSqliteEventStore({ file: join(directory, 'events.db') });
   await appendHistory(events, 1, HEAVY_EVENTS, 1000, () => HEAVY_CUSTOMER);
   await events.close();
+  const masterKey = randomBytes(32).toString('base64');
+  await inProcess(directory, masterKey);
   const service = await LedgerProcess.start({
     DATA_DIR: directory,
     PORT: 30000 + Math.floor(Math.random() * 10000),
-    LEDGER_MASTER_KEY: randomBytes(32).toString('base64'),
+    LEDGER_MASTER_KEY: masterKey,
   });
   try {
     await projected(service);
