@@ -9,6 +9,7 @@ import { DtoValidationPipe } from './interfaces/http/dto-validation.pipe';
 import { setUpOpenApi } from './interfaces/http/openapi';
 import { ProblemDetailsFilter, sendProblem } from './interfaces/http/problem-details';
 import { PinoNestLogger } from './config/logger';
+import { addSecurityHeaders, problemOnClientError } from './interfaces/http/http-hygiene';
 import {
   allowTrackingCors,
   decodeTrackingBodies,
@@ -27,6 +28,7 @@ export async function createApp(config: LedgerConfig, logger: Logger): Promise<N
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => uuidv7(),
     logger: false,
+    clientErrorHandler: problemOnClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
     logger: new PinoNestLogger(logger),
@@ -35,6 +37,7 @@ export async function createApp(config: LedgerConfig, logger: Logger): Promise<N
     bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  addSecurityHeaders(fastify);
   allowTrackingCors(fastify, config.trackingCorsOrigins ?? '*', Object.values(TRACKING_PATHS).flat());
   decodeTrackingBodies(fastify, BODY_LIMIT_BYTES);
   // Every body is checked as JSON text (depth, lone surrogates, inexact numbers) before anything reads it.

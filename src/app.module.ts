@@ -47,7 +47,7 @@ import {
   VerifyChainsHandler,
 } from './application/gdpr/personal-data.queries';
 import { CqrsModule } from '@nestjs/cqrs';
-import { ApiKeyGuard } from './interfaces/http/api-key.guard';
+import { ApiKeyGuard, AUTHENTICATION_LOGGER } from './interfaces/http/api-key.guard';
 import { StaffAuthController } from './interfaces/http/auth/staff-auth.controller';
 import { StaffSessionResolver } from './interfaces/http/auth/staff-session.resolver';
 import { StaffSessions } from './application/staff-auth/staff-sessions';
@@ -93,6 +93,7 @@ import { SubscriptionStore } from './application/subscriptions/subscription-stor
 import { SubscriptionSecrets } from './application/subscriptions/subscription-secrets';
 import { SubscriptionViews } from './application/subscriptions/subscription-views';
 import { EventDelivery } from './application/subscriptions/event-delivery';
+import { WebhookTargets } from './application/subscriptions/webhook-targets';
 import { RegisterSubscriptionHandler } from './application/subscriptions/register-subscription.command';
 import { StopSubscriptionHandler } from './application/subscriptions/stop-subscription.command';
 import { ReplaySubscriptionHandler } from './application/subscriptions/replay-subscription.command';
@@ -162,6 +163,7 @@ export class AppModule {
       ],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
+        { provide: AUTHENTICATION_LOGGER, useValue: logger },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         StaffSessions,
         StaffSessionResolver,
@@ -253,6 +255,10 @@ export class AppModule {
         SubscriptionStore,
         SubscriptionSecrets,
         SubscriptionViews,
+        {
+          provide: WebhookTargets,
+          useValue: new WebhookTargets(config.subscriptionDelivery?.allowedTargets),
+        },
         EventDelivery,
         {
           provide: SubscriptionDeliveries,

@@ -6,8 +6,9 @@ import { NestFactory } from '@nestjs/core';
 import { INestApplicationContext } from '@nestjs/common';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { createInterface } from 'node:readline/promises';
 import pino from 'pino';
 import { AppModule } from './app.module';
@@ -75,8 +76,10 @@ async function withLedger<T>(
     deliverSubscriptions: deliver,
   };
   const logger = pino({ level: 'warn' }, pino.destination(2));
+  // abortOnError: false: a store that cannot be opened (a damaged file) is thrown and told, not a silent exit.
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, logger), {
     logger: false,
+    abortOnError: false,
   });
   try {
     return await work(app);
@@ -148,7 +151,7 @@ program
         : options.preset
           ? IMPORT_PRESETS[options.preset]!({ now, file })
           : undefined;
-      const rejects = options.rejects ? createWriteStream(options.rejects) : undefined;
+      const rejects = options.rejects ? createWriteStream(options.rejects, { mode: 0o600 }) : undefined;
       const summary = await withLedger(async (app) => {
         const bar = progressBar('importing');
         bar.start(100, 0, { unit: 'MiB' });
@@ -284,7 +287,7 @@ program
       async (app) => {
         const engine = app.get<ProjectionEngine>(PROJECTION_ENGINE);
         const config = app.get<LedgerConfig>(LEDGER_CONFIG);
-        const out = options.out ? createWriteStream(options.out) : undefined;
+        const out = options.out ? createWriteStream(options.out, { mode: 0o600 }) : undefined;
         const asOf = options.to ?? new Date().toISOString();
         const pseudonyms = app.get(Pseudonyms);
         const readModels = app.get(ReadModels);
@@ -720,14 +723,18 @@ program
   .argument('<customerId>')
   .option('--out <file>', 'write to a file instead of stdout')
   .action(async (customerId: string, options: { out?: string }) => {
-    const document = await withLedger(async (app) => {
+    await withLedger(async (app) => {
       await untilReadModelsFoldHead(app);
       const exported = await app.get(QueryBus).execute(new ExportSubject(customerId));
       await app.get(AccessLog).record(customerId, actor, 'export', 'cli:export-subject');
-      return exported;
+      // Written as it is read: the export of a long history is never held whole.
+      await pipeline(
+        exported,
+        options.out ? createWriteStream(options.out, { mode: 0o600 }) : process.stdout,
+        { end: Boolean(options.out) },
+      );
+      if (!options.out) process.stdout.write('\n');
     });
-    if (options.out) writeFileSync(options.out, JSON.stringify(document, null, 2));
-    else print(document);
   });
 
 program

@@ -67,6 +67,32 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads the allow list of webhook targets and names each bad entry', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ledger-config-'));
+    const allowed = loadConfig({
+      DATA_DIR: dataDir,
+      LEDGER_WEBHOOK_ALLOWED_TARGETS: ' 127.0.0.1, 10.20.0.0/16,fd00::/8 ,hooks.internal',
+    });
+    expect(allowed.subscriptionDelivery?.allowedTargets).toEqual([
+      '127.0.0.1',
+      '10.20.0.0/16',
+      'fd00::/8',
+      'hooks.internal',
+    ]);
+    expect(loadConfig({ DATA_DIR: dataDir }).subscriptionDelivery?.allowedTargets).toEqual([]);
+    expect(() =>
+      loadConfig({ DATA_DIR: dataDir, LEDGER_WEBHOOK_ALLOWED_TARGETS: '10.0.0.0/33,http://x/,1.2.3.4/8/1' }),
+    ).toThrow(
+      expect.objectContaining({
+        problems: [
+          expect.stringContaining('"10.0.0.0/33" is neither an IP address, a CIDR range'),
+          expect.stringContaining('"http://x/" is neither'),
+          expect.stringContaining('"1.2.3.4/8/1" is neither'),
+        ],
+      }),
+    );
+  });
+
   it('reads the origins allowed to call the tracking API from a browser: any, none, or a list', () => {
     const cors = (value: string) => loadConfig({ DATA_DIR: dataDir(), LEDGER_TRACKING_CORS_ORIGINS: value });
     expect(cors('*').trackingCorsOrigins).toBe('*');

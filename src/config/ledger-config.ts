@@ -153,6 +153,19 @@ class EnvironmentVariables {
   @Max(300_000, { message: 'LEDGER_SUBSCRIPTION_TIMEOUT_MS must be an integer from 100 to 300000' })
   LEDGER_SUBSCRIPTION_TIMEOUT_MS?: number;
 
+  /** Failed authentications one client address may make per minute before it waits (429). */
+  @IsOptional()
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsInt({ message: 'LEDGER_AUTH_FAILURES_PER_MINUTE must be an integer from 1 to 100000' })
+  @Min(1, { message: 'LEDGER_AUTH_FAILURES_PER_MINUTE must be an integer from 1 to 100000' })
+  @Max(100_000, { message: 'LEDGER_AUTH_FAILURES_PER_MINUTE must be an integer from 1 to 100000' })
+  LEDGER_AUTH_FAILURES_PER_MINUTE?: number;
+
+  /** Outbound subscriptions: private or special-use targets allowed all the same (in-house receivers). */
+  @IsOptional()
+  @IsString()
+  LEDGER_WEBHOOK_ALLOWED_TARGETS?: string;
+
   /** Tracking API: a track event without a touchpoint mapping is refused (default) or skipped (docs/tracking.md). */
   @IsOptional()
   @IsIn(TRACKING_UNMAPPED_RULES, { message: 'LEDGER_TRACKING_UNMAPPED must be keep, refuse or skip' })
@@ -179,6 +192,11 @@ export interface SubscriptionDeliverySettings {
   readonly requestTimeoutMs?: number;
   /** How often the delivering process looks for subscriptions registered or changed elsewhere (default 1 s). */
   readonly pollIntervalMs?: number;
+  /**
+   * Private or special-use targets webhooks may reach all the same (in-house receivers): IP addresses, CIDR
+   * ranges and host names (default none: webhooks go to public addresses only).
+   */
+  readonly allowedTargets?: readonly string[];
 }
 
 export interface LedgerConfig {
@@ -225,6 +243,11 @@ export interface LedgerConfig {
   readonly deliverSubscriptions?: boolean;
   /** LEDGER_SUBSCRIPTION_*: retries, backoff and timeouts of outbound subscriptions. */
   readonly subscriptionDelivery?: SubscriptionDeliverySettings;
+  /**
+   * LEDGER_AUTH_FAILURES_PER_MINUTE: failed authentications one client address may make in a minute; past it,
+   * the address waits for the minute to end (429). Default 20.
+   */
+  readonly authFailuresPerMinute?: number;
   /** LEDGER_TRACKING_UNMAPPED: unmapped tracker events are kept as EventTracked (the default), refused or skipped. */
   readonly trackingUnmapped?: TrackingUnmappedRule;
   /** LEDGER_TRACKING_CORS_ORIGINS: the origins whose pages may call the tracking API (default `*`, any). */
@@ -343,6 +366,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
       `LEDGER_ANCHOR_KEY_FILE ${variables.LEDGER_ANCHOR_KEY_FILE} is inside DATA_DIR: whoever can alter the data could then sign anchors for it; keep the key on another disk or host`,
     );
   }
+  const allowedTargets = (variables.LEDGER_WEBHOOK_ALLOWED_TARGETS ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of allowedTargets) {
+    const problem = allowedTargetProblem(entry);
+    if (problem) {
+      problems.push(`LEDGER_WEBHOOK_ALLOWED_TARGETS: ${problem}; list them comma-separated`);
+    }
+  }
   const cors = parseTrackingCorsOrigins(variables.LEDGER_TRACKING_CORS_ORIGINS);
   problems.push(...cors.problems);
   if (problems.length > 0) throw new ConfigurationError(problems);
@@ -370,8 +403,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
       retryBaseMs: variables.LEDGER_SUBSCRIPTION_RETRY_BASE_MS,
       retryMaxMs: variables.LEDGER_SUBSCRIPTION_RETRY_MAX_MS,
       requestTimeoutMs: variables.LEDGER_SUBSCRIPTION_TIMEOUT_MS,
+      allowedTargets,
     },
     trackingUnmapped: variables.LEDGER_TRACKING_UNMAPPED ?? 'keep',
+    authFailuresPerMinute: variables.LEDGER_AUTH_FAILURES_PER_MINUTE,
     trackingCorsOrigins: cors.origins,
     staffSignIn,
   };
@@ -396,6 +431,25 @@ function isPostgresUrl(url: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * LEDGER_WEBHOOK_ALLOWED_TARGETS: why an entry cannot be one of the allow list of webhook targets.
+ */
+export function allowedTargetProblem(entry: string): string | undefined {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  const hostName = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.?)+$/i;
+  const valid =
+    prefix === undefined
+      ? family !== 0 || hostName.test(entry)
+      : family !== 0 &&
+        rest.length === 0 &&
+        /^[0-9]{1,3}$/.test(prefix) &&
+        Number(prefix) <= (family === 4 ? 32 : 128);
+  return valid
+    ? undefined
+    : `"${entry}" is neither an IP address, a CIDR range (10.1.0.0/16, fd00::/8) nor a host name`;
 }
 
 /** Where the service listens when HOST is not set: this machine only, whether or not keys are configured. */

@@ -17,6 +17,8 @@ describe('subscription delivery settings', () => {
       retryBaseMs: undefined,
       retryMaxMs: undefined,
       requestTimeoutMs: undefined,
+      // No allow list: webhooks reach public addresses only.
+      allowedTargets: [],
     });
   });
 
@@ -27,12 +29,14 @@ describe('subscription delivery settings', () => {
       LEDGER_SUBSCRIPTION_RETRY_BASE_MS: '250',
       LEDGER_SUBSCRIPTION_RETRY_MAX_MS: '60000',
       LEDGER_SUBSCRIPTION_TIMEOUT_MS: '2000',
+      LEDGER_WEBHOOK_ALLOWED_TARGETS: '10.0.0.0/8',
     });
     expect(config.subscriptionDelivery).toEqual({
       maxAttempts: 5,
       retryBaseMs: 250,
       retryMaxMs: 60_000,
       requestTimeoutMs: 2_000,
+      allowedTargets: ['10.0.0.0/8'],
     });
   });
 

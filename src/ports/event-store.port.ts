@@ -212,6 +212,34 @@ export function revisionMatches(expected: ExpectedRevision, actual: number): boo
   }
 }
 
+/** Events per page of the paged reads below: a page is read, and handled, in a few milliseconds. */
+export const READ_PAGE_SIZE = 200;
+
+/**
+ * One stream's events in revision order, read page by page (the store's reads are synchronous on SQLite: one read
+ * of a long stream would hold the event loop), giving the loop a turn after each page so that other requests
+ * (appends, /health) go on while a long stream is walked.
+ */
+export async function* readStreamInPages(
+  store: EventStore,
+  streamId: string,
+  pageSize = READ_PAGE_SIZE,
+): AsyncIterable<readonly RecordedEvent[]> {
+  for (let fromRevision = 0; ;) {
+    const page = await store.readStream(streamId, { fromRevision, maxCount: pageSize });
+    if (page.length === 0) return;
+    yield page;
+    if (page.length < pageSize) return;
+    fromRevision = page[page.length - 1]!.streamRevision + 1;
+    await yieldToEventLoop();
+  }
+}
+
+/** Lets timers and I/O waiting behind long work run before it goes on. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Every event of the log in position order, read page by page. */
 export async function* readWholeLog(store: EventStore): AsyncIterable<RecordedEvent> {
   for (let after = 0; ;) {
@@ -219,5 +247,6 @@ export async function* readWholeLog(store: EventStore): AsyncIterable<RecordedEv
     if (page.length === 0) return;
     yield* page;
     after = page[page.length - 1]!.position;
+    await yieldToEventLoop();
   }
 }

@@ -13,7 +13,13 @@ import { WebhookReceiver } from '../support/webhook-receiver';
  */
 describe('ledger project delivers outbound subscriptions', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-project-delivery-'));
-  const env = { DATA_DIR: dataDir, LEDGER_MASTER_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn' };
+  // The receiver listens on loopback: an in-house receiver, allowed as such for every process.
+  const env = {
+    DATA_DIR: dataDir,
+    LEDGER_MASTER_KEY: randomBytes(32).toString('base64'),
+    LOG_LEVEL: 'warn',
+    LEDGER_WEBHOOK_ALLOWED_TARGETS: '127.0.0.1',
+  };
   let service: LedgerProcess | undefined;
   let receiver: WebhookReceiver;
   afterAll(async () => {
@@ -29,6 +35,7 @@ describe('ledger project delivers outbound subscriptions', () => {
       PORT: 20000 + Math.floor(Math.random() * 20000),
       LEDGER_MASTER_KEY: env.LEDGER_MASTER_KEY,
       LEDGER_PROJECTIONS: 'off',
+      LEDGER_WEBHOOK_ALLOWED_TARGETS: env.LEDGER_WEBHOOK_ALLOWED_TARGETS,
     });
     const registered = await service.post('/v1/subscriptions', {
       name: 'warehouse',

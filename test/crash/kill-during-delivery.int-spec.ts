@@ -42,6 +42,8 @@ describe('kill -9 during subscription delivery', () => {
       DATA_DIR: dataDir,
       PORT: port,
       LEDGER_MASTER_KEY: masterKey,
+      // The receiver listens on loopback: an in-house receiver, allowed by name.
+      LEDGER_WEBHOOK_ALLOWED_TARGETS: '127.0.0.1',
     });
     services.push(service);
     const registered = await service.post('/v1/subscriptions', {
@@ -82,6 +84,8 @@ describe('kill -9 during subscription delivery', () => {
       DATA_DIR: dataDir,
       PORT: port + 1,
       LEDGER_MASTER_KEY: masterKey,
+      // The receiver listens on loopback: an in-house receiver, allowed by name.
+      LEDGER_WEBHOOK_ALLOWED_TARGETS: '127.0.0.1',
     });
     services.push(restarted);
     await receiver.waitFor(

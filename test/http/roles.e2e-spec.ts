@@ -90,6 +90,9 @@ describe('roles by API key', () => {
         roles: [role],
         keySha256: sha256(keyOf(role)),
       })),
+      // The walk fails authentication three times on every endpoint, all from one address: the per-address
+      // limit (test/http/http-hygiene.e2e-spec.ts) is raised for it.
+      authFailuresPerMinute: 10_000,
     });
     const admin = { authorization: `Bearer ${keyOf('admin')}` };
     const ingest = { authorization: `Bearer ${keyOf('ingest')}` };

@@ -7,7 +7,8 @@ import { ReceivedRequest, WebhookReceiver } from '../support/webhook-receiver';
 
 /**
  * Fast retries, so that parking takes milliseconds: 3 attempts, pauses of 10-40 ms. A request gets 1 s: on a
- * busy machine a local answer may take a few hundred milliseconds, which must not count as a timeout.
+ * busy machine a local answer may take a few hundred milliseconds, which must not count as a timeout. The
+ * receivers listen on loopback, which webhooks reach only through the allow list, as in-house receivers do.
  */
 const FAST_DELIVERY = {
   maxAttempts: 3,
@@ -15,6 +16,7 @@ const FAST_DELIVERY = {
   retryMaxMs: 40,
   requestTimeoutMs: 1_000,
   pollIntervalMs: 50,
+  allowedTargets: ['127.0.0.1'],
 };
 
 const typesOf = (requests: readonly ReceivedRequest[]) => requests.map((request) => request.body.type);
@@ -23,11 +25,18 @@ describe('outbound subscriptions: /v1/subscriptions', () => {
   let ledger: LedgerTestApp;
   const receivers: WebhookReceiver[] = [];
 
+  /** A ledger with no allow list: webhooks reach public addresses only. */
+  let withoutAllowList: LedgerTestApp;
+
   beforeAll(async () => {
     ledger = await LedgerTestApp.start({ subscriptionDelivery: FAST_DELIVERY });
+    withoutAllowList = await LedgerTestApp.start({
+      subscriptionDelivery: { ...FAST_DELIVERY, allowedTargets: [] },
+    });
   });
   afterAll(async () => {
     await ledger.stop();
+    await withoutAllowList.stop();
     await Promise.all(receivers.map((receiver) => receiver.stop()));
   });
 
@@ -389,40 +398,27 @@ describe('outbound subscriptions: /v1/subscriptions', () => {
     expect((await ledger.post(`/v1/subscriptions/${stopped.id}/parked/retry`, undefined)).status).toBe(409);
   });
 
-  it('follows a 307 within the receiver, not a redirect to another host', async () => {
+  it('follows no redirect, not even within the receiver', async () => {
     const receiver = await aReceiver((request) =>
-      request.path === '/hooks/ledger'
-        ? {
-            status: 307,
-            headers: {
-              location: request.body.data.orderId === 'AWAY' ? 'http://example.invalid/x' : '/hooks/moved',
-            },
-          }
-        : 200,
+      request.path === '/hooks/ledger' ? { status: 307, headers: { location: '/hooks/moved' } } : 200,
     );
     const subscription = await subscribe(receiver, { eventTypes: ['PurchaseCompleted'] });
-    const away = await ledger.post(
-      '/v1/touchpoints',
-      aPurchase('sub-10', { data: { orderId: 'AWAY', total: { amount: 1, currency: 'EUR' } } }),
-    );
-    const moved = await ledger.post('/v1/touchpoints', aPurchase('sub-10'));
-    await receiver.waitFor(
-      (requests) => requests.some((r) => r.path === '/hooks/moved'),
-      'the moved delivery',
+    const purchase = await ledger.post('/v1/touchpoints', aPurchase('sub-10'));
+    await receiver.waitFor((requests) => requests.length === 3, 'three attempts');
+    await waitUntil(
+      async () => (await ledger.get(`/v1/subscriptions/${subscription.id}/parked`)).body.count === 1,
     );
 
     expect(receiver.requests.map((request) => [request.path, request.body.eventId])).toEqual([
-      ['/hooks/ledger', away.body.eventId],
-      ['/hooks/ledger', away.body.eventId],
-      ['/hooks/ledger', away.body.eventId],
-      ['/hooks/ledger', moved.body.eventId],
-      ['/hooks/moved', moved.body.eventId],
+      ['/hooks/ledger', purchase.body.eventId],
+      ['/hooks/ledger', purchase.body.eventId],
+      ['/hooks/ledger', purchase.body.eventId],
     ]);
     const parked = (await ledger.get(`/v1/subscriptions/${subscription.id}/parked`)).body.deliveries;
     expect(parked).toEqual([
       expect.objectContaining({
-        eventId: away.body.eventId,
-        error: expect.stringContaining('redirect to http://example.invalid not followed'),
+        eventId: purchase.body.eventId,
+        error: 'HTTP 307: redirects are not followed',
       }),
     ]);
   });
@@ -450,6 +446,58 @@ describe('outbound subscriptions: /v1/subscriptions', () => {
     expect(response.status).toBe(400);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(response.body.errors).toEqual([expect.objectContaining({ field })]);
+  });
+
+  it.each([
+    'http://127.0.0.1:8080/hooks',
+    'http://[::1]/hooks',
+    'http://0x7f.0.0.1/hooks',
+    'http://2130706433/hooks',
+    'http://017700000001/hooks',
+    'http://127.1/hooks',
+    'http://0.0.0.0/hooks',
+    'http://[::ffff:127.0.0.1]/hooks',
+    'http://[::ffff:10.0.0.1]/hooks',
+    'http://169.254.169.254/latest/meta-data',
+    'http://10.0.0.1/hooks',
+    'http://172.16.5.4/hooks',
+    'http://192.168.1.1/hooks',
+    'http://100.64.0.1/hooks',
+    'http://224.0.0.1/hooks',
+    'http://[fc00::1]/hooks',
+    'http://[fd12:3456::1]/hooks',
+    'http://[fe80::1]/hooks',
+    'http://metadata.google.internal/computeMetadata/v1/',
+    'http://metadata.google.internal./computeMetadata/v1/',
+    'http://localhost:3000/hooks',
+    'http://api.localhost/hooks',
+  ])('refuses the private or special-use target %s with 400 naming url', async (url) => {
+    const response = await withoutAllowList.post('/v1/subscriptions', { name: 'probe', url });
+    expect(response.status).toBe(400);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.body.errors).toEqual([
+      { field: 'url', message: expect.stringContaining('LEDGER_WEBHOOK_ALLOWED_TARGETS') },
+    ]);
+    expect((await withoutAllowList.get('/v1/subscriptions')).body.subscriptions).toHaveLength(0);
+  });
+
+  it('shows a refused connection as a category, not as the network error', async () => {
+    // Port 9 (discard) on loopback: nothing listens, so the connection is refused (ECONNREFUSED).
+    const subscription = await ledger.post('/v1/subscriptions', {
+      name: 'closed port',
+      url: 'http://127.0.0.1:9/hooks',
+      eventTypes: ['PurchaseCompleted'],
+    });
+    expect(subscription.status).toBe(201);
+    await ledger.post('/v1/touchpoints', aPurchase('sub-closed'));
+    await waitUntil(
+      async () => (await ledger.get(`/v1/subscriptions/${subscription.body.id}/parked`)).body.count === 1,
+    );
+    const parked = (await ledger.get(`/v1/subscriptions/${subscription.body.id}/parked`)).body.deliveries;
+    expect(parked).toEqual([expect.objectContaining({ error: 'could not connect to the receiver' })]);
+    const shown = await ledger.get(`/v1/subscriptions/${subscription.body.id}`);
+    expect(shown.body.status.failures.last.error).toBe('could not connect to the receiver');
+    expect(JSON.stringify(shown.body)).not.toMatch(/ECONN|EHOST|ENOTFOUND/);
   });
 
   it('answers 404 problem+json for an unknown id on every endpoint, 400 for a bad replay or page', async () => {

@@ -21,7 +21,11 @@ export class LedgerTestApp {
     readonly config: LedgerConfig,
   ) {}
 
-  static async start(overrides: Partial<LedgerConfig> = {}): Promise<LedgerTestApp> {
+  /** `logger`: where the service logs (default: nowhere), for tests of what it logs. */
+  static async start(
+    overrides: Partial<LedgerConfig> = {},
+    logger: pino.Logger = pino({ level: 'silent' }),
+  ): Promise<LedgerTestApp> {
     const config: LedgerConfig = {
       port: 0,
       host: '127.0.0.1',
@@ -36,7 +40,7 @@ export class LedgerTestApp {
       runProjections: true,
       ...overrides,
     };
-    const app = await createApp(config, pino({ level: 'silent' }));
+    const app = await createApp(config, logger);
     return new LedgerTestApp(app, config);
   }
 

@@ -30,6 +30,8 @@ export class LedgerProcess {
     DATABASE_URL?: string;
     /** Any other variables, such as staff sign-in's LEDGER_PUBLIC_URL and LEDGER_OIDC_*. */
     more?: Readonly<Record<string, string>>;
+    /** Private webhook targets allowed, e.g. 127.0.0.1 for a WebhookReceiver. */
+    LEDGER_WEBHOOK_ALLOWED_TARGETS?: string;
   }): Promise<LedgerProcess> {
     const child = spawn(process.execPath, SERVICE, {
       cwd: ROOT,
@@ -44,6 +46,9 @@ export class LedgerProcess {
         ...(env.LEDGER_PROJECTIONS && { LEDGER_PROJECTIONS: env.LEDGER_PROJECTIONS }),
         ...(env.DATABASE_URL && { DATABASE_URL: env.DATABASE_URL }),
         ...env.more,
+        ...(env.LEDGER_WEBHOOK_ALLOWED_TARGETS && {
+          LEDGER_WEBHOOK_ALLOWED_TARGETS: env.LEDGER_WEBHOOK_ALLOWED_TARGETS,
+        }),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -3,12 +3,20 @@ import { Anchor, AnchorCheck, anchorSignatureProblem, LogFingerprint, signAnchor
 import {
   EventStore,
   LogSummary,
+  readStreamInPages,
   readWholeLog,
   RecordedEvent,
+  yieldToEventLoop,
   StreamHead,
 } from '../../ports/event-store.port';
 import { ChainBreak, ChainEnd, ChainWalk, GENESIS_HASH, VerificationReport } from '../../ports/hash-chain';
 import { storedEventsOf } from '../../ports/upcasting-event-store';
+
+/**
+ * Events hashed between two turns of the event loop: recomputing a chain link costs tens of microseconds, so
+ * a page of the log is walked in several turns and other requests wait a few milliseconds at most.
+ */
+const EVENTS_PER_TURN = 100;
 
 export interface VerifyLogOptions {
   /** Called with every event walked, in position order (progress, or a fingerprint for an anchor). */
@@ -35,8 +43,10 @@ export async function verifyLog(
   const walk = new ChainWalk(summary.densePositions);
   const anchorCheck = options.anchor && new AnchorCheck(options.anchor);
   const report = (broken?: ChainBreak) => withAnchor(walk.report(broken), options.anchor);
+  let walked = 0;
   for await (const event of readWholeLog(store)) {
     if (event.position > summary.lastPosition) break;
+    if (++walked % EVENTS_PER_TURN === 0) await yieldToEventLoop();
     options.onEvent?.(event);
     const broken = walk.add(event) ?? anchorCheck?.add(event);
     if (broken) return report(broken);
@@ -87,16 +97,20 @@ export async function anchorLog(
 
 /**
  * Verifies some streams (one customer's), each against its head. Positions are not checked for gaps: the
- * streams hold only part of the log.
+ * streams hold only part of the log. The streams are read page by page and walked together in position order,
+ * so a customer with any number of events is verified a page at a time.
  */
 export async function verifyStreams(
   anyStore: EventStore,
   streamIds: readonly string[],
 ): Promise<VerificationReport> {
   const store = storedEventsOf(anyStore);
-  const streams = await Promise.all(streamIds.map((streamId) => store.readStream(streamId)));
   const walk = new ChainWalk();
-  for (const event of streams.flat().sort((a, b) => a.position - b.position)) {
+  let walked = 0;
+  for await (const event of inPositionOrder(
+    streamIds.map((streamId) => readStreamInPages(store, streamId)),
+  )) {
+    if (++walked % EVENTS_PER_TURN === 0) await yieldToEventLoop();
     const broken = walk.add(event);
     if (broken) return walk.report(broken);
   }
@@ -108,6 +122,40 @@ export async function verifyStreams(
     if (broken) return walk.report(broken);
   }
   return walk.report();
+}
+
+/** Where a merge of paged reads stands in one of them. */
+interface PageCursor {
+  readonly pages: AsyncIterator<readonly RecordedEvent[]>;
+  page: readonly RecordedEvent[];
+  index: number;
+}
+
+/** The events of several paged reads, each in position order, merged into one position order. */
+async function* inPositionOrder(
+  reads: readonly AsyncIterable<readonly RecordedEvent[]>[],
+): AsyncIterable<RecordedEvent> {
+  const hasNext = async (cursor: PageCursor): Promise<boolean> => {
+    while (cursor.index >= cursor.page.length) {
+      const next = await cursor.pages.next();
+      if (next.done) return false;
+      cursor.page = next.value;
+      cursor.index = 0;
+    }
+    return true;
+  };
+  let open: PageCursor[] = [];
+  for (const read of reads) {
+    const cursor: PageCursor = { pages: read[Symbol.asyncIterator](), page: [], index: 0 };
+    if (await hasNext(cursor)) open.push(cursor);
+  }
+  while (open.length > 0) {
+    const earliest = open.reduce((first, each) =>
+      each.page[each.index]!.position < first.page[first.index]!.position ? each : first,
+    );
+    yield earliest.page[earliest.index++]!;
+    if (!(await hasNext(earliest))) open = open.filter((each) => each !== earliest);
+  }
 }
 
 /** Every head held against the walk; then every walked stream must have had a head. */

@@ -9,7 +9,8 @@ import { VerificationReport } from '../../ports/hash-chain';
 import { SUBJECT_KEY_STORE, SubjectKeyStore } from '../../ports/subject-key-store.port';
 import { verifyLog, verifyStreams } from './log-verification';
 import { ReadModels } from '../read-models/read-models';
-import { readMergedRecords } from '../read-models/merged-records';
+import { readMergedRecordsInPages } from '../read-models/merged-records';
+import { jsonInPieces, PagedArray } from './json-in-pieces';
 import { AccessLog, accessStreamId } from '../../privacy/access-log';
 import { EmailDirectory } from '../../privacy/email-directory';
 import { PiiCipher } from '../../privacy/pii-cipher';
@@ -21,23 +22,34 @@ import { IsOmittable } from '../../validation/validators';
 
 /**
  * A customer's events, and those of the records merged into it (each in its own stream, after the
- * customer's), with personal data decrypted (or shown as erased).
+ * customer's), with personal data decrypted (or shown as erased), page by page.
  */
-async function decryptedStream(
+async function* decryptedPages(
   store: EventStore,
   cipher: PiiCipher,
   customerId: string,
-): Promise<RecordedEvent[]> {
-  const decrypted: RecordedEvent[] = [];
-  for (const { recordId, events } of await readMergedRecords(store, customerId)) {
+): AsyncIterable<RecordedEvent[]> {
+  for await (const { recordId, events } of readMergedRecordsInPages(store, customerId)) {
+    const decrypted: RecordedEvent[] = [];
     for (const event of events) {
       const data = await cipher.decryptFields(recordId, piiFieldsOf(event.type), event.data);
       decrypted.push({ ...event, data });
     }
+    yield decrypted;
   }
-  if (decrypted.length === 0) throw unknownCustomer(customerId);
-  return decrypted;
 }
+
+/** Refuses a customer without events before anything is written of an answer about them. */
+async function ensureRecorded(store: EventStore, customerId: string): Promise<void> {
+  const [first] = await store.readStream(customerStreamId(customerId), { maxCount: 1 });
+  if (!first) throw unknownCustomer(customerId);
+}
+
+/**
+ * A JSON document written in pieces as it is read (see jsonInPieces): answers that grow with a customer's
+ * history. The HTTP interface streams the pieces into the reply, the CLI into its output.
+ */
+export type JsonPieces = AsyncIterable<string>;
 
 /** Subject access export (GDPR Art. 15 and 20): everything held about one customer, machine-readable. */
 export interface SubjectExport {
@@ -54,7 +66,12 @@ export interface SubjectExport {
   readonly accessLog: readonly Record<string, unknown>[];
 }
 
-export class ExportSubject extends Query<SubjectExport> {
+/**
+ * The subject access export (a SubjectExport document, written in pieces). The
+ * events are read and written page by page; the read models and the access log (as they stood before this
+ * export) are read first, as the answer starts.
+ */
+export class ExportSubject extends Query<JsonPieces> {
   constructor(readonly customerId: string) {
     super();
   }
@@ -69,19 +86,19 @@ export class ExportSubjectHandler implements IQueryHandler<ExportSubject> {
     private readonly accessLog: AccessLog,
   ) {}
 
-  async execute({ customerId }: ExportSubject): Promise<SubjectExport> {
-    const events = await decryptedStream(this.store, this.cipher, customerId);
+  async execute({ customerId }: ExportSubject): Promise<JsonPieces> {
+    await ensureRecorded(this.store, customerId);
     const [summary, loyalty, funnel, accessLog] = await Promise.all([
       this.readModels.summary(customerId),
       this.readModels.loyaltyFacts(customerId),
       this.readModels.funnel(customerId),
       this.accessLog.entries(customerId),
     ]);
-    return {
-      format: 'customer-interaction-ledger/subject-export/v1' as const,
+    return jsonInPieces<SubjectExport>({
+      format: 'customer-interaction-ledger/subject-export/v1',
       customerId,
       exportedAt: new Date().toISOString(),
-      events,
+      events: new PagedArray(decryptedPages(this.store, this.cipher, customerId)),
       readModels: {
         summary:
           summary &&
@@ -90,7 +107,7 @@ export class ExportSubjectHandler implements IQueryHandler<ExportSubject> {
         funnel,
       },
       accessLog,
-    };
+    });
   }
 }
 
@@ -120,7 +137,11 @@ export interface AuditTrail {
   readonly accessLog: readonly Record<string, unknown>[];
 }
 
-export class ReadAuditTrail extends Query<AuditTrail> {
+/**
+ * The audit trail (an AuditTrail document, written in pieces); the access log as it stood before this read.
+ * Written page by page, like the export.
+ */
+export class ReadAuditTrail extends Query<JsonPieces> {
   constructor(readonly customerId: string) {
     super();
   }
@@ -134,10 +155,22 @@ export class ReadAuditTrailHandler implements IQueryHandler<ReadAuditTrail> {
     private readonly accessLog: AccessLog,
   ) {}
 
-  async execute({ customerId }: ReadAuditTrail): Promise<AuditTrail> {
-    const events = await decryptedStream(this.store, this.cipher, customerId);
-    const current: Record<string, unknown> = {};
-    const trail = events.map((event): AuditedEvent => {
+  async execute({ customerId }: ReadAuditTrail): Promise<JsonPieces> {
+    await ensureRecorded(this.store, customerId);
+    const accessLog = await this.accessLog.entries(customerId);
+    return jsonInPieces<AuditTrail>({
+      customerId,
+      events: new PagedArray(auditEntries(decryptedPages(this.store, this.cipher, customerId))),
+      accessLog,
+    });
+  }
+}
+
+/** Each event as the audit trail shows it; contact changes are told against the values as they stood before. */
+async function* auditEntries(pages: AsyncIterable<readonly RecordedEvent[]>): AsyncIterable<AuditedEvent[]> {
+  const current: Record<string, unknown> = {};
+  for await (const events of pages) {
+    yield events.map((event): AuditedEvent => {
       const { occurredAt, recordedAt, actor, actorName, authentication, channel, correlationId } =
         event.metadata as Record<string, string>;
       const data = event.data as Record<string, unknown>;
@@ -164,12 +197,6 @@ export class ReadAuditTrailHandler implements IQueryHandler<ReadAuditTrail> {
         changes,
       };
     });
-    const accessLog = await this.accessLog.entries(customerId);
-    return {
-      customerId,
-      events: trail,
-      accessLog,
-    };
   }
 }
 

@@ -2,7 +2,7 @@ import { toProjectedEvent } from '../../../projections/catalog';
 import { MalformedEventError } from '../../../projections/event-guard';
 import { ProjectedEvent, Projection } from '../../../projections/projection';
 import { customerStreamId } from '../../domain/customer-events';
-import { EventStore, RecordedEvent } from '../../ports/event-store.port';
+import { EventStore, readStreamInPages, RecordedEvent } from '../../ports/event-store.port';
 
 /** Which of a customer's recorded events to take: up to a log position, or those kept by a predicate. */
 export interface MergedRecordsFilter {
@@ -63,6 +63,28 @@ export async function readMergedRecords(
     records.push({ recordId, events });
   }
   return records;
+}
+
+/**
+ * readMergedRecords without holding any stream whole: the same records in the same order, each record's events
+ * in pages (several per record, see readStreamInPages), so a customer with any number of events is walked a
+ * page at a time with the event loop free between pages.
+ */
+export async function* readMergedRecordsInPages(
+  store: EventStore,
+  customerId: string,
+): AsyncIterable<MergedRecord> {
+  for (const recordIds = [customerId]; recordIds.length > 0;) {
+    const recordId = recordIds.shift()!;
+    for await (const events of readStreamInPages(store, customerStreamId(recordId))) {
+      for (const stored of events) {
+        const merge =
+          stored.type === 'CustomerMerged' ? projectedOrMalformed(stored, () => undefined) : undefined;
+        if (merge?.type === 'CustomerMerged') recordIds.push(merge.data.duplicateId);
+      }
+      yield { recordId, events };
+    }
+  }
 }
 
 /** What a fold does with a malformed event: the runner parks it, in-memory folds report it, a merge skips it. */

@@ -16,6 +16,7 @@ import {
   SUBSCRIPTION_ID_HEADER,
 } from './webhook-signature';
 import { postWebhook, SendOutcome } from './webhook-sender';
+import { WebhookTargets } from './webhook-targets';
 
 /** The customer of a stored event, or undefined for streams that are not customer streams (access logs). */
 export function deliveredCustomerOf(event: Pick<RecordedEvent, 'streamId'>): string | undefined {
@@ -36,6 +37,7 @@ export class EventDelivery {
   constructor(
     private readonly cipher: PiiCipher,
     private readonly accessLog: AccessLog,
+    private readonly targets: WebhookTargets,
     @Inject(LEDGER_CONFIG) config: LedgerConfig,
   ) {
     this.policy = deliveryPolicyOf(config.subscriptionDelivery);
@@ -77,6 +79,7 @@ export class EventDelivery {
       },
       timeoutMs: this.policy.requestTimeoutMs,
       signal,
+      targets: this.targets,
     });
   }
 

@@ -17,6 +17,7 @@ import { SubscriptionSecrets } from './subscription-secrets';
 import { SubscriptionStore } from './subscription-store';
 import { SubscriptionView, SubscriptionViews } from './subscription-views';
 import { IsOmittable } from '../../validation/validators';
+import { WebhookTargets } from './webhook-targets';
 
 const MAX_URL_LENGTH = 2048;
 
@@ -123,9 +124,14 @@ export class RegisterSubscriptionHandler implements ICommandHandler<RegisterSubs
     private readonly secrets: SubscriptionSecrets,
     private readonly deliveries: SubscriptionDeliveries,
     private readonly views: SubscriptionViews,
+    private readonly targets: WebhookTargets,
   ) {}
 
   async execute({ request, context }: RegisterSubscription): Promise<RegisteredSubscription> {
+    const targetProblem = await this.targets.registrationProblem(new URL(request.url));
+    if (targetProblem) {
+      throw new RequestValidationError([{ field: 'url', message: `url ${targetProblem}` }]);
+    }
     const head = await this.events.lastPosition();
     const startFrom = request.startFrom ?? 'now';
     if (typeof startFrom === 'number' && startFrom > head) {

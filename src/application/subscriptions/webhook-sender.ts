@@ -1,3 +1,7 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { WebhookTargetRefused, WebhookTargets } from './webhook-targets';
+
 /** What one POST to a receiver came to. */
 export type SendOutcome =
   | { readonly kind: 'delivered'; readonly status: number }
@@ -12,61 +16,47 @@ export interface WebhookRequest {
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
+  /** Where webhooks may connect: checked before the request and at the connection's name lookup. */
+  readonly targets: WebhookTargets;
 }
 
-/** Redirects followed within the receiver's own origin before the attempt counts as failed. */
-const MAX_SAME_ORIGIN_REDIRECTS = 3;
+/**
+ * What an admin sees of a failed attempt. Errors below HTTP come in categories only: a refused connection, a
+ * reset, an unknown name and a TLS failure all read the same, so delivery errors cannot map the network
+ * around the ledger (which ports are open where).
+ */
+export const DELIVERY_ERRORS = {
+  refused: 'the receiver address is not allowed (private or special-use)',
+  unreachable: 'could not connect to the receiver',
+} as const;
 
 /**
- * POSTs one delivery. A 2xx answer delivers it; anything else fails the attempt. Redirects are followed only
- * when they keep the method and body (307, 308) and stay on the receiver's origin: a subscription's URL is
- * what an admin approved, and a receiver must not be able to send the ledger's events (and its signature)
- * somewhere else. The answer's body is never read.
+ * POSTs one delivery to the subscription's URL, connecting only to an address the targets allow. A 2xx answer
+ * delivers it; anything else fails the attempt. Redirects are not followed: a subscription's URL is what an
+ * admin approved, and a receiver must not be able to send the ledger's events (and its signature) elsewhere.
+ * The answer's body is never read.
  */
 export async function postWebhook(request: WebhookRequest): Promise<SendOutcome> {
-  const origin = new URL(request.url).origin;
-  let url = request.url;
-  for (let redirects = 0; ; redirects++) {
-    const sent = await post(url, request);
-    if (sent.kind !== 'answered') return sent;
-    const response = sent.response;
-    // The answer's body is of no use to the ledger; cancelling frees the connection at once.
-    await response.body?.cancel().catch(() => undefined);
-    if (response.status >= 200 && response.status < 300)
-      return { kind: 'delivered', status: response.status };
-    if (response.status < 300 || response.status >= 400) {
-      return { kind: 'failed', status: response.status, error: `HTTP ${response.status}` };
-    }
-    const location = response.headers.get('location');
-    const target = location ? resolvedUrl(location, url) : undefined;
-    if (!target || target.origin !== origin || ![307, 308].includes(response.status)) {
-      return {
-        kind: 'failed',
-        status: response.status,
-        error: `HTTP ${response.status} redirect to ${target?.origin ?? 'nowhere'} not followed (only 307/308 within ${origin} are)`,
-      };
-    }
-    if (redirects >= MAX_SAME_ORIGIN_REDIRECTS) {
-      return {
-        kind: 'failed',
-        status: response.status,
-        error: `more than ${MAX_SAME_ORIGIN_REDIRECTS} redirects`,
-      };
-    }
-    url = target.href;
+  if (request.targets.hostProblem(new URL(request.url))) {
+    return { kind: 'failed', error: DELIVERY_ERRORS.refused };
   }
+  const sent = await post(request);
+  if (sent.kind !== 'answered') return sent;
+  const { status } = sent;
+  if (status >= 200 && status < 300) return { kind: 'delivered', status };
+  if (status >= 300 && status < 400) {
+    return { kind: 'failed', status, error: `HTTP ${status}: redirects are not followed` };
+  }
+  return { kind: 'failed', status, error: `HTTP ${status}` };
 }
 
-/**
- * One POST, given up after the timeout or when the caller aborts. A controller of its own rather than
- * AbortSignal.any: listeners tied to the runner's long-lived signal are removed as soon as the request ends.
- */
+/** One POST, given up after the timeout or when the caller aborts. */
 async function post(
-  url: string,
   request: WebhookRequest,
 ): Promise<
-  { readonly kind: 'answered'; readonly response: Response } | Exclude<SendOutcome, { kind: 'delivered' }>
+  { readonly kind: 'answered'; readonly status: number } | Exclude<SendOutcome, { kind: 'delivered' }>
 > {
+  if (request.signal.aborted) return { kind: 'aborted' };
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -76,35 +66,36 @@ async function post(
   const abandon = () => controller.abort();
   request.signal.addEventListener('abort', abandon);
   try {
-    if (request.signal.aborted) return { kind: 'aborted' };
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: request.headers,
-      body: request.body,
-      redirect: 'manual',
-      signal: controller.signal,
+    const status = await new Promise<number>((resolve, reject) => {
+      const url = new URL(request.url);
+      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      const outgoing = send(
+        url,
+        {
+          method: 'POST',
+          headers: { ...request.headers, 'content-length': Buffer.byteLength(request.body) },
+          lookup: request.targets.lookup,
+          signal: controller.signal,
+        },
+        (response) => {
+          // The answer's body is of no use to the ledger; reading it off frees the connection.
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        },
+      );
+      outgoing.on('error', reject);
+      outgoing.end(request.body);
     });
-    return { kind: 'answered', response };
+    return { kind: 'answered', status };
   } catch (error) {
     if (request.signal.aborted) return { kind: 'aborted' };
     if (timedOut) return { kind: 'failed', error: `no answer within ${request.timeoutMs} ms` };
-    return { kind: 'failed', error: networkErrorOf(error) };
+    return {
+      kind: 'failed',
+      error: error instanceof WebhookTargetRefused ? DELIVERY_ERRORS.refused : DELIVERY_ERRORS.unreachable,
+    };
   } finally {
     clearTimeout(timer);
     request.signal.removeEventListener('abort', abandon);
   }
-}
-
-function resolvedUrl(location: string, base: string): URL | undefined {
-  try {
-    return new URL(location, base);
-  } catch {
-    return undefined;
-  }
-}
-
-/** fetch reports "fetch failed" and hides the reason (refused, reset, DNS) in `cause`. */
-function networkErrorOf(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? String(error);
 }

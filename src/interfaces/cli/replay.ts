@@ -167,7 +167,7 @@ function csvCell(value: unknown): string {
 export function openOutput(
   path: string | undefined,
 ): NodeJS.WritableStream & { close?: WriteStream['close'] } {
-  return path ? createWriteStream(path) : process.stdout;
+  return path ? createWriteStream(path, { mode: 0o600 }) : process.stdout;
 }
 
 /** Folds a projection over events in memory, one document per id. */

@@ -1,4 +1,5 @@
-import { Controller, Delete, Get, Param, Query } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Query, StreamableFile } from '@nestjs/common';
+import { Readable } from 'node:stream';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../../config/api-keys';
@@ -9,6 +10,7 @@ import { ReadsPersonalData } from './access-log.interceptor';
 import { EraseCustomer, EraseCustomerParams } from '../../application/gdpr/erase-customer.command';
 import {
   ExportSubject,
+  JsonPieces,
   ReadAuditTrail,
   ResolvePseudonym,
   VerifyChains,
@@ -47,8 +49,8 @@ export class GdprController {
   @ReadsPersonalData('export')
   @ApiOperation({ summary: 'Subject access export (Art. 15/20): events decrypted, read models, access log' })
   @Answers('SubjectExport')
-  export(@Param('id', CustomerIdPipe) customerId: string) {
-    return this.queries.execute(new ExportSubject(customerId));
+  async export(@Param('id', CustomerIdPipe) customerId: string) {
+    return jsonStream(await this.queries.execute(new ExportSubject(customerId)));
   }
 
   @Get('audit/customers/:id')
@@ -59,8 +61,8 @@ export class GdprController {
       'Audit trail: every event with actor, channel and times, contact changes field by field, access log',
   })
   @Answers('AuditTrail')
-  auditTrail(@Param('id', CustomerIdPipe) customerId: string) {
-    return this.queries.execute(new ReadAuditTrail(customerId));
+  async auditTrail(@Param('id', CustomerIdPipe) customerId: string) {
+    return jsonStream(await this.queries.execute(new ReadAuditTrail(customerId)));
   }
 
   @Get('audit/verify')
@@ -94,4 +96,9 @@ export class GdprController {
       }),
     );
   }
+}
+
+/** A JSON answer streamed into the reply piece by piece as the query writes it. */
+function jsonStream(pieces: JsonPieces): StreamableFile {
+  return new StreamableFile(Readable.from(pieces), { type: 'application/json; charset=utf-8' });
 }
