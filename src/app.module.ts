@@ -48,12 +48,12 @@ import {
 } from './application/gdpr/personal-data.queries';
 import { CqrsModule } from '@nestjs/cqrs';
 import { ApiKeyGuard, AUTHENTICATION_LOGGER } from './interfaces/http/api-key.guard';
-import { StaffAuthController } from './interfaces/http/auth/staff-auth.controller';
+import { StaffAuthController } from './interfaces/http/staff-auth.controller';
 import { StaffSessionResolver } from './interfaces/http/auth/staff-session.resolver';
 import { StaffSessions } from './application/staff-auth/staff-sessions';
 import { OidcSignIn } from './application/staff-auth/oidc-sign-in';
 import { LocalAccounts } from './application/staff-auth/local-accounts';
-import { LocalAccountsController } from './interfaces/http/auth/local-accounts.controller';
+import { LocalAccountsController } from './interfaces/http/local-accounts.controller';
 import { StaffActivityController } from './interfaces/http/staff-activity.controller';
 import { ReadStaffActivityHandler } from './application/staff-auth/staff-activity.query';
 import { join } from 'node:path';

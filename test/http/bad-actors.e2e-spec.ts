@@ -181,13 +181,17 @@ describe('bad actors and bad input', () => {
     );
 
     it.each(['has space', '../../etc', 'p\u0000'])(
-      'refuses an alias previousId of %j',
+      'keeps an alias with a previousId of %j as the tracker sent it (docs/tracking.md), names no stream by it',
       async (previousId) => {
         const customerId = await registered();
-        const response = await refused(() =>
-          as('public-write-key').track('alias', { userId: customerId, previousId }),
-        );
-        expect(fieldsOf(response)).toEqual(['previousId']);
+        const response = await as('public-write-key').track('alias', { userId: customerId, previousId });
+        expect(response.status).toBe(200);
+        const [result] = response.body.results;
+        expect(result.notMapped.map((problem: { field: string }) => problem.field)).toEqual(['previousId']);
+        expect(result.merged).toBeUndefined();
+        expect((await store.readStream(`customer-anonymous:${previousId}`)).length).toBe(0);
+        await ledger.projected();
+        expect((await as('rep').get(`/v1/customers/${customerId}`)).status).toBe(200);
       },
     );
   });
@@ -208,12 +212,15 @@ describe('bad actors and bad input', () => {
             anonymousId: id,
             properties: { url: 'https://s.example/' },
           }),
-        () => as('public-write-key').track('alias', { userId: 'c-1', previousId: id }),
       ];
       for (const door of doors) {
         const response = await refused(door);
         expect(response.body.errors[0].message).toMatch(message);
       }
+      // An alias's previousId names a record to merge, never a new stream: kept as sent (encrypted with the
+      // customer's key), merged with nothing.
+      const alias = await as('public-write-key').track('alias', { userId: 'c-1', previousId: id });
+      expect(alias.body.results[0].notMapped[0]).toMatchObject({ field: 'previousId', message });
     });
 
     it("resolves an erased customer's pseudonym to no one", async () => {

@@ -14,8 +14,8 @@ import type { ParkedDeliveriesPage } from '../../application/subscriptions/subsc
 import type { SubscriptionView } from '../../application/subscriptions/subscription-views';
 import type { PredictionBacktest } from '../../application/predictions/customer-base-predictions';
 import type { StaffActivity } from '../../application/staff-auth/staff-activity.query';
-import type { StaffInvitation } from './auth/local-accounts.controller';
-import type { PersonSessions, PersonSessionsEnded } from './auth/staff-auth.controller';
+import type { StaffInvitation } from './local-accounts.controller';
+import type { PersonSessions, PersonSessionsEnded } from './staff-auth.controller';
 import type { TrackingAnswer } from '../../application/tracking/record-tracking-messages.command';
 import type { VerificationReport } from '../../ports/hash-chain';
 import type { CohortReport } from '../../../projections/cohorts';

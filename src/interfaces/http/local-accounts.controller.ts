@@ -11,13 +11,13 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Roles } from '../../../config/api-keys';
-import { LEDGER_CONFIG, LedgerConfig } from '../../../config/ledger-config';
-import { LocalAccountError, LocalAccounts } from '../../../application/staff-auth/local-accounts';
-import { StaffSessions } from '../../../application/staff-auth/staff-sessions';
-import { RequestValidationError } from '../../../validation/request-validation';
-import { cookieNames, servedOverTls, setCookie } from './session-cookies';
-import { Answers } from '../openapi-operations';
+import { Roles } from '../../config/api-keys';
+import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
+import { LocalAccountError, LocalAccounts } from '../../application/staff-auth/local-accounts';
+import { StaffSessions } from '../../application/staff-auth/staff-sessions';
+import { RequestValidationError } from '../../validation/request-validation';
+import { cookieNames, servedOverTls, setCookie } from './auth/session-cookies';
+import { Answers } from './openapi-operations';
 
 type Fields = Record<string, unknown>;
 

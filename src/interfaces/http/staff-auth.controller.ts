@@ -13,15 +13,15 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Roles } from '../../../config/api-keys';
-import { LEDGER_CONFIG, LedgerConfig } from '../../../config/ledger-config';
-import { OidcSignIn, SignInFailed, SignInRefused } from '../../../application/staff-auth/oidc-sign-in';
-import { SessionView, StaffSessions } from '../../../application/staff-auth/staff-sessions';
-import { describeAuthentication } from '../../../application/staff-auth/principal';
-import { cookieNames, cookieOf, CookieNames, servedOverTls, setCookie } from './session-cookies';
-import { StaffSessionResolver } from './staff-session.resolver';
-import { sendSignedInPage, sendSignInProblem } from './sign-in-pages';
-import { Answers } from '../openapi-operations';
+import { Roles } from '../../config/api-keys';
+import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
+import { OidcSignIn, SignInFailed, SignInRefused } from '../../application/staff-auth/oidc-sign-in';
+import { SessionView, StaffSessions } from '../../application/staff-auth/staff-sessions';
+import { describeAuthentication } from '../../application/staff-auth/principal';
+import { cookieNames, cookieOf, CookieNames, servedOverTls, setCookie } from './auth/session-cookies';
+import { StaffSessionResolver } from './auth/staff-session.resolver';
+import { sendSignedInPage, sendSignInProblem } from './auth/sign-in-pages';
+import { Answers } from './openapi-operations';
 
 /** A person's live sessions, as an admin sees them. */
 export interface PersonSessions {
