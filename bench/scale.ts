@@ -79,7 +79,7 @@ async function writeShop(customers: number, seed: number, directory: string): Pr
     const buys = next() < 0.2 ? (next() < 0.33 ? 2 + Math.floor(next() * 4) : 1) : 0;
     for (let order = 0; order < buys; order++) {
       const orderId = `${customerId}-o${order}`;
-      const total = { amount: 5 + Math.floor(next() * 30_000) / 100, currency: 'EUR' };
+      const total = { amount: Math.floor(500 + next() * 30_000) / 100, currency: 'EUR' };
       await touch('commit', { orderId, value: total });
       await touch('purchase', { orderId, total });
       step();
@@ -223,6 +223,11 @@ async function measureAt(
     console.log(
       `  import: ${imported.result.accepted.toLocaleString('en-US')} events in ${imported.seconds.toFixed(1)} s, ${(imported.result.accepted / imported.seconds).toFixed(0)} events/s`,
     );
+    if (imported.result.rejected > 0) {
+      console.log(
+        `  ${imported.result.rejected} refused, the first: ${JSON.stringify(imported.result.firstRejections[0])}`,
+      );
+    }
     const folded = await timed(() => ledger.app.get<ProjectionEngine>(PROJECTION_ENGINE).caughtUp(3_600_000));
     console.log(`  projections caught up ${folded.seconds.toFixed(1)} s after the import`);
     const idle = await readFigures(ledger, shop, seed);

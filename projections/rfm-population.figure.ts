@@ -98,69 +98,59 @@ function difference(after: Counters, before: Counters): Record<string, number> {
   return delta;
 }
 
-/** A histogram as ascending values with the count of each: how many lie strictly below a value. */
-class Histogram {
-  private readonly values: number[] = [];
-  /** How many lie below values[i]; the last entry is the total. */
-  private readonly cumulative: number[] = [0];
-
-  constructor(entries: Iterable<readonly [value: number, count: number]>) {
-    for (const [value, count] of [...entries].sort((a, b) => a[0] - b[0])) {
-      this.values.push(value);
-      this.cumulative.push(this.cumulative[this.cumulative.length - 1]! + count);
-    }
-  }
-
-  get total(): number {
-    return this.cumulative[this.cumulative.length - 1]!;
-  }
-
-  below(value: number): number {
-    let low = 0;
-    let high = this.values.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (this.values[middle]! < value) low = middle + 1;
-      else high = middle;
-    }
-    return this.cumulative[low]!;
-  }
+/** A counter of the figure read as what it counts: a dimension, a value and, for spend, its currency. */
+interface CounterKey {
+  readonly dimension: 'customers' | 'r' | 'f' | 'm';
+  readonly value: number;
+  readonly currency?: string;
 }
 
-/** The population at one instant, as histograms: ranks one customer's measures (see rfmScore). */
-export class RfmPopulationSketch {
-  readonly size: number;
-  private readonly recency: Histogram;
-  private readonly frequency: Histogram;
-  /** Spend by principal currency: a customer ranks among those of their own currency. */
-  private readonly monetary = new Map<string, Histogram>();
+function parseCounter(name: string): CounterKey {
+  const [dimension, first, second] = name.split(':');
+  if (dimension === 'm') return { dimension, currency: first!, value: Number(second) };
+  if (dimension === 'r' || dimension === 'f') return { dimension, value: Number(first) };
+  return { dimension: 'customers', value: 0 };
+}
 
-  constructor(counters: ReadonlyMap<string, number>) {
-    this.size = counters.get('customers') ?? 0;
-    const recency: [number, number][] = [];
-    const frequency: [number, number][] = [];
-    const monetary = new Map<string, [number, number][]>();
-    for (const [name, count] of counters) {
-      if (name.startsWith('r:')) recency.push([Number(name.slice(2)), count]);
-      else if (name.startsWith('f:')) frequency.push([Number(name.slice(2)), count]);
-      else if (name.startsWith('m:')) {
-        const [, currency, bucket] = name.split(':');
-        monetary.set(currency!, [...(monetary.get(currency!) ?? []), [Number(bucket), count]]);
-      }
-    }
-    this.recency = new Histogram(recency);
-    this.frequency = new Histogram(frequency);
-    for (const [currency, entries] of monetary) this.monetary.set(currency, new Histogram(entries));
+/**
+ * The population at one instant: ranks one customer's measures (see rfmScore) by counting, in one pass over
+ * the counters, how many customers lie strictly below the customer on each measure (a rep asks one customer:
+ * counting is cheaper than sorting).
+ */
+export class RfmPopulationSketch {
+  constructor(
+    private readonly counters: ReadonlyMap<string, number>,
+    private readonly keyOf: (name: string) => CounterKey,
+  ) {}
+
+  get size(): number {
+    return this.counters.get('customers') ?? 0;
   }
 
   /** A customer's scores and segment; `counted` says whether the customer is one of the population. */
   score(measures: RfmMeasures, counted: boolean): RfmScore {
-    const quintile = (below: number, size: number) =>
-      Math.min(5, 1 + Math.floor((5 * below) / Math.max(1, size + (counted ? 0 : 1)))) as Quintile;
-    const spend = this.monetary.get(measures.monetaryCurrency) ?? new Histogram([]);
-    const recency = quintile(this.recency.below(dayOf(measures.lastPurchaseAt)), this.size);
-    const frequency = quintile(this.frequency.below(measures.frequency), this.size);
-    const monetary = quintile(spend.below(spendBucket(measures.monetaryMinor)), spend.total);
+    const own = {
+      r: dayOf(measures.lastPurchaseAt),
+      f: measures.frequency,
+      m: spendBucket(measures.monetaryMinor),
+    };
+    const below = { r: 0, f: 0, m: 0 };
+    let spenders = 0;
+    for (const [name, count] of this.counters) {
+      const key = this.keyOf(name);
+      if (key.dimension === 'customers') continue;
+      if (key.dimension === 'm') {
+        // Spend ranks among the customers of the same principal currency only.
+        if (key.currency !== measures.monetaryCurrency) continue;
+        spenders += count;
+      }
+      if (key.value < own[key.dimension]) below[key.dimension] += count;
+    }
+    const quintile = (lower: number, size: number) =>
+      Math.min(5, 1 + Math.floor((5 * lower) / Math.max(1, size + (counted ? 0 : 1)))) as Quintile;
+    const recency = quintile(below.r, this.size);
+    const frequency = quintile(below.f, this.size);
+    const monetary = quintile(below.m, spenders);
     const fm = fmScore(frequency, monetary);
     return { segment: segmentOf(recency, fm), recency, frequency, monetary, fm, measures };
   }
@@ -177,6 +167,13 @@ export class RfmPopulationWalk {
   /** Months after this one have been taken away from `total`. */
   private through: string;
   private sketch: RfmPopulationSketch | undefined;
+  /** Each counter's name parsed once for the whole walk. */
+  private readonly keys = new Map<string, CounterKey>();
+  private readonly keyOf = (name: string): CounterKey => {
+    let key = this.keys.get(name);
+    if (!key) this.keys.set(name, (key = parseCounter(name)));
+    return key;
+  };
 
   constructor(buckets: readonly FigureBucket[], asOf: string) {
     this.through = monthOf(asOf);
@@ -196,8 +193,9 @@ export class RfmPopulationWalk {
       this.sketch = undefined;
     }
     this.through = month;
-    // Months without a change leave the population as it was: most steps of a long walk cost nothing.
-    this.sketch ??= new RfmPopulationSketch(this.total);
+    // A snapshot of the counters as they stand at this month end (the walk goes on changing `total`); months
+    // without a change leave the population as it was, so most steps of a long walk cost nothing.
+    this.sketch ??= new RfmPopulationSketch(new Map(this.total), this.keyOf);
     return this.sketch;
   }
 }

@@ -12,6 +12,9 @@ import {
   Quintile,
   RFM_SEGMENTS,
   rfmAsOf,
+  RfmMeasures,
+  rfmPopulation,
+  rfmScore,
   RfmContext,
   rfmReport,
   RfmReport,
@@ -92,6 +95,9 @@ export class CustomerSegments {
     const at = now.toISOString();
     const context: RfmContext = { ledgerCurrency: this.config.ledgerCurrency, now: at };
     const history = (await this.readModels.purchaseHistory(customerId)) ?? null;
+    // Without a purchase, or with profiling withdrawn, the answer needs nobody else's figures.
+    const alone = customerSegmentScoredBy(history, withoutPopulation, at, context);
+    if (isWithheldSegment(alone)) return alone;
     const populations = new RfmPopulationWalk(await this.readModels.rfmPopulation(), at);
     const segmentAt = (instant: string) => {
       const population = populations.at(instant);
@@ -112,6 +118,9 @@ export class CustomerSegments {
     return { name: segment, ...since, asOf: at, recency, frequency, monetary };
   }
 }
+
+const withoutPopulation = (measures: RfmMeasures, counted: boolean) =>
+  rfmScore(measures, rfmPopulation([], measures.lastPurchaseAt), counted);
 
 /** Segment counts and the R x FM grid as of an instant (analytics and profiling consent honoured). */
 export class ReadRfmReport extends Query<RfmReport> {
