@@ -11,7 +11,7 @@ import { IMPORT_PRESETS } from '../src/interfaces/cli/import-presets';
 import { importTouchpoints } from '../src/interfaces/cli/import-touchpoints';
 import { ReadModels } from '../src/application/read-models/read-models';
 import { LedgerTestApp } from '../test/support/ledger-app';
-import { percentile, SHARED_DATA, timed } from './measure';
+import { DASHBOARD_QUERIES, percentile, SHARED_DATA, timed } from './measure';
 
 const DEMO_FILES: [string, string][] = [
   ['rees46', 'rees46-ecommerce-behavior/2019-Oct_first17434.csv'],
@@ -20,14 +20,6 @@ const DEMO_FILES: [string, string][] = [
   ['cfpb-complaints', 'cfpb-consumer-complaints/complaints_sample.csv'],
   ['olist-orders', 'olist-brazilian-ecommerce/olist_orders_dataset.csv'],
   ['olist-reviews', 'olist-brazilian-ecommerce/olist_order_reviews_dataset.csv'],
-];
-const DASHBOARD_QUERIES = [
-  '/v1/analytics/funnel',
-  '/v1/analytics/loyalty',
-  '/v1/analytics/rfm',
-  '/v1/analytics/cohorts',
-  '/v1/analytics/satisfaction',
-  '/v1/analytics/complaints',
 ];
 const ROUNDS = Number(process.env.BENCH_ANALYTICS_ROUNDS ?? 20);
 const FIRST_PAINT_TARGET_MS = 500;

@@ -139,3 +139,13 @@ export async function rawInsertCeiling(
   });
   return { db, seconds };
 }
+
+/** The queries behind the analyst dashboard's first paint, as the page asks them. */
+export const DASHBOARD_QUERIES = [
+  '/v1/analytics/funnel',
+  '/v1/analytics/loyalty',
+  '/v1/analytics/rfm',
+  '/v1/analytics/cohorts',
+  '/v1/analytics/satisfaction',
+  '/v1/analytics/complaints',
+];

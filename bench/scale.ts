@@ -18,32 +18,14 @@ import { CustomerLedger } from '../src/application/customers/customer-ledger';
 import { PROJECTION_ENGINE, ProjectionEngine } from '../src/application/read-models/projection-engine';
 import { importTouchpoints } from '../src/interfaces/cli/import-touchpoints';
 import { LedgerTestApp } from '../test/support/ledger-app';
-import { percentile, timed } from './measure';
+import { DASHBOARD_QUERIES, percentile, timed } from './measure';
+import { seededRandom } from '../test/fixtures/seeded-random';
 
 const CUSTOMERS = Number(process.env.BENCH_SCALE_CUSTOMERS ?? 100_000);
 const INGEST_PER_S = Number(process.env.BENCH_SCALE_INGEST_PER_S ?? 200);
 const READS = Number(process.env.BENCH_SCALE_READS ?? 300);
 const START = Date.UTC(2024, 11, 1);
 const DAY = 86_400_000;
-
-const DASHBOARD = [
-  '/v1/analytics/funnel',
-  '/v1/analytics/loyalty',
-  '/v1/analytics/rfm',
-  '/v1/analytics/cohorts',
-  '/v1/analytics/satisfaction',
-  '/v1/analytics/complaints',
-];
-
-/** mulberry32: the same shop for the same seed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Shop {
   readonly file: string;
@@ -54,7 +36,7 @@ interface Shop {
 
 /** Writes the shop as NDJSON touchpoints in the API's shape. */
 async function writeShop(customers: number, seed: number, directory: string): Promise<Shop> {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const file = join(directory, `shop-${customers}.ndjson`);
   const out = createWriteStream(file);
   const buyers: string[] = [];
@@ -125,7 +107,7 @@ async function timeOne(ledger: LedgerTestApp, url: string): Promise<number> {
 }
 
 async function readFigures(ledger: LedgerTestApp, shop: Shop, seed: number): Promise<Figures> {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = (ids: string[]) => ids[Math.floor(next() * ids.length)]!;
   let peakRssMiB = rssMiB();
   const sample = async (count: number, url: () => string) => {
@@ -137,13 +119,13 @@ async function readFigures(ledger: LedgerTestApp, shop: Shop, seed: number): Pro
     return times;
   };
   const dashboardCold = new Map<string, number>();
-  for (const url of DASHBOARD) dashboardCold.set(url, await timeOne(ledger, url));
+  for (const url of DASHBOARD_QUERIES) dashboardCold.set(url, await timeOne(ledger, url));
   const profileBuyers = await sample(READS, () => `/v1/customers/${pick(shop.buyers)}`);
   const profileBrowsers = await sample(READS / 3, () => `/v1/customers/${pick(shop.browsers)}`);
   const timeline = await sample(READS / 3, () => `/v1/customers/${pick(shop.buyers)}/timeline?limit=20`);
   const loyalty = await sample(READS / 3, () => `/v1/customers/${pick(shop.buyers)}/loyalty`);
   const dashboardWarm = new Map<string, number[]>();
-  for (const url of DASHBOARD) dashboardWarm.set(url, await sample(3, () => url));
+  for (const url of DASHBOARD_QUERIES) dashboardWarm.set(url, await sample(3, () => url));
   peakRssMiB = Math.max(peakRssMiB, rssMiB());
   return { profileBuyers, profileBrowsers, timeline, loyalty, dashboardCold, dashboardWarm, peakRssMiB };
 }
@@ -197,7 +179,7 @@ function report(title: string, figures: Figures, baseline?: Figures): void {
   console.log(line('profile, no purchase', figures.profileBrowsers, baseline?.profileBrowsers));
   console.log(line('timeline first page', figures.timeline, baseline?.timeline));
   console.log(line('loyalty', figures.loyalty, baseline?.loyalty));
-  for (const url of DASHBOARD) {
+  for (const url of DASHBOARD_QUERIES) {
     const warm = figures.dashboardWarm.get(url)!;
     console.log(
       `  ${url.padEnd(34)} cold ${fmt(figures.dashboardCold.get(url)!)}  warm ${warm.map(fmt).join(' / ')}`,

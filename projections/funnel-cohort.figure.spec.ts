@@ -2,20 +2,11 @@ import { cohortCover, funnelCounters, funnelReportOfCounters } from './funnel-co
 import { FunnelPosition, funnelProjection, funnelReport } from './funnel.projection';
 import { addCounters } from './population-figure';
 import { ProjectedEvent } from './projection';
-
-/** mulberry32: the same customers on every run. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../test/fixtures/seeded-random';
 
 /** 400 customers folded by the funnel projection itself: browses, commits, purchases, NPS answers. */
 function positions(): FunnelPosition[] {
-  const next = random(3);
+  const next = seededRandom(3);
   let position = 0;
   return Array.from({ length: 400 }, (_, index) => {
     let at = Date.UTC(2026, 0, 1) + Math.floor(next() * 200 * 86_400_000);

@@ -3,23 +3,14 @@ import { addCounters, figureDeltas, FigureBucket, withDelta } from './population
 import { PurchaseHistory } from './purchase-history.projection';
 import { RfmPopulationWalk, rfmPopulationFigure, spendBucket } from './rfm-population.figure';
 import { customerSegmentAsOf, monthEndsBefore, rfmMeasures, rfmPopulationAsOf } from './rfm-segments';
+import { seededRandom } from '../test/fixtures/seeded-random';
 
 const NOW = '2026-07-01T00:00:00.000Z';
 const context = { ledgerCurrency: 'EUR', now: NOW };
 
-/** A seeded generator (mulberry32), so the shop below is the same on every run. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** 300 customers over 30 months: purchases and refunds in EUR and GBP, some consent choices, all at noon. */
 function shop(seed = 7): PurchaseHistory[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const day = () => new Date(Date.UTC(2024, 0, 1 + Math.floor(next() * 900), 12)).toISOString();
   const amount = () => ({
     amountMinor: 100 + Math.floor(next() * 50_000),

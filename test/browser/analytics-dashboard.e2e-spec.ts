@@ -1,7 +1,6 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -9,6 +8,7 @@ import { BrowserContext, chromium, Page } from 'playwright-core';
 import { Role } from '../../src/config/api-keys';
 import { IMPORT_PRESETS, RowOutcome, TouchpointInput } from '../../src/interfaces/cli/import-presets';
 import { LedgerProcess } from '../support/ledger-process';
+import { freePort } from '../support/free-port';
 
 /**
  * The analyst dashboard (/analytics.html) in a real browser (Debian's chromium through playwright-core)
@@ -38,17 +38,6 @@ declare const Chart: {
 
 const keyOf = (role: Role) => `${role}-${randomBytes(24).toString('hex')}`;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The touchpoints a preset makes of the first `limit` rows of a CSV file. */
 function touchpointsOf(preset: string, file: string, limit: number): TouchpointInput[] {

@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { base32Decode, totpCode, totpStep } from '../../src/application/staff-auth/totp';
 import { LedgerProcess } from '../support/ledger-process';
+import { freePort } from '../support/free-port';
 
 /**
  * Local staff accounts in a real browser (Debian's Chromium): an admin's invitation link, a password, an
@@ -19,17 +19,6 @@ const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`SKIPPED test/browser/local-accounts.e2e-spec.ts: ${CHROMIUM} is missing.`);
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 (haveChromium ? describe : describe.skip)('local staff accounts in a real browser', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-local-'));

@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrowserContext, chromium, Locator, Page } from 'playwright-core';
 import { Role } from '../../src/config/api-keys';
 import { LedgerProcess } from '../support/ledger-process';
 import { busiestRepeatBuyer, customerIdOf, readRees46, toTouchpoint } from '../fixtures/rees46';
+import { freePort } from '../support/free-port';
 
 /**
  * The service-rep page in a real browser (Debian's chromium driven by playwright-core) against the real
@@ -50,17 +50,6 @@ declare const localStorage: { readonly length: number };
 
 const keyOf = (role: Role) => `${role}-${randomBytes(24).toString('hex')}`;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 (haveChromium ? describe : describe.skip)('service-rep page in a real browser', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-browser-'));

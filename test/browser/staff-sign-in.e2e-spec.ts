@@ -1,11 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import { LedgerProcess } from '../support/ledger-process';
+import { freePort } from '../support/free-port';
 
 /**
  * Single sign-on in a real browser against a real OpenID provider: `oidc-provider` in its own process
@@ -30,17 +30,6 @@ declare const document: { readonly cookie: string };
 declare const window: { fetch(url: string, init?: object): Promise<{ status: number }> };
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts the provider script and waits for its `ready` line. */
 async function startProvider(port: number, ledgerUrl: string): Promise<ChildProcess> {
