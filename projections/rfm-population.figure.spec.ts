@@ -2,7 +2,13 @@ import { ConsentHistory } from './consent';
 import { addCounters, figureDeltas, FigureBucket, withDelta } from './population-figure';
 import { PurchaseHistory } from './purchase-history.projection';
 import { RfmPopulationWalk, rfmPopulationFigure, spendBucket } from './rfm-population.figure';
-import { customerSegmentAsOf, monthEndsBefore, rfmMeasures, rfmPopulationAsOf } from './rfm-segments';
+import {
+  customerSegmentAsOf,
+  monthEndsBefore,
+  rfmMeasures,
+  rfmMeasuresOverTime,
+  rfmPopulationAsOf,
+} from './rfm-segments';
 import { seededRandom } from '../test/fixtures/seeded-random';
 
 const NOW = '2026-07-01T00:00:00.000Z';
@@ -177,6 +183,14 @@ describe('the RFM population figure', () => {
     }
     const topGbp = figure.score(rfmMeasures(histories[9]!, NOW)!, true);
     expect([topGbp.measures.monetaryCurrency, topGbp.monetary]).toEqual(['GBP', 5]);
+  });
+
+  it('measures a customer at any instant from the history sorted once, as rfmMeasures does', () => {
+    const instants = [...monthEnds(NOW, 30), NOW, '2024-03-15T12:00:00.000Z', '2023-01-01T00:00:00.000Z'];
+    for (const history of shop(13)) {
+      const measuresAt = rfmMeasuresOverTime(history);
+      for (const instant of instants) expect(measuresAt(instant)).toEqual(rfmMeasures(history, instant));
+    }
   });
 
   it('walks back month by month from an instant, newest first', () => {

@@ -13,6 +13,7 @@ import {
   RFM_SEGMENTS,
   rfmAsOf,
   RfmMeasures,
+  rfmMeasuresOverTime,
   rfmPopulation,
   rfmScore,
   RfmContext,
@@ -99,6 +100,7 @@ export class CustomerSegments {
     const alone = customerSegmentScoredBy(history, withoutPopulation, at, context);
     if (isWithheldSegment(alone)) return alone;
     const populations = new RfmPopulationWalk(await this.readModels.rfmPopulation(), at);
+    const measuresAt = rfmMeasuresOverTime(history!);
     const segmentAt = (instant: string) => {
       const population = populations.at(instant);
       return customerSegmentScoredBy(
@@ -106,6 +108,7 @@ export class CustomerSegments {
         (measures, counted) => population.score(measures, counted),
         instant,
         context,
+        measuresAt,
       );
     };
     const current = segmentAt(at);
