@@ -8,6 +8,16 @@ export interface ApiKey {
   readonly principal: string;
   readonly roles: readonly Role[];
   readonly keySha256: string;
+  /**
+   * When the key stops working (ISO 8601), if it should: a rotation lists the new key beside the old one, the
+   * old one with the end of the overlap (docs/operations.md#api-keys-expiry-and-rotation).
+   */
+  readonly expiresAt?: string;
+}
+
+/** Whether a key has expired at `now` (ms since the epoch). */
+export function expired(key: ApiKey, now: number): boolean {
+  return key.expiresAt !== undefined && Date.parse(key.expiresAt) <= now;
 }
 
 export const ROLES_METADATA = 'ledger:roles';
@@ -30,6 +40,8 @@ export function holdsAny(roles: readonly Role[], allowed: readonly Role[]): bool
 /** The roles allowed to call an endpoint; endpoints without it are public (health, docs). */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES_METADATA, roles);
 
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
 /** Parses and checks a LEDGER_API_KEYS_FILE document; returns the problems found, one per bad value. */
 export function parseApiKeys(json: string): { keys: ApiKey[]; problems: string[] } {
   let parsed: unknown;
@@ -41,7 +53,7 @@ export function parseApiKeys(json: string): { keys: ApiKey[]; problems: string[]
   if (!Array.isArray(parsed)) return { keys: [], problems: ['LEDGER_API_KEYS_FILE must hold a JSON array'] };
   const problems: string[] = [];
   const keys = parsed.flatMap((entry: unknown, index): ApiKey[] => {
-    const { principal, roles, keySha256 } = (entry ?? {}) as Record<string, unknown>;
+    const { principal, roles, keySha256, expiresAt } = (entry ?? {}) as Record<string, unknown>;
     const where = `LEDGER_API_KEYS_FILE[${index}]`;
     const before = problems.length;
     if (typeof principal !== 'string' || !/^[A-Za-z0-9._@-]{1,64}$/.test(principal)) {
@@ -53,12 +65,19 @@ export function parseApiKeys(json: string): { keys: ApiKey[]; problems: string[]
     if (typeof keySha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(keySha256)) {
       problems.push(`${where}.keySha256 must be the hex SHA-256 of the key (64 hex digits)`);
     }
+    if (
+      expiresAt !== undefined &&
+      (typeof expiresAt !== 'string' || !ISO_INSTANT.test(expiresAt) || Number.isNaN(Date.parse(expiresAt)))
+    ) {
+      problems.push(`${where}.expiresAt must be an ISO 8601 instant such as 2027-01-31T00:00:00Z`);
+    }
     return problems.length === before
       ? [
           {
             principal: principal as string,
             roles: roles as Role[],
             keySha256: (keySha256 as string).toLowerCase(),
+            ...(typeof expiresAt === 'string' && { expiresAt: new Date(expiresAt).toISOString() }),
           },
         ]
       : [];

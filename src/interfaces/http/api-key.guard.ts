@@ -14,7 +14,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
 import { ANONYMOUS } from './recording-context.decorator';
-import { ApiKey, Role, ROLES, ROLES_METADATA } from '../../config/api-keys';
+import { ApiKey, expired, Role, ROLES, ROLES_METADATA } from '../../config/api-keys';
 import { StaffSessionResolver } from './auth/staff-session.resolver';
 import { FailedAuthentications } from './failed-authentications';
 
@@ -107,7 +107,8 @@ export class ApiKeyGuard implements CanActivate {
     const presented =
       (acceptsWriteKey ? writeKeyOf(header) : undefined) ??
       (typeof header === 'string' ? /^Bearer ([\x21-\x7e]{16,256})$/.exec(header)?.[1] : undefined);
-    const key = presented && this.keys.get(createHash('sha256').update(presented).digest('hex'));
+    const known = presented && this.keys.get(createHash('sha256').update(presented).digest('hex'));
+    const key = known && !expired(known, now) ? known : undefined;
     if (!key) {
       this.failures.record(request.ip, now);
       this.logger.warn(
@@ -116,17 +117,20 @@ export class ApiKeyGuard implements CanActivate {
           method: request.method,
           route: request.routeOptions.url,
           requestId: request.id,
-          reason: presented ? 'unknown key' : 'no key',
+          reason: known ? 'expired key' : presented ? 'unknown key' : 'no key',
+          ...(known && { principal: known.principal }),
         },
         'authentication failed',
       );
       void reply.header('www-authenticate', challenge(Boolean(presented)));
       throw new HttpException(
-        presented
-          ? 'This API key is not known'
-          : acceptsWriteKey
-            ? 'A write key is required: Authorization: Basic base64(<write key>:), or Bearer <key>'
-            : 'An API key is required: Authorization: Bearer <key>',
+        known
+          ? `This API key expired at ${known.expiresAt}: use the key that replaced it`
+          : presented
+            ? 'This API key is not known'
+            : acceptsWriteKey
+              ? 'A write key is required: Authorization: Basic base64(<write key>:), or Bearer <key>'
+              : 'An API key is required: Authorization: Bearer <key>',
         HttpStatus.UNAUTHORIZED,
       );
     }
