@@ -231,6 +231,10 @@ async function startProvider(port: number, ledgerUrl: string): Promise<ChildProc
     const page = await freshPage();
     expect(await signInAtProvider(page, 'ann')).toBe(200);
     await page.locator('#login-error', { hasText: 'Ann Analyst does not have the rep role.' }).waitFor();
+    // The same session opens the analyst dashboard, whose figures it may read.
+    await page.goto(`${service.baseUrl}/analytics.html`);
+    await page.locator('#session-label', { hasText: 'Signed in as Ann Analyst (sso:pwd)' }).waitFor();
+    await page.locator('[data-status="funnel"]', { hasText: 'customers' }).waitFor();
   });
 
   it('refuses a forged ID token and an expired one', async () => {

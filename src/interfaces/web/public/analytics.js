@@ -1,6 +1,6 @@
-/* global document, Chart */
+/* global document, Chart, console */
 // (Browser globals declared for ESLint: this file runs in the page; Chart comes from /vendor/chart.umd.min.js.)
-import { api, ApiError, query, session } from './api.js';
+import { api, ApiError, query, session, signInOptions, signOutStaff, staffSession } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -271,11 +271,22 @@ function showDashboard(label) {
   $('dashboard').hidden = false;
   $('session-state').hidden = false;
   $('session-label').textContent = label;
-  $('sign-out').hidden = !session.key;
+  $('sign-out').hidden = !session.key && !staff;
   for (const form of document.querySelectorAll('form.range')) void show(form.dataset.panel, form);
 }
 
+/** The person signed in through staff sign-in (on this page or the rep page), or null with an API key. */
+let staff = null;
+
 async function start() {
+  const options = await signInOptions().catch(() => ({ singleSignOn: false }));
+  $('sso-sign-in').hidden = !options.singleSignOn;
+  staff = await staffSession().catch(() => null);
+  if (staff) {
+    if (!staff.roles.includes('analyst'))
+      return showLogin(`${staff.displayName} does not have the analyst role.`);
+    return showDashboard(`Signed in as ${staff.displayName} (${staff.authentication})`);
+  }
   try {
     // The segment counts need the analyst role and nothing personal: a cheap way to check the key.
     await api('/v1/analytics/segments/champions/members?limit=1');
@@ -294,7 +305,9 @@ $('login-form').addEventListener('submit', (event) => {
   session.key = $('api-key').value.trim();
   void start();
 });
-$('sign-out').addEventListener('click', () => {
+$('sign-out').addEventListener('click', async () => {
+  if (staff) await signOutStaff().catch((error) => console.error(error));
+  staff = null;
   session.key = '';
   showLogin('');
 });
