@@ -11,16 +11,9 @@ import { IMPORT_PRESETS } from '../src/interfaces/cli/import-presets';
 import { importTouchpoints } from '../src/interfaces/cli/import-touchpoints';
 import { ReadModels } from '../src/application/read-models/read-models';
 import { LedgerTestApp } from '../test/support/ledger-app';
+import { DEMO_FILES } from '../src/interfaces/cli/demo-datasets';
 import { DASHBOARD_QUERIES, percentile, SHARED_DATA, timed } from './measure';
 
-const DEMO_FILES: [string, string][] = [
-  ['rees46', 'rees46-ecommerce-behavior/2019-Oct_first17434.csv'],
-  ['uci-online-retail', 'uci-online-retail/online_retail.csv.gz'],
-  ['nps-garden-centre', 'nps-garden-center-survey/nps_utf8.csv'],
-  ['cfpb-complaints', 'cfpb-consumer-complaints/complaints_sample.csv'],
-  ['olist-orders', 'olist-brazilian-ecommerce/olist_orders_dataset.csv'],
-  ['olist-reviews', 'olist-brazilian-ecommerce/olist_order_reviews_dataset.csv'],
-];
 const ROUNDS = Number(process.env.BENCH_ANALYTICS_ROUNDS ?? 20);
 const FIRST_PAINT_TARGET_MS = 500;
 const PROFILE_READS = Number(process.env.BENCH_PROFILE_READS ?? 200);
