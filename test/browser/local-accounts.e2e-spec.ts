@@ -33,20 +33,6 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
   let secret: Buffer;
   let recoveryCodes: string[];
 
-  async function call(method: string, path: string, key: string, body?: unknown) {
-    const response = await fetch(service.baseUrl + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const answer: any = await response.json().catch(() => undefined);
-    return { status: response.status, body: answer };
-  }
-
   async function signIn(code: string, password = PASSWORD) {
     await page.getByLabel('User name').fill('lena');
     await page.getByLabel('Password').fill(password);
@@ -77,7 +63,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
       email: 'dana@example.org',
       country: 'GB',
     };
-    expect((await call('POST', '/v1/customers', keys.ingest, registration)).status).toBe(201);
+    expect((await service.call('POST', '/v1/customers', keys.ingest, registration)).status).toBe(201);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -94,13 +80,13 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
   });
 
   it('lets an admin invite a person, who sets a password and an authenticator app', async () => {
-    const refused = await call('POST', '/v1/staff/accounts', keys.admin, {
+    const refused = await service.call('POST', '/v1/staff/accounts', keys.admin, {
       username: 'lena',
       roles: ['boss'],
     });
     expect(refused.status).toBe(400);
     expect(refused.body.errors).toEqual([expect.objectContaining({ field: 'displayName' })]);
-    const invited = await call('POST', '/v1/staff/accounts', keys.admin, {
+    const invited = await service.call('POST', '/v1/staff/accounts', keys.admin, {
       username: 'lena',
       displayName: 'Lena Local',
       roles: ['rep'],
@@ -145,7 +131,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
     await page.getByLabel('Customer id or e-mail').fill('c-7');
     await page.getByLabel('Customer id or e-mail').press('Enter');
     await page.locator('#profile-name', { hasText: 'Dana Whitfield' }).waitFor();
-    const audit = await call('GET', '/v1/audit/customers/c-7', keys.admin);
+    const audit = await service.call('GET', '/v1/audit/customers/c-7', keys.admin);
     expect(audit.body.accessLog).toContainEqual(
       expect.objectContaining({
         actor: expect.stringMatching(/^local:[0-9a-f-]{36}$/),

@@ -66,26 +66,9 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
   let context: BrowserContext;
   let page: Page;
 
-  async function call(
-    method: string,
-    path: string,
-    key: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: any }> /* eslint-disable-line @typescript-eslint/no-explicit-any */ {
-    const response = await fetch(service.baseUrl + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: await response.json().catch(() => undefined) };
-  }
-
   async function projected(): Promise<void> {
     for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
-      const { body } = await call('GET', '/health', keys.rep);
+      const { body } = await service.call('GET', '/health', keys.rep);
       if (
         body.checks.projections.every(
           (p: { lag: number; status: string }) => p.lag === 0 && p.status === 'live',
@@ -142,7 +125,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
     const slice = rows.filter((row) => row.line - 2 < SLICE_ROWS || row.userId === userId);
     for (let start = 0; start < slice.length; start += 1000) {
       const batch = { touchpoints: slice.slice(start, start + 1000).map(toTouchpoint) };
-      expect((await call('POST', '/v1/touchpoints/batch', keys.ingest, batch)).status).toBe(201);
+      expect((await service.call('POST', '/v1/touchpoints/batch', keys.ingest, batch)).status).toBe(201);
     }
     const registration = {
       customerId,
@@ -151,21 +134,21 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
       phone: '+1 415 555 0134',
       country: 'US',
     };
-    expect((await call('POST', '/v1/customers', keys.ingest, registration)).status).toBe(201);
+    expect((await service.call('POST', '/v1/customers', keys.ingest, registration)).status).toBe(201);
     const consent = { purpose: 'marketing', granted: true, legalBasis: 'consent' };
-    expect((await call('POST', `/v1/customers/${customerId}/consents`, keys.ingest, consent)).status).toBe(
-      201,
-    );
+    expect(
+      (await service.call('POST', `/v1/customers/${customerId}/consents`, keys.ingest, consent)).status,
+    ).toBe(201);
     // A second customer, erased, to see how the page shows personal data that is gone.
     const erased = { customerId: 'erased-1', name: 'Eve Erased', email: 'eve@example.org', country: 'FR' };
-    expect((await call('POST', '/v1/customers', keys.ingest, erased)).status).toBe(201);
+    expect((await service.call('POST', '/v1/customers', keys.ingest, erased)).status).toBe(201);
     const complaint = {
       customerId: 'erased-1',
       type: 'complaint',
       data: { complaintId: 'E-1', severity: 'low', description: 'Eve wrote a long letter' },
     };
-    expect((await call('POST', '/v1/touchpoints', keys.ingest, complaint)).status).toBe(201);
-    expect((await call('DELETE', '/v1/customers/erased-1', keys.admin)).status).toBe(200);
+    expect((await service.call('POST', '/v1/touchpoints', keys.ingest, complaint)).status).toBe(201);
+    expect((await service.call('DELETE', '/v1/customers/erased-1', keys.admin)).status).toBe(200);
     await projected();
     timings.loadMs = Date.now() - loadStarted;
     timings.eventsLoaded = slice.length;
@@ -229,7 +212,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
   });
 
   it('finds the customer by e-mail: name, contact, stage, loyalty score with its why, consents', async () => {
-    const { body: profile } = await call('GET', `/v1/customers/${customerId}`, keys.rep);
+    const { body: profile } = await service.call('GET', `/v1/customers/${customerId}`, keys.rep);
     const started = Date.now();
     await page.getByLabel('Customer id or e-mail').fill(email);
     await page.getByLabel('Customer id or e-mail').press('Enter');
@@ -274,7 +257,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
   });
 
   it('reads the whole timeline, newest first, loading older pages as it scrolls', async () => {
-    const { body: profile } = await call('GET', `/v1/customers/${customerId}`, keys.rep);
+    const { body: profile } = await service.call('GET', `/v1/customers/${customerId}`, keys.rep);
     expect(profile.eventCount).toBeGreaterThan(25);
     expect(await entries().count()).toBe(25);
     expect(await entries().first().getAttribute('data-type')).toBe('ConsentGranted');
@@ -333,7 +316,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
     await page.getByRole('button', { name: 'Record' }).click();
 
     // The very messages the API gives for the same input.
-    const refused = await call('POST', '/v1/touchpoints', keys.rep, {
+    const refused = await service.call('POST', '/v1/touchpoints', keys.rep, {
       customerId,
       type: 'complaint',
       channel: 'phone',
@@ -370,7 +353,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
     expect(await text(filed.locator('.state'))).toBe('Open');
     expect(await text(filed.locator('.meta'))).toMatch(/^phone · recorded by rep-desk/);
     expect(await page.locator('[data-error-for="data.complaintId"]').isVisible()).toBe(false);
-    const { body: profile } = await call('GET', `/v1/customers/${customerId}`, keys.rep);
+    const { body: profile } = await service.call('GET', `/v1/customers/${customerId}`, keys.rep);
     await page.locator('#loyalty-score .score-value', { hasText: String(profile.loyalty.score) }).waitFor();
     await shot('05-complaint-recorded');
   });
@@ -414,7 +397,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
     await page.locator('#live-state[data-state="live"]').waitFor();
     await page.evaluate(() => (window.notReloaded = true));
     const sentAt = Date.now();
-    const survey = await call('POST', '/v1/touchpoints', keys.ingest, {
+    const survey = await service.call('POST', '/v1/touchpoints', keys.ingest, {
       customerId,
       type: 'survey',
       channel: 'email',

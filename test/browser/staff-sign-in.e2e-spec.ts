@@ -66,20 +66,6 @@ async function startProvider(port: number, ledgerUrl: string): Promise<ChildProc
   let browser: Browser;
   const contexts: BrowserContext[] = [];
 
-  async function call(method: string, path: string, key: string, body?: unknown) {
-    const response = await fetch(service.baseUrl + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const answer: any = await response.json().catch(() => undefined);
-    return { status: response.status, body: answer };
-  }
-
   const tamper = (mode: 'none' | 'forge' | 'expire') =>
     fetch(`${providerUrl}/__control`, { method: 'POST', body: JSON.stringify({ tamper: mode }) });
 
@@ -143,7 +129,7 @@ async function startProvider(port: number, ledgerUrl: string): Promise<ChildProc
       email: 'dana@example.org',
       country: 'GB',
     };
-    expect((await call('POST', '/v1/customers', keys.ingest, registration)).status).toBe(201);
+    expect((await service.call('POST', '/v1/customers', keys.ingest, registration)).status).toBe(201);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -172,7 +158,7 @@ async function startProvider(port: number, ledgerUrl: string): Promise<ChildProc
     await page.locator('#profile-name', { hasText: 'Dana Whitfield' }).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'sso-01-signed-in.png') });
 
-    const audit = await call('GET', '/v1/audit/customers/c-42', keys.admin);
+    const audit = await service.call('GET', '/v1/audit/customers/c-42', keys.admin);
     expect(audit.body.accessLog).toContainEqual(
       expect.objectContaining({
         actor: 'sso:rosa',
@@ -187,7 +173,8 @@ async function startProvider(port: number, ledgerUrl: string): Promise<ChildProc
     const page = await freshPage();
     expect(await signInAtProvider(page, 'rosa', ONE_TIME_CODE)).toBe(200);
     await page.locator('#session-label', { hasText: 'Rosa Rep' }).waitFor();
-    const eventsBefore = (await call('GET', '/v1/customers/c-42/events', keys.admin)).body.events.length;
+    const eventsBefore = (await service.call('GET', '/v1/customers/c-42/events', keys.admin)).body.events
+      .length;
     const note = { customerId: 'c-42', type: 'note', data: { note: 'forged' } };
     const sameSite = await page.evaluate(
       (body) =>
@@ -214,7 +201,8 @@ async function startProvider(port: number, ledgerUrl: string): Promise<ChildProc
       [`${service.baseUrl}/v1/touchpoints`, note] as const,
     );
     expect(crossSite).toBe(0); // opaque: the browser shows the page nothing
-    const eventsAfter = (await call('GET', '/v1/customers/c-42/events', keys.admin)).body.events.length;
+    const eventsAfter = (await service.call('GET', '/v1/customers/c-42/events', keys.admin)).body.events
+      .length;
     expect(eventsAfter).toBe(eventsBefore);
   });
 
@@ -259,7 +247,11 @@ async function startProvider(port: number, ledgerUrl: string): Promise<ChildProc
     const page = await freshPage();
     expect(await signInAtProvider(page, 'rosa', ONE_TIME_CODE)).toBe(200);
     await page.locator('#session-label', { hasText: 'Rosa Rep' }).waitFor();
-    const ended = await call('DELETE', `/v1/staff/${encodeURIComponent('sso:rosa')}/sessions`, keys.admin);
+    const ended = await service.call(
+      'DELETE',
+      `/v1/staff/${encodeURIComponent('sso:rosa')}/sessions`,
+      keys.admin,
+    );
     expect(ended.body.ended).toBeGreaterThanOrEqual(1);
     await page.getByLabel('Customer id or e-mail').fill('c-42');
     await page.getByLabel('Customer id or e-mail').press('Enter');
@@ -272,7 +264,11 @@ async function startProvider(port: number, ledgerUrl: string): Promise<ChildProc
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('link', { name: 'Sign in with your company account' }).waitFor();
     expect(await page.context().cookies(service.baseUrl)).toEqual([]);
-    const sessions = await call('GET', `/v1/staff/${encodeURIComponent('sso:rosa')}/sessions`, keys.admin);
+    const sessions = await service.call(
+      'GET',
+      `/v1/staff/${encodeURIComponent('sso:rosa')}/sessions`,
+      keys.admin,
+    );
     expect(sessions.body.sessions).toEqual([]);
   });
 });

@@ -82,6 +82,24 @@ export class LedgerProcess {
     });
   }
 
+  /** A request with an API key as bearer token; the answer's status and its JSON body (undefined if none). */
+  async call(
+    method: string,
+    path: string,
+    key: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: any }> /* eslint-disable-line @typescript-eslint/no-explicit-any */ {
+    const response = await fetch(this.baseUrl + path, {
+      method,
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: await response.json().catch(() => undefined) };
+  }
+
   /** Peak resident set size of the service so far, from /proc (Linux). */
   async peakRssBytes(): Promise<number> {
     const { readFile } = await import('node:fs/promises');
