@@ -41,6 +41,14 @@ export function consentGiven(
   return allowed;
 }
 
+/**
+ * Whether the customer's latest choice allows processing for `purpose`: what a figure kept up to date counts by
+ * (a withdrawal takes the customer out of it from then on, as the report asked now leaves them out).
+ */
+export function latestConsentGiven(history: ConsentHistory | undefined, purpose: ConsentPurpose): boolean {
+  return consentGiven(history, purpose, '9999-12-31T23:59:59.999Z');
+}
+
 /** When the withdrawal in force at `at` was made, if processing for `purpose` was not allowed then. */
 export function withdrawnSince(
   history: ConsentHistory | undefined,

@@ -1,4 +1,4 @@
-import { consentGiven } from './consent';
+import { latestConsentGiven } from './consent';
 import type { FunnelPosition, FunnelReport } from './funnel.projection';
 import { FUNNEL_STAGES } from './funnel-stages';
 import { Counters, PopulationFigure } from './population-figure';
@@ -26,11 +26,9 @@ export const funnelDaysFigure: PopulationFigure<FunnelPosition> = {
 /** Gaps between stages are kept in bins this much apart (relative): 1%. */
 export const GAP_BIN_RATIO = 1.01;
 
-const LATEST = '9999-12-31T23:59:59.999Z';
-
 /** What one customer adds to the funnel of their cohort. */
 export function funnelCounters(position: FunnelPosition): Counters {
-  if (!consentGiven(position.consents, 'analytics', LATEST)) return { withoutConsent: 1 };
+  if (!latestConsentGiven(position.consents, 'analytics')) return { withoutConsent: 1 };
   const counters: Record<string, number> = { customers: 1 };
   FUNNEL_STAGES.forEach((stage, index) => {
     const at = position.reachedAt[stage];

@@ -1,4 +1,4 @@
-import { consentGiven } from './consent';
+import { latestConsentGiven } from './consent';
 import { addCounters, Counters, FigureBucket, PopulationFigure } from './population-figure';
 import { PurchaseHistory } from './purchase-history.projection';
 import { fmScore, Quintile, rfmCurrency, RfmMeasures, RfmScore, segmentOf } from './rfm-segments';
@@ -25,7 +25,7 @@ export const rfmPopulationFigure: PopulationFigure<PurchaseHistory> = {
   name: 'rfm-population',
   contributions(history) {
     const buckets = new Map<string, Counters>();
-    if (!consentGiven(history.consents, 'analytics', LATEST)) return buckets;
+    if (!latestConsentGiven(history.consents, 'analytics')) return buckets;
     const changes = [
       ...history.purchases.map((purchase) => ({ ...purchase, sign: 1, purchase: true })),
       ...history.refunds.map((refund) => ({ ...refund, sign: -1, purchase: false })),
@@ -61,9 +61,6 @@ export const rfmPopulationFigure: PopulationFigure<PurchaseHistory> = {
 
 /** Net spend is ranked in buckets this much apart (relative): 1%. */
 export const SPEND_BUCKET_RATIO = 1.01;
-
-/** A consent choice "now" is the latest one recorded. */
-const LATEST = '9999-12-31T23:59:59.999Z';
 
 const monthOf = (instant: string) => instant.slice(0, 7);
 const dayOf = (instant: string) => Math.floor(Date.parse(instant) / 86_400_000);

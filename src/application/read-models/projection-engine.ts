@@ -459,7 +459,11 @@ export class ProjectionEngine {
         }
       });
       writes.push({ collection, writes: [...changed].map(([id, doc]) => ({ id, doc })) });
-      writes.push(...(await this.figureWrites(target, changed, existing)));
+      // Every id the batch looked up is known as committed: found, or absent (a new document).
+      const committed = new Map(
+        ids.filter((id): id is string => id !== undefined).map((id) => [id, existing.get(id) ?? null]),
+      );
+      writes.push(...(await this.figureWrites(target, changed, committed)));
       if (parked.length > 0) {
         writes.push({
           collection: parkedCollectionName(projection.name, target.generation),
@@ -594,12 +598,13 @@ export class ProjectionEngine {
 
   /**
    * The buckets of a target's population figures once `changed` documents are committed: each document's
-   * contributions as committed (`known`, or read now) taken away and its new ones added, in the same commit.
+   * contributions as committed (`known`: null for a document not stored; others read now) taken away and its
+   * new ones added, in the same commit.
    */
   private async figureWrites(
     target: Target,
     changed: ReadonlyMap<string, object | null>,
-    known: ReadonlyMap<string, object> = new Map(),
+    known: ReadonlyMap<string, object | null> = new Map(),
   ): Promise<CollectionWrites[]> {
     const { projection, generation } = target;
     if (!projection.figures?.length || changed.size === 0) return [];
@@ -607,7 +612,7 @@ export class ProjectionEngine {
     const unknown = [...changed.keys()].filter((id) => !known.has(id));
     const read = unknown.length > 0 ? await this.reads.getMany<object>(collection, unknown) : new Map();
     const changes = [...changed].map(
-      ([id, after]) => [known.get(id) ?? read.get(id) ?? null, after] as const,
+      ([id, after]) => [(known.has(id) ? known.get(id) : read.get(id)) ?? null, after] as const,
     );
     return Promise.all(
       projection.figures.map(async (figure) => {
