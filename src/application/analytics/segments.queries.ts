@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { Type } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
-import { cohortReport, CohortReport } from '../../../projections/cohorts';
-import { complaintReport, ComplaintReport } from '../../../projections/complaint-analytics';
+import { cohortReport, CohortReport } from '../../../reports/cohorts';
+import { complaintReport, ComplaintReport } from '../../../reports/complaint-analytics';
 import { RfmPopulationWalk } from '../../../projections/rfm-population.figure';
 import {
   customerSegmentScoredBy,
@@ -25,7 +25,7 @@ import {
   SegmentTransitions,
   WithheldSegment,
 } from '../../../projections/rfm-segments';
-import { satisfactionReport, SatisfactionReport } from '../../../projections/satisfaction';
+import { satisfactionReport, SatisfactionReport } from '../../../reports/satisfaction';
 import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
 import { DomainError } from '../../domain/domain-error';
 import { toDecimal } from '../../domain/money';

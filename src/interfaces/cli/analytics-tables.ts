@@ -1,4 +1,4 @@
-import { CohortReport } from '../../../projections/cohorts';
+import { CohortReport } from '../../../reports/cohorts';
 import { SegmentMembers } from '../../application/analytics/segments.queries';
 
 export type TableFormat = 'csv' | 'ndjson' | 'json';

@@ -1,5 +1,5 @@
 import { cohortReport, monthsBetween } from './cohorts';
-import { PurchaseHistory } from './purchase-history.projection';
+import { PurchaseHistory } from '../projections/purchase-history.projection';
 
 const NOW = '2026-07-01T00:00:00.000Z';
 const eur = (euros: number) => ({ amountMinor: Math.round(euros * 100), currency: 'EUR' });

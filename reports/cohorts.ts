@@ -1,6 +1,6 @@
 import { toDecimal } from '../src/domain/money';
-import { consentGiven } from './consent';
-import { PurchaseHistory } from './purchase-history.projection';
+import { consentGiven } from '../projections/consent';
+import { PurchaseHistory } from '../projections/purchase-history.projection';
 
 /** `YYYY-MM` of an ISO instant, in UTC. */
 export function monthOf(instant: string): string {

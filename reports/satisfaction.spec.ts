@@ -1,5 +1,5 @@
 import { satisfactionFigures, satisfactionReport } from './satisfaction';
-import { SurveyHistory, SurveyRecord } from './survey-history.projection';
+import { SurveyHistory, SurveyRecord } from '../projections/survey-history.projection';
 
 const NOW = '2026-07-01T00:00:00.000Z';
 let counter = 0;

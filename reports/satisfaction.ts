@@ -1,6 +1,6 @@
 import { monthOf } from './cohorts';
-import { consentGiven } from './consent';
-import { SurveyHistory, SurveyRecord } from './survey-history.projection';
+import { consentGiven } from '../projections/consent';
+import { SurveyHistory, SurveyRecord } from '../projections/survey-history.projection';
 
 /** NPS, CSAT and CES figures over a set of answers. */
 export interface SatisfactionFigures {

@@ -1,5 +1,5 @@
 import { complaintReport, median } from './complaint-analytics';
-import { ComplaintHistory, ComplaintRecord } from './complaint-history.projection';
+import { ComplaintHistory, ComplaintRecord } from '../projections/complaint-history.projection';
 
 const NOW = '2026-07-01T00:00:00.000Z';
 

@@ -1,7 +1,7 @@
 import { COMPLAINT_SEVERITIES, ComplaintSeverity } from '../src/domain/customer-events';
-import { ComplaintHistory, ComplaintRecord } from './complaint-history.projection';
-import { consentGiven } from './consent';
-import { daysBetween } from './projection';
+import { ComplaintHistory, ComplaintRecord } from '../projections/complaint-history.projection';
+import { consentGiven } from '../projections/consent';
+import { daysBetween } from '../projections/projection';
 
 /** Age bands of the open backlog, in days since filing: [from, to), the last one open-ended. */
 export const BACKLOG_AGE_BANDS: readonly {
