@@ -1,4 +1,5 @@
 import { ComplaintSeverity } from '../src/domain/customer-events';
+import { unchangedBy } from '../src/domain/exhaustive';
 import { ConsentHistory, withConsentChange } from './consent';
 import { alreadyFolded, PositionedDoc, ProjectedEvent, Projection } from './projection';
 
@@ -64,8 +65,23 @@ export const complaintHistoryProjection: Projection<ComplaintHistory> = {
           ),
         };
       }
-      default:
+      case 'CustomerRegistered':
+      case 'ContactDetailsChanged':
+      case 'ConsentGranted':
+      case 'ConsentWithdrawn':
+      case 'ProductBrowsed':
+      case 'PurchaseCommitted':
+      case 'PurchaseCompleted':
+      case 'PurchaseRefunded':
+      case 'SurveyAnswered':
+      case 'CustomerContacted':
+      case 'CustomerErased':
+      case 'CustomerMerged':
+      case 'CustomerMergedInto':
+      case 'EventTracked':
         return doc;
+      default:
+        return unchangedBy(event, doc);
     }
   },
 };

@@ -1,4 +1,5 @@
 import { ComplaintSeverity, ConsentPurpose } from '../src/domain/customer-events';
+import { unchangedBy } from '../src/domain/exhaustive';
 import { alreadyFolded, PositionedDoc, ProjectedEvent, Projection } from './projection';
 
 export interface ConsentState {
@@ -132,9 +133,16 @@ function fold(previous: CustomerSummary, event: ProjectedEvent): CustomerSummary
       };
     case 'CustomerErased':
       return { ...doc, erased: true, name: undefined, email: undefined, phone: undefined };
-    default:
+    case 'ProductBrowsed':
+    case 'PurchaseCommitted':
+    case 'SurveyAnswered':
+    case 'CustomerContacted':
+    case 'CustomerMergedInto':
+    case 'EventTracked':
       // Other touchpoints only count and date the customer's history (above).
       return doc;
+    default:
+      return unchangedBy(event, doc);
   }
 }
 

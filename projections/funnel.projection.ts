@@ -1,4 +1,5 @@
 import { ConsentHistory, withConsentChange } from './consent';
+import { unchangedBy } from '../src/domain/exhaustive';
 import { funnelDaysFigure, funnelMonthsFigure } from './funnel-cohort.figure';
 import { alreadyFolded, daysBetween, PositionedDoc, Projection } from './projection';
 
@@ -59,8 +60,22 @@ export const funnelProjection: Projection<FunnelPosition> = {
           doc = { ...doc, latestNps: { score: event.data.score, at: event.occurredAt } };
         }
         break;
-      default:
+      case 'CustomerRegistered':
+      case 'ContactDetailsChanged':
+      case 'ConsentGranted':
+      case 'ConsentWithdrawn':
+      case 'ProductBrowsed':
+      case 'PurchaseRefunded':
+      case 'ComplaintFiled':
+      case 'ComplaintResolved':
+      case 'CustomerContacted':
+      case 'CustomerErased':
+      case 'CustomerMerged':
+      case 'CustomerMergedInto':
+      case 'EventTracked':
         break;
+      default:
+        doc = unchangedBy(event, doc);
     }
     return withStage(doc);
   },

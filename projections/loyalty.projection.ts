@@ -1,4 +1,5 @@
 import { ConsentPurpose, SURVEY_SCALES, SurveyKind } from '../src/domain/customer-events';
+import { unchangedBy } from '../src/domain/exhaustive';
 import { convertAt, ExchangeRates } from '../src/domain/exchange-rates';
 import { minorDigits, Money, principalCurrency } from '../src/domain/money';
 import { ConsentHistory, withConsentChange, withdrawnSince } from './consent';
@@ -67,8 +68,20 @@ export const loyaltyProjection: Projection<LoyaltyFacts> = {
               : complaint,
           ),
         };
-      default:
+      case 'CustomerRegistered':
+      case 'ContactDetailsChanged':
+      case 'ConsentGranted':
+      case 'ConsentWithdrawn':
+      case 'ProductBrowsed':
+      case 'PurchaseCommitted':
+      case 'CustomerContacted':
+      case 'CustomerErased':
+      case 'CustomerMerged':
+      case 'CustomerMergedInto':
+      case 'EventTracked':
         return doc;
+      default:
+        return unchangedBy(event, doc);
     }
   },
 };

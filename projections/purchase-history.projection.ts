@@ -1,4 +1,5 @@
 import { Money } from '../src/domain/money';
+import { unchangedBy } from '../src/domain/exhaustive';
 import { ConsentHistory, withConsentChange } from './consent';
 import { alreadyFolded, PositionedDoc, ProjectedEvent, Projection } from './projection';
 import { rfmPopulationFigure } from './rfm-population.figure';
@@ -51,8 +52,23 @@ export const purchaseHistoryProjection: Projection<PurchaseHistory> = {
         return { ...doc, purchases: [...doc.purchases, { ...fact, amount: event.data.total }] };
       case 'PurchaseRefunded':
         return { ...doc, refunds: [...doc.refunds, { ...fact, amount: event.data.amount }] };
-      default:
+      case 'CustomerRegistered':
+      case 'ContactDetailsChanged':
+      case 'ConsentGranted':
+      case 'ConsentWithdrawn':
+      case 'ProductBrowsed':
+      case 'PurchaseCommitted':
+      case 'SurveyAnswered':
+      case 'ComplaintFiled':
+      case 'ComplaintResolved':
+      case 'CustomerContacted':
+      case 'CustomerErased':
+      case 'CustomerMerged':
+      case 'CustomerMergedInto':
+      case 'EventTracked':
         return doc;
+      default:
+        return unchangedBy(event, doc);
     }
   },
 };

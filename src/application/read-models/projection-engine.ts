@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { eventsOfMergedRecords, refoldMergedRecords, survivorOfRecord } from './merged-records';
+import { eventsOfMergedRecords, survivorOfRecord } from './merged-records';
+import { foldEvents } from '../../../projections/fold';
 import { customerIdOfStream, customerStreamId } from '../../domain/customer-events';
 import type { Logger } from 'pino';
 import { toProjectedEvent } from '../../../projections/catalog';
@@ -434,30 +435,20 @@ export class ProjectionEngine {
             collection,
             ids.filter((id): id is string => id !== undefined),
           );
-      const changed = new Map<string, object | null>();
-      relevant.forEach((event, index) => {
-        const merged = merges.get(event.position);
-        if (merged) {
-          const { documents, failures } = refoldMergedRecords(projection, merged);
-          documents.forEach((doc, id) => changed.set(id, doc));
-          for (const { event: failed, error } of failures) {
-            parked.push(parkedEvent(projection.name, identityOf(failed), error, parkedAt));
-          }
-          return;
-        }
-        const id = ids[index];
-        if (id === undefined) return;
-        const current = changed.has(id) ? changed.get(id)! : (existing.get(id) ?? null);
-        try {
-          changed.set(id, projection.evolve(current, event));
-        } catch (error) {
-          parked.push(parkedEvent(projection.name, identityOf(event), error, parkedAt));
-          this.logger.error(
-            { projection: projection.name, position: event.position, eventId: event.eventId, err: error },
-            'projection failed on an event; parked it',
-          );
-        }
-      });
+      const { documents: changed, failures } = foldEvents(
+        projection,
+        relevant,
+        (id) => existing.get(id) ?? null,
+        merges,
+      );
+      for (const { event, error, inMerge } of failures) {
+        parked.push(parkedEvent(projection.name, identityOf(event), error, parkedAt));
+        if (inMerge) continue;
+        this.logger.error(
+          { projection: projection.name, position: event.position, eventId: event.eventId, err: error },
+          'projection failed on an event; parked it',
+        );
+      }
       writes.push({ collection, writes: [...changed].map(([id, doc]) => ({ id, doc })) });
       // Every id the batch looked up is known as committed: found, or absent (a new document).
       const committed = new Map(
@@ -542,15 +533,9 @@ export class ProjectionEngine {
       const refolded = projection.documentPerEvent
         ? events.filter((event) => parkedByPosition.has(event.position))
         : events.filter((event) => touched.has(projection.documentId(event) ?? ''));
-      const documents = new Map<string, object | null>();
-      for (const event of refolded) {
-        const id = projection.documentId(event)!;
-        try {
-          documents.set(id, projection.evolve(documents.get(id) ?? null, event));
-        } catch (error) {
-          failures.set(event.position, { event: identityOf(event), error });
-        }
-      }
+      const { documents, failures: failed } = foldEvents(projection, refolded);
+      for (const { event, error } of failed)
+        failures.set(event.position, { event: identityOf(event), error });
       touched.forEach((id) => rederived.set(id, documents.get(id) ?? null));
 
       for (const [position, event] of parkedByPosition) {
