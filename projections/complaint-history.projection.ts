@@ -18,6 +18,10 @@ export interface ComplaintRecord {
 export interface ComplaintHistory extends PositionedDoc {
   readonly customerId: string;
   readonly complaints: readonly ComplaintRecord[];
+  /**
+   * Consent choices (a copy, see projections/consent.ts): the complaint report scans every complaint history
+   * and leaves out customers whose analytics consent is withdrawn, without a lookup per customer.
+   */
   readonly consents?: ConsentHistory;
 }
 

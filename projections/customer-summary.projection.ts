@@ -26,6 +26,7 @@ export interface CustomerSummary extends PositionedDoc {
   readonly phone?: string;
   readonly country?: string;
   readonly source?: string;
+  /** The latest choice per purpose with its legal basis, as the profile shows it (not what checks ask: consent.ts). */
   readonly consents: Partial<Record<ConsentPurpose, ConsentState>>;
   readonly firstSeenAt: string;
   readonly lastSeenAt: string;

@@ -21,7 +21,10 @@ export interface FunnelPosition extends PositionedDoc {
   readonly latestNps?: { readonly score: number; readonly at: string };
   readonly stage: FunnelStage;
   readonly reachedAt: Partial<Record<FunnelStage, string>>;
-  /** Consent choices: the funnel report leaves out customers whose analytics consent is withdrawn. */
+  /**
+   * Consent choices: the source of the consent query (ReadModels.consentGiven, see projections/consent.ts),
+   * and what the funnel-cohort figure and the cohort report leave customers out by.
+   */
   readonly consents?: ConsentHistory;
 }
 

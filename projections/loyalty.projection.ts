@@ -24,7 +24,10 @@ export interface LoyaltyFacts extends PositionedDoc {
     readonly complaintId: string;
     readonly resolvedAt?: string;
   })[];
-  /** Consent choices: no score is computed for an instant at which profiling was withdrawn. */
+  /**
+   * Consent choices (a copy, see projections/consent.ts): no score is computed for an instant at which profiling
+   * was withdrawn, also where every customer's facts are scanned (the loyalty analytics).
+   */
   readonly consents?: ConsentHistory;
 }
 

@@ -20,7 +20,10 @@ export interface PurchaseHistory extends PositionedDoc {
   readonly customerId: string;
   readonly purchases: readonly DatedAmount[];
   readonly refunds: readonly DatedAmount[];
-  /** Consent choices: segments need `profiling`, analytics figures `analytics`, as of the instant asked. */
+  /**
+   * Consent choices (a copy, see projections/consent.ts): segments need `profiling`, analytics figures
+   * `analytics`, as of the instant asked; the RFM population figure is a function of this document alone.
+   */
   readonly consents?: ConsentHistory;
 }
 
