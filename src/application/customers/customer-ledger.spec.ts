@@ -7,20 +7,26 @@ import { EventStore, WrongExpectedRevisionError } from '../../ports/event-store.
 import { PiiCipher } from '../../privacy/pii-cipher';
 import { RequestValidationError } from '../../validation/request-validation';
 import { createSqliteReadStore } from '../../adapters/sqlite/sqlite-read-store';
+import { ReadStore } from '../../ports/read-store.port';
 import { EMAIL_INDEX_COLLECTION, EMAIL_INDEX_KEYS, EmailBlindIndex } from '../../privacy/blind-index';
 import { EmailDirectory } from '../../privacy/email-directory';
 import { absorbing, mergeEventIds, mergingInto } from './merge-routing';
+import { UnfinishedMerges } from './unfinished-merges';
 
 /** A ledger on the store with a cipher and an e-mail directory of its own (SQLite in memory). */
-function ledgerOn(store: EventStore) {
+function ledgerOn(store: EventStore, reads: ReadStore = createSqliteReadStore(':memory:')) {
   const masterKey = randomBytes(32);
   const cipher = new PiiCipher(createSqliteSubjectKeyStore(':memory:'), masterKey);
-  const reads = createSqliteReadStore(':memory:');
   const emailDirectory = new EmailDirectory(reads, store, cipher, new EmailBlindIndex(masterKey));
+  const ledger = new CustomerLedger(store, cipher, emailDirectory, reads);
   return {
-    ledger: new CustomerLedger(store, cipher, emailDirectory),
+    ledger,
     emailDirectory,
-    ready: () => reads.ensureCollection(EMAIL_INDEX_COLLECTION, EMAIL_INDEX_KEYS),
+    /** What the application does at startup: the e-mail index ready, then the ledger's own bootstrap. */
+    ready: async () => {
+      await reads.ensureCollection(EMAIL_INDEX_COLLECTION, EMAIL_INDEX_KEYS);
+      await ledger.onApplicationBootstrap();
+    },
   };
 }
 
@@ -210,11 +216,12 @@ describe('CustomerLedger after a crash between the two appends of a merge', () =
 
   async function crashedMerge() {
     const store = createSqliteEventStore({ file: ':memory:' });
-    const { ledger, ready } = ledgerOn(store);
+    const reads = createSqliteReadStore(':memory:');
+    const { ledger, ready } = ledgerOn(store, reads);
     await ready();
     await ledger.execute([register('c-survivor'), register('c-duplicate')], context);
     await ledger.execute([complaint('c-duplicate', 'k-1', 'complaint')], context);
-    const crashed = await ledgerOn(dyingBeforeTheSurvivor(store))
+    const crashed = await ledgerOn(dyingBeforeTheSurvivor(store), reads)
       .ledger.execute(
         [
           mergingInto('c-duplicate', 'c-survivor', context.now),
@@ -224,13 +231,13 @@ describe('CustomerLedger after a crash between the two appends of a merge', () =
       )
       .catch((error: unknown) => error);
     expect(crashed).toEqual(new Error('process killed'));
-    return store;
+    return { store, reads };
   }
   const typesOf = async (store: EventStore, customerId: string) =>
     (await store.readStream(`customer-${customerId}`)).map((event) => event.type);
 
   it('leaves the duplicate closed and the survivor unaware: the merge is decided, not complete', async () => {
-    const store = await crashedMerge();
+    const { store } = await crashedMerge();
 
     expect(await typesOf(store, 'c-duplicate')).toEqual([
       'CustomerRegistered',
@@ -241,7 +248,7 @@ describe('CustomerLedger after a crash between the two appends of a merge', () =
   });
 
   it("completes the merge on the next command to the duplicate's id, before that command", async () => {
-    const store = await crashedMerge();
+    const { store } = await crashedMerge();
     const { ledger } = ledgerOn(store);
 
     // Resolving the duplicate's complaint through its id needs the survivor to have absorbed it.
@@ -261,7 +268,7 @@ describe('CustomerLedger after a crash between the two appends of a merge', () =
   });
 
   it("completes the merge once when the merge is asked again, answering the duplicate's half as recorded", async () => {
-    const store = await crashedMerge();
+    const { store } = await crashedMerge();
     const { ledger } = ledgerOn(store);
     const merge = [
       mergingInto('c-duplicate', 'c-survivor', context.now),
@@ -279,5 +286,37 @@ describe('CustomerLedger after a crash between the two appends of a merge', () =
       'CustomerMerged',
       'ComplaintResolved',
     ]);
+  });
+
+  it('completes the merge when a process starts, in the name of who asked for it, and strikes it out', async () => {
+    const { store, reads } = await crashedMerge();
+
+    await ledgerOn(store, reads).ready();
+
+    expect(await typesOf(store, 'c-survivor')).toEqual(['CustomerRegistered', 'CustomerMerged']);
+    const [merged] = await store.readStream('customer-c-survivor', { fromRevision: 1, maxCount: 1 });
+    expect(merged).toMatchObject({
+      eventId: mergeEventIds({ survivorId: 'c-survivor', duplicateId: 'c-duplicate' }).absorbed,
+      metadata: { actor: 'test' },
+    });
+    expect(await new UnfinishedMerges(reads).list()).toEqual([]);
+    await ledgerOn(store, reads).ready();
+    expect(await typesOf(store, 'c-survivor')).toEqual(['CustomerRegistered', 'CustomerMerged']);
+  });
+
+  it('strikes out at startup a merge that died before its first append: nothing happened, nothing to undo', async () => {
+    const store = createSqliteEventStore({ file: ':memory:' });
+    const reads = createSqliteReadStore(':memory:');
+    const { ledger, ready } = ledgerOn(store, reads);
+    await ready();
+    await ledger.execute([register('c-survivor'), register('c-duplicate')], context);
+    const unfinished = new UnfinishedMerges(reads);
+    await unfinished.begin([{ survivorId: 'c-survivor', duplicateId: 'c-duplicate', context }]);
+
+    await ledgerOn(store, reads).ready();
+
+    expect(await typesOf(store, 'c-duplicate')).toEqual(['CustomerRegistered']);
+    expect(await typesOf(store, 'c-survivor')).toEqual(['CustomerRegistered']);
+    expect(await unfinished.list()).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import {
   AppendRequest,
   AppendResult,
@@ -7,6 +7,7 @@ import {
   EventStore,
   WrongExpectedRevisionError,
 } from '../../ports/event-store.port';
+import { READ_STORE, ReadStore } from '../../ports/read-store.port';
 import { PiiCipher, SubjectErasedError } from '../../privacy/pii-cipher';
 import { EmailDirectory } from '../../privacy/email-directory';
 import { LedgerMetrics } from '../metrics';
@@ -23,7 +24,8 @@ import {
   rejectRepeatedEventIds,
 } from './command-envelope';
 import { CustomerStreams, LoadedStream } from './customer-streams';
-import { loadFollowingMerges } from './merge-routing';
+import { absorbing, loadFollowingMerges } from './merge-routing';
+import { UnfinishedMerges } from './unfinished-merges';
 import { RetriedCommands } from './retried-commands';
 import { StoredEvents } from './stored-events';
 
@@ -44,20 +46,29 @@ const MAX_ATTEMPTS = 5;
  * an event records. A lost race for a stream's revision is decided again, up to MAX_ATTEMPTS times.
  */
 @Injectable()
-export class CustomerLedger {
+export class CustomerLedger implements OnApplicationBootstrap {
   private readonly streams: CustomerStreams;
   private readonly retries: RetriedCommands;
   private readonly stored: StoredEvents;
+  private readonly unfinishedMerges: UnfinishedMerges;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     cipher: PiiCipher,
     private readonly emailDirectory: EmailDirectory,
+    @Inject(READ_STORE) reads: ReadStore,
     @Optional() private readonly metrics?: LedgerMetrics,
   ) {
     this.streams = new CustomerStreams(store);
     this.retries = new RetriedCommands(store, cipher);
     this.stored = new StoredEvents(cipher);
+    this.unfinishedMerges = new UnfinishedMerges(reads);
+  }
+
+  /** At startup: merges a crash left between their two appends are completed (see append). */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.unfinishedMerges.prepare();
+    await this.completeUnfinishedMerges(new Date());
   }
 
   async execute(
@@ -118,7 +129,7 @@ export class CustomerLedger {
         if (email !== undefined) await this.emailDirectory.add(envelope.customerId, email);
       }
     }
-    const results = await this.append(await this.stored.appendRequests(decided, context, fieldPath));
+    const results = await this.append(await this.stored.appendRequests(decided, context, fieldPath), context);
     // A concurrent request with the same event id got there first: the same body or a conflict, as above.
     for (const [streamIndex, result] of results.entries()) {
       for (const [eventIndex, appended] of result.events.entries()) {
@@ -149,17 +160,47 @@ export class CustomerLedger {
   /**
    * Appends the requests, all at once, except a merge's: the streams a merge closes (CustomerMergedInto) are
    * appended first, the rest after. A merge so never relies on a multi-stream append being atomic (the
-   * EventStoreDB adapter's is not): the duplicate closed is the merge decided, and a crash before the
-   * survivor's CustomerMerged is completed by the next command that touches the duplicate (merge-routing.ts).
+   * EventStoreDB adapter's is not): the duplicate closed is the merge decided, the survivor's CustomerMerged its
+   * completion. The merge is written down (UnfinishedMerges) before the first append and struck out after the
+   * second; a crash between them is completed by the next command to the duplicate (merge-routing.ts) or, at
+   * the latest, when a process starts (completeUnfinishedMerges).
    */
-  private async append(requests: readonly AppendRequest[]): Promise<AppendResult[]> {
+  private async append(
+    requests: readonly AppendRequest[],
+    context: RecordingContext,
+  ): Promise<AppendResult[]> {
     const closing = requests.filter(closesStream);
     if (closing.length === 0 || closing.length === requests.length) return this.store.append(requests);
+    const merges = UnfinishedMerges.of(closing, context);
+    await this.unfinishedMerges.begin(merges);
     const closed = await this.store.append(closing);
     const rest = await this.store.append(requests.filter((request) => !closesStream(request)));
+    await this.unfinishedMerges.end(merges);
     return requests.map((request) =>
       closesStream(request) ? closed[closing.indexOf(request)]! : rest.shift()!,
     );
+  }
+
+  /**
+   * Completes the merges written down but not struck out: where the duplicate was closed into the survivor, the
+   * survivor's CustomerMerged is recorded (with the merge's event id, in the name of who asked for the merge:
+   * recorded once, whoever completes it first); where it was not, the merge never happened and nothing is
+   * left to undo. Either way the merge is struck out.
+   */
+  async completeUnfinishedMerges(now: Date): Promise<void> {
+    for (const merge of await this.unfinishedMerges.list()) {
+      const { survivorId, duplicateId, context } = merge;
+      const duplicate = await this.streams.load(customerStreamId(duplicateId));
+      if (duplicate.state.mergedInto === survivorId) {
+        // A rule that refuses the survivor's half now (the survivor erased since) leaves nothing more to do.
+        await this.execute([absorbing(survivorId, duplicateId, now)], { ...context, now }).catch(
+          (error: unknown) => {
+            if (!(error instanceof DomainError || error instanceof RejectedCommands)) throw error;
+          },
+        );
+      }
+      await this.unfinishedMerges.end([merge]);
+    }
   }
 }
 
