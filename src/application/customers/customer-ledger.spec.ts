@@ -11,7 +11,7 @@ import { ReadStore } from '../../ports/read-store.port';
 import { EMAIL_INDEX_COLLECTION, EMAIL_INDEX_KEYS, EmailBlindIndex } from '../../privacy/blind-index';
 import { EmailDirectory } from '../../privacy/email-directory';
 import { absorbing, mergeEventIds, mergingInto } from './merge-routing';
-import { UnfinishedMerges } from './unfinished-merges';
+import { MergeAppends } from './merge-appends';
 
 /** A ledger on the store with a cipher and an e-mail directory of its own (SQLite in memory). */
 function ledgerOn(store: EventStore, reads: ReadStore = createSqliteReadStore(':memory:')) {
@@ -299,7 +299,7 @@ describe('CustomerLedger after a crash between the two appends of a merge', () =
       eventId: mergeEventIds({ survivorId: 'c-survivor', duplicateId: 'c-duplicate' }).absorbed,
       metadata: { actor: 'test' },
     });
-    expect(await new UnfinishedMerges(reads).list()).toEqual([]);
+    expect(await new MergeAppends(reads).list()).toEqual([]);
     await ledgerOn(store, reads).ready();
     expect(await typesOf(store, 'c-survivor')).toEqual(['CustomerRegistered', 'CustomerMerged']);
   });
@@ -310,7 +310,7 @@ describe('CustomerLedger after a crash between the two appends of a merge', () =
     const { ledger, ready } = ledgerOn(store, reads);
     await ready();
     await ledger.execute([register('c-survivor'), register('c-duplicate')], context);
-    const unfinished = new UnfinishedMerges(reads);
+    const unfinished = new MergeAppends(reads);
     await unfinished.begin([{ survivorId: 'c-survivor', duplicateId: 'c-duplicate', context }]);
 
     await ledgerOn(store, reads).ready();

@@ -1,6 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import {
-  AppendRequest,
   AppendResult,
   EVENT_STORE,
   EventIdConflictError,
@@ -25,7 +24,7 @@ import {
 } from './command-envelope';
 import { CustomerStreams, LoadedStream } from './customer-streams';
 import { absorbing, loadFollowingMerges } from './merge-routing';
-import { UnfinishedMerges } from './unfinished-merges';
+import { MergeAppends } from './merge-appends';
 import { RetriedCommands } from './retried-commands';
 import { StoredEvents } from './stored-events';
 
@@ -50,7 +49,7 @@ export class CustomerLedger implements OnApplicationBootstrap {
   private readonly streams: CustomerStreams;
   private readonly retries: RetriedCommands;
   private readonly stored: StoredEvents;
-  private readonly unfinishedMerges: UnfinishedMerges;
+  private readonly mergeAppends: MergeAppends;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -62,12 +61,12 @@ export class CustomerLedger implements OnApplicationBootstrap {
     this.streams = new CustomerStreams(store);
     this.retries = new RetriedCommands(store, cipher);
     this.stored = new StoredEvents(cipher);
-    this.unfinishedMerges = new UnfinishedMerges(reads);
+    this.mergeAppends = new MergeAppends(reads);
   }
 
-  /** At startup: merges a crash left between their two appends are completed (see append). */
+  /** At startup: merges a crash left between their two appends are completed (see MergeAppends). */
   async onApplicationBootstrap(): Promise<void> {
-    await this.unfinishedMerges.prepare();
+    await this.mergeAppends.prepare();
     await this.completeUnfinishedMerges(new Date());
   }
 
@@ -121,29 +120,29 @@ export class CustomerLedger implements OnApplicationBootstrap {
     const loaded = await loadFollowingMerges(this.streams, pendingByStream, context.now);
     const decided = decideStreams(pendingByStream, loaded, context.now, fieldPath);
     if (decided.length === 0) return outcomes as RecordedOutcome[];
+    await this.indexEmails(decided);
+    const requests = await this.stored.appendRequests(decided, context, fieldPath);
+    const results = await this.mergeAppends.append(this.store, requests, context);
+    await this.retries.checkConcurrentDuplicates(decided, results, fieldPath);
+    return this.remember(decided, results, outcomes);
+  }
 
+  /** Every e-mail address the events record, indexed before the append (a stale entry is checked on lookup). */
+  private async indexEmails(decided: readonly DecidedStream[]): Promise<void> {
     for (const { items } of decided) {
       for (const { envelope, event } of items) {
         const email = emailRecordedBy(event);
-        // Before the append: an entry whose event never got stored is confirmed against the stream and ignored.
         if (email !== undefined) await this.emailDirectory.add(envelope.customerId, email);
       }
     }
-    const results = await this.append(await this.stored.appendRequests(decided, context, fieldPath), context);
-    // A concurrent request with the same event id got there first: the same body or a conflict, as above.
-    for (const [streamIndex, result] of results.entries()) {
-      for (const [eventIndex, appended] of result.events.entries()) {
-        const { index, envelope, firstOfCommand } = decided[streamIndex]!.items[eventIndex]!;
-        if (appended.duplicate && firstOfCommand && index >= 0) {
-          await this.retries.checkSameBody(
-            envelope,
-            result.streamId,
-            appended.streamRevision,
-            fieldPath(index),
-          );
-        }
-      }
-    }
+  }
+
+  /** The decided states cached for the next command; each client command's outcome. */
+  private remember(
+    decided: readonly DecidedStream[],
+    results: readonly AppendResult[],
+    outcomes: (RecordedOutcome | undefined)[],
+  ): RecordedOutcome[] {
     results.forEach((result, streamIndex) => {
       const { streamId, state, items } = decided[streamIndex]!;
       // A duplicate means another writer stored part of this: the decided state may not be the stored one.
@@ -158,37 +157,13 @@ export class CustomerLedger implements OnApplicationBootstrap {
   }
 
   /**
-   * Appends the requests, all at once, except a merge's: the streams a merge closes (CustomerMergedInto) are
-   * appended first, the rest after. A merge so never relies on a multi-stream append being atomic (the
-   * EventStoreDB adapter's is not): the duplicate closed is the merge decided, the survivor's CustomerMerged its
-   * completion. The merge is written down (UnfinishedMerges) before the first append and struck out after the
-   * second; a crash between them is completed by the next command to the duplicate (merge-routing.ts) or, at
-   * the latest, when a process starts (completeUnfinishedMerges).
-   */
-  private async append(
-    requests: readonly AppendRequest[],
-    context: RecordingContext,
-  ): Promise<AppendResult[]> {
-    const closing = requests.filter(closesStream);
-    if (closing.length === 0 || closing.length === requests.length) return this.store.append(requests);
-    const merges = UnfinishedMerges.of(closing, context);
-    await this.unfinishedMerges.begin(merges);
-    const closed = await this.store.append(closing);
-    const rest = await this.store.append(requests.filter((request) => !closesStream(request)));
-    await this.unfinishedMerges.end(merges);
-    return requests.map((request) =>
-      closesStream(request) ? closed[closing.indexOf(request)]! : rest.shift()!,
-    );
-  }
-
-  /**
    * Completes the merges written down but not struck out: where the duplicate was closed into the survivor, the
    * survivor's CustomerMerged is recorded (with the merge's event id, in the name of who asked for the merge:
    * recorded once, whoever completes it first); where it was not, the merge never happened and nothing is
    * left to undo. Either way the merge is struck out.
    */
   async completeUnfinishedMerges(now: Date): Promise<void> {
-    for (const merge of await this.unfinishedMerges.list()) {
+    for (const merge of await this.mergeAppends.list()) {
       const { survivorId, duplicateId, context } = merge;
       const duplicate = await this.streams.load(customerStreamId(duplicateId));
       if (duplicate.state.mergedInto === survivorId) {
@@ -199,13 +174,10 @@ export class CustomerLedger implements OnApplicationBootstrap {
           },
         );
       }
-      await this.unfinishedMerges.end([merge]);
+      await this.mergeAppends.end([merge]);
     }
   }
 }
-
-const closesStream = (request: AppendRequest) =>
-  request.events.some((event) => event.type === 'CustomerMergedInto');
 
 /** The envelopes not recorded yet, by the stream of their customer, in request order. */
 function byStream(

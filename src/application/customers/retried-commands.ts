@@ -7,10 +7,10 @@ import {
 import { isMergeCommand, requestedEvent } from '../../domain/customer.decider';
 import { DomainError } from '../../domain/domain-error';
 import { firstDifference } from '../../domain/event-identity';
-import { EventStore } from '../../ports/event-store.port';
+import { AppendResult, EventStore } from '../../ports/event-store.port';
 import { ERASED_VALUE, PiiCipher } from '../../privacy/pii-cipher';
 import { survivorOfRecord } from '../read-models/merged-records';
-import { clientField, CommandEnvelope, RecordedOutcome } from './command-envelope';
+import { clientField, CommandEnvelope, DecidedStream, RecordedOutcome } from './command-envelope';
 
 /**
  * Idempotency of the command path: an event id is bound to one body. A command whose client event id is
@@ -58,6 +58,25 @@ export class RetriedCommands {
         };
       }),
     );
+  }
+
+  /**
+   * A concurrent request with the same event id got there first (the append reported it a duplicate): the
+   * same body, or a conflict as in alreadyRecorded. The command path's own commands (index -1) are not compared.
+   */
+  async checkConcurrentDuplicates(
+    decided: readonly DecidedStream[],
+    results: readonly AppendResult[],
+    fieldPath: (index: number) => string,
+  ): Promise<void> {
+    for (const [streamIndex, result] of results.entries()) {
+      for (const [eventIndex, appended] of result.events.entries()) {
+        const { index, envelope, firstOfCommand } = decided[streamIndex]!.items[eventIndex]!;
+        if (appended.duplicate && firstOfCommand && index >= 0) {
+          await this.checkSameBody(envelope, result.streamId, appended.streamRevision, fieldPath(index));
+        }
+      }
+    }
   }
 
   /**
