@@ -71,7 +71,8 @@ describe('complaint-history projection', () => {
       const event = anEvent(type);
       const doc = fold(complaintHistoryProjection, [...past, event]);
       const before = copyOf(doc);
-      expect(complaintHistoryProjection.evolve(doc, redelivered(event))).toEqual(before);
+      // Redelivered as the runner folds it: an event the projection routes nowhere never reaches evolve.
+      expect(fold(complaintHistoryProjection, [...past, event, redelivered(event)])).toEqual(before);
     });
   });
 });

@@ -1,4 +1,5 @@
 import { ComplaintSeverity } from '../src/domain/customer-events';
+import { unchangedBy } from '../src/domain/exhaustive';
 import { ConsentHistory, withConsentChange } from './consent';
 import { alreadyFolded, PositionedDoc, ProjectedEvent, Projection } from './projection';
 
@@ -17,6 +18,10 @@ export interface ComplaintRecord {
 export interface ComplaintHistory extends PositionedDoc {
   readonly customerId: string;
   readonly complaints: readonly ComplaintRecord[];
+  /**
+   * Consent choices (a copy, see projections/consent.ts): the complaint report scans every complaint history
+   * and leaves out customers whose analytics consent is withdrawn, without a lookup per customer.
+   */
   readonly consents?: ConsentHistory;
 }
 
@@ -64,8 +69,23 @@ export const complaintHistoryProjection: Projection<ComplaintHistory> = {
           ),
         };
       }
-      default:
+      case 'CustomerRegistered':
+      case 'ContactDetailsChanged':
+      case 'ConsentGranted':
+      case 'ConsentWithdrawn':
+      case 'ProductBrowsed':
+      case 'PurchaseCommitted':
+      case 'PurchaseCompleted':
+      case 'PurchaseRefunded':
+      case 'SurveyAnswered':
+      case 'CustomerContacted':
+      case 'CustomerErased':
+      case 'CustomerMerged':
+      case 'CustomerMergedInto':
+      case 'EventTracked':
         return doc;
+      default:
+        return unchangedBy(event, doc);
     }
   },
 };

@@ -2,6 +2,18 @@ import { ConsentPurpose } from '../src/domain/customer-events';
 import { ALLOWED_WITHOUT_RECORDED_CHOICE } from '../src/domain/processing-purposes';
 import { ProjectedEvent } from './projection';
 
+/*
+ * Where consent lives. One query answers whether a customer's consent allows a purpose at an instant:
+ * ReadModels.consentGiven, over the consent history of the funnel read model (the one read model with a document
+ * for every customer who has any event). Other documents keep a copy of the same history (withConsentChange,
+ * folded from the same events) only where a pure function of that one document must leave customers out: the
+ * population figures (rfm-population.figure.ts over purchase-history, funnel-cohort.figure.ts over funnel) are
+ * kept up to date from the changed document alone, and the analyst's reports and the loyalty analytics scan a
+ * whole read model, where a lookup per customer into another read model would turn one scan into as many reads
+ * as customers. A new figure or scanning report over another read model adds `consents` to that document the
+ * same way; a question about one customer asks the query.
+ */
+
 /** One recorded choice of the customer, by when it happened (occurredAt). */
 export interface ConsentChange {
   readonly purpose: ConsentPurpose;

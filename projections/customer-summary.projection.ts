@@ -1,4 +1,5 @@
 import { ComplaintSeverity, ConsentPurpose } from '../src/domain/customer-events';
+import { unchangedBy } from '../src/domain/exhaustive';
 import { alreadyFolded, PositionedDoc, ProjectedEvent, Projection } from './projection';
 
 export interface ConsentState {
@@ -25,6 +26,7 @@ export interface CustomerSummary extends PositionedDoc {
   readonly phone?: string;
   readonly country?: string;
   readonly source?: string;
+  /** The latest choice per purpose with its legal basis, as the profile shows it (not what checks ask: consent.ts). */
   readonly consents: Partial<Record<ConsentPurpose, ConsentState>>;
   readonly firstSeenAt: string;
   readonly lastSeenAt: string;
@@ -132,9 +134,16 @@ function fold(previous: CustomerSummary, event: ProjectedEvent): CustomerSummary
       };
     case 'CustomerErased':
       return { ...doc, erased: true, name: undefined, email: undefined, phone: undefined };
-    default:
+    case 'ProductBrowsed':
+    case 'PurchaseCommitted':
+    case 'SurveyAnswered':
+    case 'CustomerContacted':
+    case 'CustomerMergedInto':
+    case 'EventTracked':
       // Other touchpoints only count and date the customer's history (above).
       return doc;
+    default:
+      return unchangedBy(event, doc);
   }
 }
 

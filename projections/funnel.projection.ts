@@ -1,4 +1,5 @@
 import { ConsentHistory, withConsentChange } from './consent';
+import { unchangedBy } from '../src/domain/exhaustive';
 import { funnelDaysFigure, funnelMonthsFigure } from './funnel-cohort.figure';
 import { alreadyFolded, daysBetween, PositionedDoc, Projection } from './projection';
 
@@ -20,7 +21,10 @@ export interface FunnelPosition extends PositionedDoc {
   readonly latestNps?: { readonly score: number; readonly at: string };
   readonly stage: FunnelStage;
   readonly reachedAt: Partial<Record<FunnelStage, string>>;
-  /** Consent choices: the funnel report leaves out customers whose analytics consent is withdrawn. */
+  /**
+   * Consent choices: the source of the consent query (ReadModels.consentGiven, see projections/consent.ts),
+   * and what the funnel-cohort figure and the cohort report leave customers out by.
+   */
   readonly consents?: ConsentHistory;
 }
 
@@ -59,8 +63,22 @@ export const funnelProjection: Projection<FunnelPosition> = {
           doc = { ...doc, latestNps: { score: event.data.score, at: event.occurredAt } };
         }
         break;
-      default:
+      case 'CustomerRegistered':
+      case 'ContactDetailsChanged':
+      case 'ConsentGranted':
+      case 'ConsentWithdrawn':
+      case 'ProductBrowsed':
+      case 'PurchaseRefunded':
+      case 'ComplaintFiled':
+      case 'ComplaintResolved':
+      case 'CustomerContacted':
+      case 'CustomerErased':
+      case 'CustomerMerged':
+      case 'CustomerMergedInto':
+      case 'EventTracked':
         break;
+      default:
+        doc = unchangedBy(event, doc);
     }
     return withStage(doc);
   },

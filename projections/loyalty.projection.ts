@@ -1,4 +1,5 @@
 import { ConsentPurpose, SURVEY_SCALES, SurveyKind } from '../src/domain/customer-events';
+import { unchangedBy } from '../src/domain/exhaustive';
 import { convertAt, ExchangeRates } from '../src/domain/exchange-rates';
 import { minorDigits, Money, principalCurrency } from '../src/domain/money';
 import { ConsentHistory, withConsentChange, withdrawnSince } from './consent';
@@ -23,7 +24,10 @@ export interface LoyaltyFacts extends PositionedDoc {
     readonly complaintId: string;
     readonly resolvedAt?: string;
   })[];
-  /** Consent choices: no score is computed for an instant at which profiling was withdrawn. */
+  /**
+   * Consent choices (a copy, see projections/consent.ts): no score is computed for an instant at which profiling
+   * was withdrawn, also where every customer's facts are scanned (the loyalty analytics).
+   */
   readonly consents?: ConsentHistory;
 }
 
@@ -67,8 +71,20 @@ export const loyaltyProjection: Projection<LoyaltyFacts> = {
               : complaint,
           ),
         };
-      default:
+      case 'CustomerRegistered':
+      case 'ContactDetailsChanged':
+      case 'ConsentGranted':
+      case 'ConsentWithdrawn':
+      case 'ProductBrowsed':
+      case 'PurchaseCommitted':
+      case 'CustomerContacted':
+      case 'CustomerErased':
+      case 'CustomerMerged':
+      case 'CustomerMergedInto':
+      case 'EventTracked':
         return doc;
+      default:
+        return unchangedBy(event, doc);
     }
   },
 };

@@ -68,7 +68,8 @@ describe('purchase-history projection', () => {
       const event = anEvent(type);
       const doc = fold(purchaseHistoryProjection, [...past, event]);
       const before = copyOf(doc);
-      expect(purchaseHistoryProjection.evolve(doc, redelivered(event))).toEqual(before);
+      // Redelivered as the runner folds it: an event the projection routes nowhere never reaches evolve.
+      expect(fold(purchaseHistoryProjection, [...past, event, redelivered(event)])).toEqual(before);
     });
 
     it('counts a purchase once however often it is delivered', () => {

@@ -1,4 +1,5 @@
 import { Money } from '../src/domain/money';
+import { unchangedBy } from '../src/domain/exhaustive';
 import { ConsentHistory, withConsentChange } from './consent';
 import { alreadyFolded, PositionedDoc, ProjectedEvent, Projection } from './projection';
 import { rfmPopulationFigure } from './rfm-population.figure';
@@ -19,7 +20,10 @@ export interface PurchaseHistory extends PositionedDoc {
   readonly customerId: string;
   readonly purchases: readonly DatedAmount[];
   readonly refunds: readonly DatedAmount[];
-  /** Consent choices: segments need `profiling`, analytics figures `analytics`, as of the instant asked. */
+  /**
+   * Consent choices (a copy, see projections/consent.ts): segments need `profiling`, analytics figures
+   * `analytics`, as of the instant asked; the RFM population figure is a function of this document alone.
+   */
   readonly consents?: ConsentHistory;
 }
 
@@ -51,8 +55,23 @@ export const purchaseHistoryProjection: Projection<PurchaseHistory> = {
         return { ...doc, purchases: [...doc.purchases, { ...fact, amount: event.data.total }] };
       case 'PurchaseRefunded':
         return { ...doc, refunds: [...doc.refunds, { ...fact, amount: event.data.amount }] };
-      default:
+      case 'CustomerRegistered':
+      case 'ContactDetailsChanged':
+      case 'ConsentGranted':
+      case 'ConsentWithdrawn':
+      case 'ProductBrowsed':
+      case 'PurchaseCommitted':
+      case 'SurveyAnswered':
+      case 'ComplaintFiled':
+      case 'ComplaintResolved':
+      case 'CustomerContacted':
+      case 'CustomerErased':
+      case 'CustomerMerged':
+      case 'CustomerMergedInto':
+      case 'EventTracked':
         return doc;
+      default:
+        return unchangedBy(event, doc);
     }
   },
 };

@@ -42,7 +42,8 @@ describe('survey-history projection', () => {
       const event = anEvent(type);
       const doc = fold(surveyHistoryProjection, [earlier, event]);
       const before = copyOf(doc);
-      expect(surveyHistoryProjection.evolve(doc, redelivered(event))).toEqual(before);
+      // Redelivered as the runner folds it: an event the projection routes nowhere never reaches evolve.
+      expect(fold(surveyHistoryProjection, [earlier, event, redelivered(event)])).toEqual(before);
     });
   });
 });

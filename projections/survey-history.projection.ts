@@ -16,6 +16,10 @@ export interface SurveyRecord {
 export interface SurveyHistory extends PositionedDoc {
   readonly customerId: string;
   readonly answers: readonly SurveyRecord[];
+  /**
+   * Consent choices (a copy, see projections/consent.ts): the satisfaction report scans every survey history
+   * and leaves out customers whose analytics consent is withdrawn, without a lookup per customer.
+   */
   readonly consents?: ConsentHistory;
 }
 

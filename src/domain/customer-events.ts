@@ -395,6 +395,12 @@ export const PII_FIELDS = perEventType(({ shape }) =>
   Object.keys(shape.fields).filter((field) => shape.fields[field]!.rule.kind === 'personal-data'),
 );
 
+/** The e-mail address an event records for its customer (a registration, a change of contact details). */
+export function emailRecordedBy(event: CustomerEvent): string | undefined {
+  if (event.type === 'CustomerRegistered' || event.type === 'ContactDetailsChanged') return event.data.email;
+  return undefined;
+}
+
 /** A value for every event type, computed from its catalog entry. */
 export function perEventType<Value>(
   valueOf: (entry: EventCatalogEntry) => Value,

@@ -1,4 +1,5 @@
 import { DomainError } from './domain-error';
+import { assertNever, unchangedBy } from './exhaustive';
 import {
   ConsentPurpose,
   ContactDetailsChanged,
@@ -274,12 +275,19 @@ export function evolve(state: CustomerState, event: Pick<CustomerEvent, 'type' |
       return { ...state, absorbed: [...state.absorbed, known.data.duplicateId] };
     case 'CustomerMergedInto':
       return { ...state, mergedInto: known.data.survivorId };
-    default:
+    case 'ContactDetailsChanged':
+    case 'ConsentGranted':
+    case 'ConsentWithdrawn':
+    case 'ProductBrowsed':
+    case 'PurchaseCommitted':
+    case 'PurchaseCompleted':
+    case 'PurchaseRefunded':
+    case 'SurveyAnswered':
+    case 'CustomerContacted':
+    case 'EventTracked':
       // Every other fact leaves what the decider needs as it was.
       return state;
+    default:
+      return unchangedBy(known, state);
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled case: ${JSON.stringify(value)}`);
 }

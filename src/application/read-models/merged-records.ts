@@ -1,6 +1,6 @@
 import { toProjectedEvent } from '../../../projections/catalog';
 import { MalformedEventError } from '../../../projections/event-guard';
-import { ProjectedEvent, Projection } from '../../../projections/projection';
+import { ProjectedEvent } from '../../../projections/projection';
 import { customerStreamId } from '../../domain/customer-events';
 import { EventStore, readStreamInPages, RecordedEvent } from '../../ports/event-store.port';
 
@@ -110,40 +110,6 @@ export async function survivorOfRecord(store: EventStore, customerId: string): P
     if (last?.type !== 'CustomerMergedInto') return id;
     id = String(last.data.survivorId);
   }
-}
-
-/** A projection's documents after a merge, and the events that failed to fold into them. */
-export interface RefoldedDocuments {
-  /** Each document the merged records' events touched: derived again, or null when merged away. */
-  readonly documents: Map<string, object | null>;
-  readonly failures: { event: ProjectedEvent; error: unknown }[];
-}
-
-/**
- * What a merge does to one projection: every document that events of the merged records went to, under
- * their own record or the survivor, is derived again from nothing by folding all those events (`group`, from
- * eventsOfMergedRecords) as the survivor's; documents of records merged away are deleted.
- */
-export function refoldMergedRecords(
-  projection: Projection<object>,
-  group: readonly ProjectedEvent[],
-): RefoldedDocuments {
-  const documents = new Map<string, object | null>();
-  const failures: RefoldedDocuments['failures'] = [];
-  for (const event of group) {
-    const before = projection.documentId({ ...event, customerId: event.subjectId });
-    if (before !== undefined && !documents.has(before)) documents.set(before, null);
-  }
-  for (const event of group) {
-    const id = projection.documentId(event);
-    if (id === undefined) continue;
-    try {
-      documents.set(id, projection.evolve(documents.get(id) ?? null, event));
-    } catch (error) {
-      failures.push({ event, error });
-    }
-  }
-  return { documents, failures };
 }
 
 /** A customer's record and every record merged into it, directly or through a chain, in merge order. */

@@ -45,8 +45,10 @@ export class ReadModels {
   }
 
   /**
-   * Whether processing for a purpose is allowed for a customer at an instant, by the consent history the
-   * funnel read model keeps (a customer it has not folded yet has made no recorded choice).
+   * The consent query: whether processing for a purpose is allowed for a customer at an instant, by the consent
+   * history the funnel read model keeps (a customer it has not folded yet has made no recorded choice). Every
+   * question about one customer's consent asks here; copies in other documents serve figures and scans only
+   * (see projections/consent.ts).
    */
   async consentGiven(customerId: string, purpose: ConsentPurpose, at: string): Promise<boolean> {
     return consentGiven((await this.funnel(customerId))?.consents, purpose, at);

@@ -10,7 +10,6 @@ import {
 import { CONTACT_CHANGE_ROLES, holdsAny, MERGE_ROLES, Role } from '../../config/api-keys';
 import { DomainError, RejectedCommands } from '../../domain/domain-error';
 import { EVENT_STORE, EventLocation, EventStore } from '../../ports/event-store.port';
-import { EmailDirectory } from '../../privacy/email-directory';
 import { PiiCipher } from '../../privacy/pii-cipher';
 import { FieldProblem, RequestValidationError } from '../../validation/request-validation';
 import {
@@ -132,7 +131,6 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
     private readonly ledger: CustomerLedger,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly cipher: PiiCipher,
-    private readonly emailDirectory: EmailDirectory,
     private readonly commands: CommandBus,
     @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
   ) {}
@@ -338,7 +336,6 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
           fields.messagePath(missing[0]!),
         );
       }
-      await this.emailDirectory.add(customerId, traits.email!);
       contacts.recorded(customerId, traits);
       const { name, email, phone } = traits;
       return envelope({ kind: 'RegisterCustomer', data: { name: name!, email: email!, phone }, occurredAt });
@@ -353,7 +350,6 @@ export class RecordTrackingMessagesHandler implements ICommandHandler<RecordTrac
         notChanged: `customer ${customerId} is registered: its contact details change only with a server-side key (role ${CONTACT_CHANGE_ROLES.join(' or ')}), never with a write key; the traits were not recorded`,
       };
     }
-    if (changed.email) await this.emailDirectory.add(customerId, changed.email);
     contacts.recorded(customerId, changed);
     return envelope({
       kind: 'ChangeContactDetails',

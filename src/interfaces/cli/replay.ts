@@ -5,6 +5,7 @@ import { funnelProjection, FunnelPosition } from '../../../projections/funnel.pr
 import { loyaltyAsOf, loyaltyProjection, LoyaltyFacts } from '../../../projections/loyalty.projection';
 import { ProjectedEvent, Projection } from '../../../projections/projection';
 import { summarize } from '../../../projections/timeline.projection';
+import { foldEvents } from '../../../projections/fold';
 import { SkippedEvent, skippedEvent } from '../../../projections/catalog';
 import { customerStreamId, piiFieldsOf } from '../../domain/customer-events';
 import { EventStore, readWholeLog, RecordedEvent } from '../../ports/event-store.port';
@@ -170,19 +171,15 @@ export function openOutput(
   return path ? createWriteStream(path, { mode: 0o600 }) : process.stdout;
 }
 
-/** Folds a projection over events in memory, one document per id. */
+/** Folds a projection over events in memory, one document per id (foldEvents); an event evolve throws on stops it. */
 export function fold<Doc extends object>(
   projection: Projection<Doc>,
   events: Iterable<ProjectedEvent>,
   docs = new Map<string, Doc>(),
 ): Map<string, Doc> {
-  for (const event of events) {
-    const id = projection.documentId(event);
-    if (id === undefined) continue;
-    const next = projection.evolve(docs.get(id) ?? null, event);
-    if (next === null) docs.delete(id);
-    else docs.set(id, next);
-  }
+  const folded = foldEvents(projection, events, (id) => docs.get(id) ?? null);
+  if (folded.failures.length > 0) throw folded.failures[0]!.error;
+  folded.documents.forEach((doc, id) => (doc === null ? docs.delete(id) : docs.set(id, doc)));
   return docs;
 }
 

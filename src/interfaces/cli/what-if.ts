@@ -1,9 +1,10 @@
 import { SkippedEvent, toProjectedEventOrSkip } from '../../../projections/catalog';
-import { Projection } from '../../../projections/projection';
+import { ProjectedEvent, Projection } from '../../../projections/projection';
 import { EventStore } from '../../ports/event-store.port';
 import { ReadStore } from '../../ports/read-store.port';
 import { customerEvents, keptByTypeAndTime, ReplayFilter } from './replay';
-import { eventsOfMergedRecords, refoldMergedRecords } from '../../application/read-models/merged-records';
+import { eventsOfMergedRecords } from '../../application/read-models/merged-records';
+import { foldEvents } from '../../../projections/fold';
 
 export interface WhatIfContext {
   readonly asOf: string;
@@ -67,23 +68,18 @@ export async function runWhatIf(
   const keep = keptByTypeAndTime(filter);
   for await (const stored of customerEvents(store, filter)) {
     const event = toProjectedEventOrSkip(stored, skipped);
-    if (event?.type === 'CustomerMerged') {
-      // As the live runner does: the survivor is derived again from every record merged into it.
-      const group = await eventsOfMergedRecords(store, event.customerId, {
-        upToPosition: event.position,
-        keep,
-      });
-      const { documents } = refoldMergedRecords(projection, group);
-      documents.forEach((doc, id) => (doc === null ? docs.delete(id) : docs.set(id, doc)));
-      events++;
-      continue;
+    if (!event) continue;
+    // As the live runner does: at a merge the survivor is derived again from every record merged into it.
+    const merges = new Map<number, ProjectedEvent[]>();
+    if (event.type === 'CustomerMerged') {
+      const upToPosition = event.position;
+      merges.set(upToPosition, await eventsOfMergedRecords(store, event.customerId, { upToPosition, keep }));
     }
-    const id = event && projection.documentId(event);
-    if (!event || id === undefined) continue;
-    events++;
-    const next = projection.evolve(docs.get(id) ?? null, event);
-    if (next === null) docs.delete(id);
-    else docs.set(id, next);
+    const folded = foldEvents(projection, [event], (id) => docs.get(id) ?? null, merges);
+    const failure = folded.failures.find(({ inMerge }) => !inMerge);
+    if (failure) throw failure.error;
+    folded.documents.forEach((doc, id) => (doc === null ? docs.delete(id) : docs.set(id, doc)));
+    events += folded.folded;
   }
   const leftOut = new Set<string>();
   for (const [id, doc] of docs) {

@@ -1,5 +1,4 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { EmailDirectory } from '../../../privacy/email-directory';
 import { CustomerLedger, RecordedOutcome, RecordingContext } from '../customer-ledger';
 import { toEnvelope } from '../recording-fields.dto';
 import { ChangeContactDetailsDto } from './change-contact-details.dto';
@@ -16,10 +15,7 @@ export class ChangeContactDetails extends Command<RecordedOutcome> {
 
 @CommandHandler(ChangeContactDetails)
 export class ChangeContactDetailsHandler implements ICommandHandler<ChangeContactDetails> {
-  constructor(
-    private readonly ledger: CustomerLedger,
-    private readonly emailDirectory: EmailDirectory,
-  ) {}
+  constructor(private readonly ledger: CustomerLedger) {}
 
   async execute({ customerId, body, context }: ChangeContactDetails): Promise<RecordedOutcome> {
     const { name, email, phone, reason } = body;
@@ -27,7 +23,6 @@ export class ChangeContactDetailsHandler implements ICommandHandler<ChangeContac
       kind: 'ChangeContactDetails',
       data: { name, email, phone, reason },
     });
-    if (email) await this.emailDirectory.add(customerId, email);
     const [outcome] = await this.ledger.execute([envelope], context);
     return outcome!;
   }

@@ -1,6 +1,6 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { v5 as uuidv5 } from 'uuid';
 import { CustomerLedger, RecordedOutcome, RecordingContext } from '../customer-ledger';
+import { absorbing, mergingInto } from '../merge-routing';
 
 export interface Merge {
   /** The registered customer that stays and takes the duplicate's history. */
@@ -18,20 +18,10 @@ export interface MergeOutcome extends Merge {
   readonly events: readonly RecordedOutcome[];
 }
 
-/** Event ids of a merge derive from the pair, so asking for the same merge again is a retry, not a conflict. */
-const MERGE_NAMESPACE = '6f1f6c1e-3a57-4e0c-9a55-2f0e1d0c7b41';
-
-export function mergeEventIds({ survivorId, duplicateId }: Merge): { mergedInto: string; absorbed: string } {
-  const pair = `${survivorId}\n${duplicateId}`;
-  return {
-    mergedInto: uuidv5(`merged-into\n${pair}`, MERGE_NAMESPACE),
-    absorbed: uuidv5(`absorbed\n${pair}`, MERGE_NAMESPACE),
-  };
-}
-
 /**
- * Merges two records of one person, atomically: CustomerMergedInto closes the duplicate's stream and
- * CustomerMerged on the survivor names it. Read models re-derive the survivor from both histories; the
+ * Merges two records of one person: CustomerMergedInto closes the duplicate's stream, then CustomerMerged on the
+ * survivor names it (both decided before either is appended; a crash between the two appends is completed by
+ * the next command to the duplicate, this merge's retry included: see merge-routing.ts). Read models re-derive the survivor from both histories; the
  * duplicate's id then stands for the survivor.
  */
 export class MergeCustomers extends Command<MergeOutcome> {
@@ -49,23 +39,8 @@ export class MergeCustomersHandler implements ICommandHandler<MergeCustomers> {
 
   async execute({ merge, context }: MergeCustomers): Promise<MergeOutcome> {
     const { survivorId, duplicateId } = merge;
-    const ids = mergeEventIds(merge);
-    const occurredAt = context.now;
     const events = await this.ledger.execute(
-      [
-        {
-          customerId: duplicateId,
-          eventId: ids.mergedInto,
-          occurredAtDefaulted: true,
-          command: { kind: 'MergeInto', survivorId, occurredAt },
-        },
-        {
-          customerId: survivorId,
-          eventId: ids.absorbed,
-          occurredAtDefaulted: true,
-          command: { kind: 'AbsorbDuplicate', duplicateId, occurredAt },
-        },
-      ],
+      [mergingInto(duplicateId, survivorId, context.now), absorbing(survivorId, duplicateId, context.now)],
       { ...context, fieldPath: () => '' },
     );
     return {

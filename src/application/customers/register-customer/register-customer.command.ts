@@ -1,5 +1,4 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { EmailDirectory } from '../../../privacy/email-directory';
 import { CustomerLedger, RecordedOutcome, RecordingContext } from '../customer-ledger';
 import { toEnvelope } from '../recording-fields.dto';
 import { RegisterCustomerDto } from './register-customer.dto';
@@ -15,14 +14,10 @@ export class RegisterCustomer extends Command<RecordedOutcome> {
 
 @CommandHandler(RegisterCustomer)
 export class RegisterCustomerHandler implements ICommandHandler<RegisterCustomer> {
-  constructor(
-    private readonly ledger: CustomerLedger,
-    private readonly emailDirectory: EmailDirectory,
-  ) {}
+  constructor(private readonly ledger: CustomerLedger) {}
 
   async execute({ body, context }: RegisterCustomer): Promise<RecordedOutcome> {
     const { customerId, name, email, phone, country, source } = body;
-    await this.emailDirectory.add(customerId, email);
     const [outcome] = await this.ledger.execute(
       [
         toEnvelope(customerId, body, context.now, {
