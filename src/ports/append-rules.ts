@@ -51,10 +51,15 @@ export function answerStaleRequest(
 /** The events of a request that are not stored yet, in order; throws when one id appears twice among them. */
 export function freshEvents(request: AppendRequest, stored: StoredEvents): NewEvent[] {
   const fresh = request.events.filter((_, index) => stored[index] === undefined);
-  if (new Set(fresh.map((event) => event.eventId.toLowerCase())).size !== fresh.length) {
-    throw new Error(`stream ${request.streamId}: the same event id appears twice in one append`);
-  }
+  assertDistinctIds(request.streamId, fresh);
   return fresh;
+}
+
+/** Throws when one event id (in any case) appears twice among events to append together. */
+export function assertDistinctIds(streamId: string, events: readonly NewEvent[]): void {
+  if (new Set(events.map((event) => event.eventId.toLowerCase())).size !== events.length) {
+    throw new Error(`stream ${streamId}: the same event id appears twice in one append`);
+  }
 }
 
 /**
