@@ -100,6 +100,22 @@ export function eventStoreContract(name: string, createStore: () => Promise<Even
       expect(await store.lastPosition()).toBe(first!.events[1]!.position);
     });
 
+    it('gives back an event id sent in upper case in lower case, its hash computed over the id given back', async () => {
+      const event = aNewEvent();
+      const [result] = await store.append([
+        {
+          streamId,
+          expectedRevision: 'no_stream',
+          events: [{ ...event, eventId: event.eventId.toUpperCase() }],
+        },
+      ]);
+
+      expect(result!.events[0]!.eventId).toBe(event.eventId);
+      const stored = await store.readStream(streamId);
+      expect(stored.map((recorded) => recorded.eventId)).toEqual([event.eventId]);
+      expect((await verifyChains(stored)).ok).toBe(true);
+    });
+
     it('appends only the new events of a request that mixes retried and new ones', async () => {
       const [retried, fresh] = [aNewEvent(), aNewEvent()];
       const [first] = await store.append([{ streamId, expectedRevision: 'any', events: [retried!] }]);
