@@ -527,11 +527,14 @@ function draftAppend(draft: GroupState, group: GroupState, request: AppendReques
       throw new Error(`stream ${streamId}: event id ${event.eventId} is not a UUID`);
     const eventId = event.eventId.toLowerCase();
     const location = draft.locations.get(eventId) ?? group.locations.get(eventId);
-    if (location && !isSameEvent(streamId, event, location))
+    if (location && !isSameEvent(streamId, event, location)) {
       throw new EventIdConflictError(event.eventId, location);
+    }
     return location;
   });
-  if (!revisionMatches(request.expectedRevision, actual)) return answerStaleRequest(request, actual, stored);
+  if (!revisionMatches(request.expectedRevision, actual)) {
+    return answerStaleRequest(request, actual, stored);
+  }
   const chained = chainEvents(streamId, head, freshEvents(request, stored));
   const appended = chained.map((row) => {
     const position = ++draft.lastPosition;

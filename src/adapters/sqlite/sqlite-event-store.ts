@@ -252,8 +252,9 @@ class SqliteEventStore implements EventStore {
       const row = this.statements.eventById.get(uuidToBytes(event.eventId));
       if (!row) return undefined;
       const location = toLocation(row);
-      if (!isSameEvent(request.streamId, event, location))
+      if (!isSameEvent(request.streamId, event, location)) {
         throw new EventIdConflictError(event.eventId, location);
+      }
       return location;
     });
   }
