@@ -24,7 +24,7 @@ export function isSameEvent(
   streamId: string,
   event: NewEvent,
   found: Pick<EventLocation, 'streamId' | 'type'>,
-) {
+): boolean {
   return found.streamId === streamId && found.type === event.type;
 }
 
@@ -93,7 +93,7 @@ export function appendedAt(
 }
 
 /** An event whose id was stored already: nothing appended, its original revision and position. */
-export function duplicateOf(location: EventLocation): AppendedEvent {
+function duplicateOf(location: EventLocation): AppendedEvent {
   return {
     eventId: location.eventId,
     streamRevision: location.streamRevision,
