@@ -99,8 +99,9 @@ interface Located {
  * The production event store on EventStoreDB (22.6 or later: reads must carry log positions), over gRPC with
  * `@eventstore/db-client`. Same port and semantics as the SQLite store, with these differences:
  *
- * - Hash chain: computed here with hash-chain.ts over the same canonical form, prevHash taken from the stream's
- *   last event, and kept in the EventStoreDB event's metadata next to the port's metadata ({@link Envelope}).
+ * - Hash chain: computed by chainEvents (hash-chain.ts) over the same canonical form, prevHash taken from the
+ *   stream's last event, and kept in the EventStoreDB event's metadata next to the port's metadata
+ *   ({@link Envelope}).
  *   Every append is sent with the exact revision the chain was computed on, so a concurrent writer makes it
  *   fail (and retry on a fresh head) instead of forking the chain.
  * - Idempotency by event id: EventStoreDB only deduplicates an id within a stream, and only reliably for an

@@ -146,12 +146,12 @@ const PAGE_SIZE = 1000;
  * appending to one database:
  *
  * - Group commit: appends issued in the same turn of the event loop (and those issued while a group is being
- *   committed) share one transaction, one WAL flush and a fixed number of statements: the group reads the
- *   heads of its streams and the locations of its event ids, decides every append in memory, and writes the
- *   accepted ones with one INSERT of events and one upsert of stream heads. Each append call stays atomic on
- *   its own: a refused one (wrong revision, reused id) leaves nothing in the group's writes, and when the
- *   database refuses the writes themselves, each call is committed alone. (The SQLite store gets the same
- *   from savepoints; here they would cost round trips per call.)
+ *   committed) share one transaction (the shared GroupCommitQueue), one WAL flush and a fixed number of
+ *   statements: the group reads the heads of its streams and the locations of its event ids, drafts every
+ *   append in memory, and writes the accepted ones with one INSERT of events and one upsert of stream heads.
+ *   Each append call stays atomic on its own: a refused one (wrong revision, reused id) leaves nothing in the
+ *   group's writes, and when the database refuses the writes themselves, each call is committed alone. (The
+ *   SQLite store gets the same from savepoints; here they would cost round trips per call.)
  * - Global order without gaps: every group transaction takes one transaction-level advisory lock
  *   (pg_advisory_xact_lock) before it reads anything and holds it until it commits, in this process and in
  *   every other one appending to the same tables. What the group read therefore stays true until it
@@ -161,10 +161,10 @@ const PAGE_SIZE = 1000;
  * - Idempotency by event id: a unique index on event_id; an id already stored in the same stream with the
  *   same type is a duplicate (answered with its original revision and position), elsewhere an
  *   EventIdConflictError. Optimistic concurrency by the stream row's revision.
- * - Hash chain: computed here with hash-chain.ts over the canonical JSON, which is stored as that exact text
+ * - Hash chain: computed by chainEvents (hash-chain.ts) over the canonical JSON, which is stored as that exact text
  *   (`json`), so verification recomputes the same hashes.
- * - Subscriptions: catch-up by pages, then live, woken by this process's commits and by NOTIFY from every
- *   other process (sent inside the commit), with a poll as a fallback.
+ * - Subscriptions: the shared polling subscription (catch-up by pages, then live), woken by this process's
+ *   commits and by NOTIFY from every other process (sent inside the commit), with a poll as a fallback.
  *
  * The factory creates the tables when missing (in the options' schema, or the connection's current one).
  */

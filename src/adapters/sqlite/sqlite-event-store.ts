@@ -129,7 +129,7 @@ const READ_ALL_AS_JSON = (limit: number) => `SELECT '[' || coalesce(group_concat
 /**
  * The embedded event store: one SQLite file in WAL mode with synchronous=FULL, so an acknowledged append
  * survives a crash. Appends issued in the same turn of the event loop share one transaction and one fsync
- * (group commit); each append call stays atomic on its own through a savepoint.
+ * (group commit, the shared GroupCommitQueue); each append call stays atomic on its own through a savepoint.
  */
 export function createSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
   return new SqliteEventStore(options);
