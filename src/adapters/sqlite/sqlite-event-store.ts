@@ -269,7 +269,11 @@ class SqliteEventStore implements EventStore {
       : Number(this.statements.insertStream.run(streamId, Buffer.from(GENESIS_HASH, 'hex')).lastInsertRowid);
     const head = stream && { revision: stream.revision, hash: stream.last_hash.toString('hex') };
     const chained = chainEvents(streamId, head, events);
+    // Each hash is made bytes once, then serves as the next event's prevHash (a conversion costs about as
+    // much as the rest of an event's bookkeeping).
+    let prevHashBytes = stream ? stream.last_hash : Buffer.from(GENESIS_HASH, 'hex');
     const appended = chained.map((row) => {
+      const hashBytes = Buffer.from(row.hash, 'hex');
       const { lastInsertRowid } = this.statements.insertEvent.run(
         streamKey,
         row.streamRevision,
@@ -278,9 +282,10 @@ class SqliteEventStore implements EventStore {
         row.event.schemaVersion,
         row.dataJson,
         row.metadataJson,
-        Buffer.from(row.prevHash, 'hex'),
-        Buffer.from(row.hash, 'hex'),
+        prevHashBytes,
+        hashBytes,
       );
+      prevHashBytes = hashBytes;
       return appendedAt({
         eventId: row.event.eventId,
         streamRevision: row.streamRevision,
@@ -288,8 +293,7 @@ class SqliteEventStore implements EventStore {
       });
     });
     const last = chained[chained.length - 1];
-    if (last)
-      this.statements.advanceStream.run(last.streamRevision, Buffer.from(last.hash, 'hex'), streamKey);
+    if (last) this.statements.advanceStream.run(last.streamRevision, prevHashBytes, streamKey);
     return { streamId, streamRevision: last?.streamRevision ?? head?.revision ?? -1, events: appended };
   }
 
