@@ -1,5 +1,13 @@
 import stringify from 'safe-stable-stringify';
-import { canonicalEvent, chainEvents, chainHash, ChainWalk, GENESIS_HASH, verifyChains } from './hash-chain';
+import {
+  canonicalEvent,
+  ChainedEvent,
+  chainEvents,
+  chainHash,
+  ChainWalk,
+  GENESIS_HASH,
+  verifyChains,
+} from './hash-chain';
 import { RecordedEvent } from './event-store.port';
 
 const event = {
@@ -36,7 +44,7 @@ describe('hash chain', () => {
   });
 
   it('chains new events onto a stream, from its start or from its head, as verification recomputes them', async () => {
-    const recorded = (rows: ReturnType<typeof chainEvents>): RecordedEvent[] =>
+    const recorded = (rows: readonly ChainedEvent[]): RecordedEvent[] =>
       rows.map((row) => ({
         ...row.event,
         streamId: 'customer-a',
@@ -45,14 +53,16 @@ describe('hash chain', () => {
         prevHash: row.prevHash,
         hash: row.hash,
       }));
-    const first = chainEvents('customer-a', undefined, [
-      event,
-      { ...event, eventId: '01a207cb-b41c-730b-8821-98dbe278b4f3' },
-    ]);
+    const first = [
+      ...chainEvents('customer-a', undefined, [
+        event,
+        { ...event, eventId: '01a207cb-b41c-730b-8821-98dbe278b4f3' },
+      ]),
+    ];
     const head = { revision: first[1]!.streamRevision, hash: first[1]!.hash };
-    const next = chainEvents('customer-a', head, [
-      { ...event, eventId: '01A207CB-B41C-730B-8821-98DBE278B4F4' },
-    ]);
+    const next = [
+      ...chainEvents('customer-a', head, [{ ...event, eventId: '01A207CB-B41C-730B-8821-98DBE278B4F4' }]),
+    ];
 
     expect(first.map((row) => [row.streamRevision, row.prevHash])).toEqual([
       [0, GENESIS_HASH],

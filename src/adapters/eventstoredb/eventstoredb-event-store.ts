@@ -245,7 +245,7 @@ class EventStoreDbEventStore implements EventStore {
    */
   private async write(streamId: string, head: Head | undefined, events: readonly NewEvent[]) {
     const first = (head?.revision ?? -1) + 1;
-    const stored = chainEvents(streamId, head, events).map(({ event, prevHash, hash }) => {
+    const stored = [...chainEvents(streamId, head, events)].map(({ event, prevHash, hash }) => {
       const envelope: Envelope = {
         schemaVersion: event.schemaVersion,
         prevHash,

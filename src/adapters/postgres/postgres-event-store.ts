@@ -535,7 +535,7 @@ function draftAppend(draft: GroupState, group: GroupState, request: AppendReques
   if (!revisionMatches(request.expectedRevision, actual)) {
     return answerStaleRequest(request, actual, stored);
   }
-  const chained = chainEvents(streamId, head, freshEvents(request, stored));
+  const chained = [...chainEvents(streamId, head, freshEvents(request, stored))];
   const appended = chained.map((row) => {
     const position = ++draft.lastPosition;
     draft.rows.push({ ...row, position, streamId });

@@ -7,6 +7,7 @@ import {
   isSameEvent,
 } from '../../ports/append-rules';
 import {
+  AppendedEvent,
   AppendRequest,
   AppendResult,
   EventIdConflictError,
@@ -268,11 +269,12 @@ class SqliteEventStore implements EventStore {
       ? stream.stream_key
       : Number(this.statements.insertStream.run(streamId, Buffer.from(GENESIS_HASH, 'hex')).lastInsertRowid);
     const head = stream && { revision: stream.revision, hash: stream.last_hash.toString('hex') };
-    const chained = chainEvents(streamId, head, events);
     // Each hash is made bytes once, then serves as the next event's prevHash (a conversion costs about as
     // much as the rest of an event's bookkeeping).
     let prevHashBytes = stream ? stream.last_hash : Buffer.from(GENESIS_HASH, 'hex');
-    const appended = chained.map((row) => {
+    let revision = head?.revision ?? -1;
+    const appended: AppendedEvent[] = [];
+    for (const row of chainEvents(streamId, head, events)) {
       const hashBytes = Buffer.from(row.hash, 'hex');
       const { lastInsertRowid } = this.statements.insertEvent.run(
         streamKey,
@@ -285,16 +287,18 @@ class SqliteEventStore implements EventStore {
         prevHashBytes,
         hashBytes,
       );
+      appended.push(
+        appendedAt({
+          eventId: row.event.eventId,
+          streamRevision: row.streamRevision,
+          position: Number(lastInsertRowid),
+        }),
+      );
       prevHashBytes = hashBytes;
-      return appendedAt({
-        eventId: row.event.eventId,
-        streamRevision: row.streamRevision,
-        position: Number(lastInsertRowid),
-      });
-    });
-    const last = chained[chained.length - 1];
-    if (last) this.statements.advanceStream.run(last.streamRevision, prevHashBytes, streamKey);
-    return { streamId, streamRevision: last?.streamRevision ?? head?.revision ?? -1, events: appended };
+      revision = row.streamRevision;
+    }
+    if (appended.length > 0) this.statements.advanceStream.run(revision, prevHashBytes, streamKey);
+    return { streamId, streamRevision: revision, events: appended };
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
