@@ -269,8 +269,7 @@ class SqliteEventStore implements EventStore {
       ? stream.stream_key
       : Number(this.statements.insertStream.run(streamId, Buffer.from(GENESIS_HASH, 'hex')).lastInsertRowid);
     const head = stream && { revision: stream.revision, hash: stream.last_hash.toString('hex') };
-    // Each hash is made bytes once, then serves as the next event's prevHash (a conversion costs about as
-    // much as the rest of an event's bookkeeping).
+    // Each hash is made bytes once, then serves as the next event's prevHash (a conversion per event saved).
     let prevHashBytes = stream ? stream.last_hash : Buffer.from(GENESIS_HASH, 'hex');
     let revision = head?.revision ?? -1;
     const appended: AppendedEvent[] = [];
