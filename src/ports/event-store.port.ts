@@ -121,12 +121,27 @@ export interface LogSummary {
 /**
  * The append-only event log: one stream per aggregate, a global order over all streams, exact idempotency
  * by event id and optimistic concurrency by stream revision. Every adapter passes test/contract/event-store.contract.ts.
+ * The rules every adapter applies in an append are written once beside this port: append-rules.ts and
+ * `chainEvents` in hash-chain.ts.
  */
 export interface EventStore {
   /**
-   * Appends to one or more streams atomically: all requests are stored or none is. Events whose id is already
-   * in the same stream are reported as duplicates and not appended again (then the expected revision is not
-   * checked for them). Throws WrongExpectedRevisionError or EventIdConflictError.
+   * Appends each request to its stream, in order, and answers one result per request.
+   *
+   * - One stream: the request's events are stored all or none, at consecutive revisions.
+   * - Idempotency: an event whose id is already in the same stream with the same type is not appended again and
+   *   comes back as a duplicate with its original revision and position; a request whose events are all stored
+   *   already gets that original result whatever its expected revision (a retry). An id used in another stream
+   *   or for another type: EventIdConflictError. Otherwise a wrong expected revision: WrongExpectedRevisionError.
+   * - Several streams: every request is checked (expected revision, event ids) before any is written, so a
+   *   request the check refuses fails the whole call and stores nothing of the others. Beyond that check the
+   *   call is NOT all or none: on a store without multi-stream transactions (EventStoreDB) a writer that moves
+   *   a later stream between the check and its write, or a crash or lost connection midway, can leave the
+   *   earlier requests stored and the later ones not. Appending the same requests again with the same event
+   *   ids answers the stored ones with their original results and appends the rest, each against its expected
+   *   revision again; a caller that needs several streams to change together retries so, or otherwise finds
+   *   and completes (or undoes) a half-done change from what the streams hold. SQLite and PostgreSQL do store
+   *   a call all or none, but nothing outside them may rely on it.
    */
   append(requests: readonly AppendRequest[]): Promise<AppendResult[]>;
 

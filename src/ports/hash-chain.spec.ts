@@ -1,5 +1,13 @@
 import stringify from 'safe-stable-stringify';
-import { canonicalEvent, chainHash, ChainWalk, GENESIS_HASH, verifyChains } from './hash-chain';
+import {
+  canonicalEvent,
+  ChainedEvent,
+  chainEvents,
+  chainHash,
+  ChainWalk,
+  GENESIS_HASH,
+  verifyChains,
+} from './hash-chain';
 import { RecordedEvent } from './event-store.port';
 
 const event = {
@@ -33,6 +41,36 @@ describe('hash chain', () => {
     expect(canonicalEvent(event, 'customer-a', 3)).toBe(
       stringify({ ...event, streamId: 'customer-a', streamRevision: 3 }),
     );
+  });
+
+  it('chains new events onto a stream, from its start or from its head, as verification recomputes them', async () => {
+    const recorded = (rows: readonly ChainedEvent[]): RecordedEvent[] =>
+      rows.map((row) => ({
+        ...row.event,
+        streamId: 'customer-a',
+        streamRevision: row.streamRevision,
+        position: row.streamRevision + 1,
+        prevHash: row.prevHash,
+        hash: row.hash,
+      }));
+    const first = [
+      ...chainEvents('customer-a', undefined, [
+        event,
+        { ...event, eventId: '01a207cb-b41c-730b-8821-98dbe278b4f3' },
+      ]),
+    ];
+    const head = { revision: first[1]!.streamRevision, hash: first[1]!.hash };
+    const next = [
+      ...chainEvents('customer-a', head, [{ ...event, eventId: '01A207CB-B41C-730B-8821-98DBE278B4F4' }]),
+    ];
+
+    expect(first.map((row) => [row.streamRevision, row.prevHash])).toEqual([
+      [0, GENESIS_HASH],
+      [1, first[0]!.hash],
+    ]);
+    expect(next[0]).toMatchObject({ streamRevision: 2, prevHash: head.hash });
+    expect(next[0]!.event.eventId).toBe('01a207cb-b41c-730b-8821-98dbe278b4f4');
+    expect(await verifyChains(recorded([...first, ...next]))).toEqual({ ok: true, streams: 1, events: 3 });
   });
 
   it('verifies an intact chain', async () => {

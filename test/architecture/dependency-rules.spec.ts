@@ -24,7 +24,9 @@ const LAYERS: Record<string, readonly string[]> = {
     'src/config',
     'src/privacy',
   ],
-  'src/adapters': ['src/domain', 'src/ports'],
+  /** What two or more adapters share (group commit, a polling subscription): no backend of its own. */
+  'src/adapters/shared': ['src/domain', 'src/ports'],
+  'src/adapters': ['src/domain', 'src/ports', 'src/adapters/shared'],
   'src/interfaces': [
     'src/domain',
     'src/ports',
@@ -145,6 +147,9 @@ describe('architecture', () => {
     const fake = (path: string, ...imports: string[]): SourceFile => ({ path, imports, packages: [] });
     expect(forbiddenImports([fake('src/domain/a.ts', 'src/application/customers/b')])).toEqual([
       'src/domain/a.ts -> src/application/customers/b (src/domain may import nothing)',
+    ]);
+    expect(forbiddenImports([fake('src/adapters/shared/a.ts', 'src/adapters/sqlite/b')])).toEqual([
+      'src/adapters/shared/a.ts -> src/adapters/sqlite/b (src/adapters/shared may import src/domain, src/ports)',
     ]);
     expect(
       folderCycles([

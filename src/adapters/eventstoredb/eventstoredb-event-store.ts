@@ -22,6 +22,15 @@ import {
   WrongExpectedVersionError,
 } from '@eventstore/db-client';
 import {
+  answerStaleRequest,
+  appendedAt,
+  appendResult,
+  assertDistinctIds,
+  freshEvents,
+  isSameEvent,
+  StoredEvents,
+} from '../../ports/append-rules';
+import {
   AppendedEvent,
   AppendRequest,
   AppendResult,
@@ -41,7 +50,7 @@ import {
   SubscriptionMessage,
   WrongExpectedRevisionError,
 } from '../../ports/event-store.port';
-import { canonicalEvent, chainHash, GENESIS_HASH } from '../../ports/hash-chain';
+import { chainEvents } from '../../ports/hash-chain';
 
 /**
  * One stream per event id, `ledger-event-id-<uuid>`, whose single event claims the id for a stream and type.
@@ -90,8 +99,9 @@ interface Located {
  * The production event store on EventStoreDB (22.6 or later: reads must carry log positions), over gRPC with
  * `@eventstore/db-client`. Same port and semantics as the SQLite store, with these differences:
  *
- * - Hash chain: computed here with hash-chain.ts over the same canonical form, prevHash taken from the stream's
- *   last event, and kept in the EventStoreDB event's metadata next to the port's metadata ({@link Envelope}).
+ * - Hash chain: computed by chainEvents (hash-chain.ts) over the same canonical form, prevHash taken from the
+ *   stream's last event, and kept in the EventStoreDB event's metadata next to the port's metadata
+ *   ({@link Envelope}).
  *   Every append is sent with the exact revision the chain was computed on, so a concurrent writer makes it
  *   fail (and retry on a fresh head) instead of forking the chain.
  * - Idempotency by event id: EventStoreDB only deduplicates an id within a stream, and only reliably for an
@@ -113,11 +123,10 @@ interface Located {
  * - Several streams in one append are NOT atomic: EventStoreDB 24 has no multi-stream transaction
  *   (KurrentDB 25.1 added one; this client does not offer it). Every request is checked first (expected
  *   revision, id conflicts) before anything is written, so the usual failures (a stale revision, a reused id)
- *   still store nothing, and the contract's all-or-nothing case holds. The requests are then appended one
- *   after the other: a writer that moves a later stream between the check and its append makes that request
- *   fail after the earlier ones were stored. A retry with the same event ids then completes the batch
- *   idempotently (the stored ones come back as duplicates); events whose ids the server generated are not
- *   protected that way.
+ *   still store nothing. The requests are then appended one after the other: a writer that moves a later
+ *   stream between the check and its append makes that request fail after the earlier ones were stored. A
+ *   retry with the same event ids then answers the stored ones as duplicates. That is all the port promises
+ *   for several streams (EventStore.append), and why it promises no more.
  * - Reading the whole log ($all) needs a user allowed to (by default, admins in a secure cluster).
  * - Verification: a stream's head is its last event as the server's stream index returns it (a backwards read
  *   of one event), a source apart from $all. Streams are listed from their first events in $all, because the
@@ -156,11 +165,8 @@ class EventStoreDbEventStore implements EventStore {
   /** Throws what appending the request would throw right now, without writing anything. */
   private async check(request: AppendRequest): Promise<void> {
     const actual = (await this.head(request.streamId))?.revision ?? -1;
-    if (revisionMatches(request.expectedRevision, actual)) {
-      await this.locate(request.streamId, request.events);
-    } else if (!(await this.alreadyAppended(request, actual))) {
-      throw new WrongExpectedRevisionError(request.streamId, request.expectedRevision, actual);
-    }
+    const stored = storedEvents(await this.locate(request.streamId, request.events));
+    if (!revisionMatches(request.expectedRevision, actual)) answerStaleRequest(request, actual, stored);
   }
 
   private async appendOne(request: AppendRequest): Promise<AppendResult> {
@@ -169,31 +175,19 @@ class EventStoreDbEventStore implements EventStore {
       // The head comes first: the append below expects exactly this revision (see the factory's comment).
       const head = await this.head(streamId);
       const actual = head?.revision ?? -1;
-      if (!revisionMatches(request.expectedRevision, actual)) {
-        const retried = await this.alreadyAppended(request, actual);
-        if (retried) return retried;
-        throw new WrongExpectedRevisionError(streamId, request.expectedRevision, actual);
-      }
       const located = await this.locate(streamId, request.events);
-      const fresh = request.events.filter((_, index) => !located[index]!.location);
-      if (fresh.length === 0) {
-        return {
-          streamId,
-          streamRevision: actual,
-          events: located.map(({ location }) => duplicate(location!)),
-        };
+      const stored = storedEvents(located);
+      if (!revisionMatches(request.expectedRevision, actual)) {
+        return answerStaleRequest(request, actual, stored);
       }
+      const fresh = freshEvents(request, stored);
+      if (fresh.length === 0) return appendResult(streamId, actual, stored, []);
       const unclaimed = request.events.filter((_, index) => !located[index]!.claimed);
       const appended = (await this.claim(streamId, unclaimed))
         ? await this.write(streamId, head, fresh)
         : undefined;
       if (appended) {
-        let next = 0;
-        return {
-          streamId,
-          streamRevision: appended[appended.length - 1]!.streamRevision,
-          events: located.map(({ location }) => (location ? duplicate(location) : appended[next++]!)),
-        };
+        return appendResult(streamId, appended[appended.length - 1]!.streamRevision, stored, appended);
       }
       // A claim lost to a concurrent writer, or a head it moved: look again. A lost claim turns out a conflict
       // or the same event; a moved head fails a fixed expectation; 'any' and 'stream_exists' try again.
@@ -207,24 +201,12 @@ class EventStoreDbEventStore implements EventStore {
     }
   }
 
-  /** A retry of a request whose events are all stored in this stream already: the original result. */
-  private async alreadyAppended(request: AppendRequest, actual: number): Promise<AppendResult | undefined> {
-    if (request.events.length === 0) return undefined;
-    const located = await this.locate(request.streamId, request.events);
-    if (located.some(({ location }) => !location)) return undefined;
-    return {
-      streamId: request.streamId,
-      streamRevision: actual,
-      events: located.map(({ location }) => duplicate(location!)),
-    };
-  }
-
   /** Where each event of a request stands, throwing when its id is claimed for another stream or type. */
   private async locate(streamId: string, events: readonly NewEvent[]): Promise<Located[]> {
     const ids = events.map((event) => event.eventId.toLowerCase());
     const claims = await mapLimit(ids, CONCURRENCY, (eventId) => this.claimOf(eventId));
     for (const [index, claim] of claims.entries()) {
-      if (claim && (claim.streamId !== streamId || claim.type !== events[index]!.type)) {
+      if (claim && !isSameEvent(streamId, events[index]!, claim)) {
         const eventId = ids[index]!;
         const stored = (await this.scan(claim.streamId, new Set([eventId]))).get(eventId);
         // A claim whose event was never stored still reserves the id: report where it was meant to go.
@@ -262,20 +244,14 @@ class EventStoreDbEventStore implements EventStore {
    * another writer moved the stream meanwhile.
    */
   private async write(streamId: string, head: Head | undefined, events: readonly NewEvent[]) {
-    let revision = head?.revision ?? -1;
-    let prevHash = head?.hash ?? GENESIS_HASH;
-    const first = revision + 1;
-    const stored = events.map((original) => {
-      const event = { ...original, eventId: original.eventId.toLowerCase() };
-      revision++;
-      const hash = chainHash(prevHash, canonicalEvent(event, streamId, revision));
+    const first = (head?.revision ?? -1) + 1;
+    const stored = [...chainEvents(streamId, head, events)].map(({ event, prevHash, hash }) => {
       const envelope: Envelope = {
         schemaVersion: event.schemaVersion,
         prevHash,
         hash,
         metadata: event.metadata,
       };
-      prevHash = hash;
       return jsonEvent({ id: event.eventId, type: event.type, data: event.data, metadata: envelope });
     });
     try {
@@ -288,7 +264,7 @@ class EventStoreDbEventStore implements EventStore {
     }
     // The append answers with one position; each event's own comes from reading them back.
     const written = await this.readRaw(streamId, { fromRevision: BigInt(first), maxCount: events.length });
-    return written.map((event): AppendedEvent => ({ ...toAppended(toLocation(event)), duplicate: false }));
+    return written.map((event): AppendedEvent => appendedAt(toLocation(event)));
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -543,10 +519,8 @@ function assertAppendable(request: AppendRequest): void {
       `stream ${request.streamId}: names starting with $ or ${CLAIM_STREAM_PREFIX} are reserved`,
     );
   }
-  const ids = request.events.map((event) => event.eventId.toLowerCase());
-  if (new Set(ids).size !== ids.length) {
-    throw new Error(`stream ${request.streamId}: the same event id appears twice in one append`);
-  }
+  // Before anything is claimed: two claims of one id in the same append would lose to each other.
+  assertDistinctIds(request.streamId, request.events);
 }
 
 /** Errors after which reading again later can succeed: the server or the connection went away for a while. */
@@ -636,12 +610,8 @@ function toLocation(event: EsdbRecordedEvent): EventLocation {
   };
 }
 
-function toAppended(location: EventLocation): Omit<AppendedEvent, 'duplicate'> {
-  return { eventId: location.eventId, streamRevision: location.streamRevision, position: location.position };
-}
-
-function duplicate(location: EventLocation): AppendedEvent {
-  return { ...toAppended(location), duplicate: true };
+function storedEvents(located: readonly Located[]): StoredEvents {
+  return located.map(({ location }) => location);
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

@@ -1,13 +1,18 @@
 import { Client, Pool, PoolClient, QueryResult } from 'pg';
 import {
-  AppendedEvent,
+  answerStaleRequest,
+  appendedAt,
+  appendResult,
+  freshEvents,
+  isSameEvent,
+} from '../../ports/append-rules';
+import {
   AppendRequest,
   AppendResult,
   EventIdConflictError,
   EventLocation,
   EventStore,
   LogSummary,
-  NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
@@ -17,9 +22,10 @@ import {
   StreamMetadata,
   SubscribeOptions,
   SubscriptionMessage,
-  WrongExpectedRevisionError,
 } from '../../ports/event-store.port';
-import { canonicalEvent, canonicalJson, chainHash, GENESIS_HASH } from '../../ports/hash-chain';
+import { chainEvents, ChainedEvent, GENESIS_HASH } from '../../ports/hash-chain';
+import { AppendOutcome, GroupCommitQueue } from '../shared/group-commit';
+import { CommitSignal, pollingSubscription } from '../shared/polling-subscription';
 import { inTransaction, migrate, openPool, PostgresConnectionOptions } from './postgres-connection';
 
 export interface PostgresEventStoreOptions extends PostgresConnectionOptions {
@@ -49,30 +55,16 @@ interface EventRow {
   redacted_at: Date | null;
 }
 
-type Outcome = { results: AppendResult[] } | { error: unknown };
-
-interface PendingAppend {
-  readonly requests: readonly AppendRequest[];
-  readonly resolve: (results: AppendResult[]) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 /** Where a stream ends: its last revision (-1: no event) and the hash of its last event. */
 interface Head {
   readonly revision: number;
   readonly hash: string;
 }
 
-/** An event row, decided in memory, to insert with the group. */
-interface NewRow {
+/** An event row, drafted in memory, to insert with the group. */
+interface NewRow extends ChainedEvent {
   readonly position: number;
   readonly streamId: string;
-  readonly revision: number;
-  readonly event: NewEvent;
-  readonly dataJson: string;
-  readonly metadataJson: string;
-  readonly prevHash: string;
-  readonly hash: string;
 }
 
 /**
@@ -148,19 +140,18 @@ const COUNT_AND_NOTIFY = `WITH counted AS (
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const PAGE_SIZE = 1000;
-const MAX_BACKOFF_MS = 5000;
 
 /**
  * The event store on PostgreSQL (`DATABASE_URL`), with the SQLite store's semantics, for several processes
  * appending to one database:
  *
  * - Group commit: appends issued in the same turn of the event loop (and those issued while a group is being
- *   committed) share one transaction, one WAL flush and a fixed number of statements: the group reads the
- *   heads of its streams and the locations of its event ids, decides every append in memory, and writes the
- *   accepted ones with one INSERT of events and one upsert of stream heads. Each append call stays atomic on
- *   its own: a refused one (wrong revision, reused id) leaves nothing in the group's writes, and when the
- *   database refuses the writes themselves, each call is committed alone. (The SQLite store gets the same
- *   from savepoints; here they would cost round trips per call.)
+ *   committed) share one transaction (the shared GroupCommitQueue), one WAL flush and a fixed number of
+ *   statements: the group reads the heads of its streams and the locations of its event ids, drafts every
+ *   append in memory, and writes the accepted ones with one INSERT of events and one upsert of stream heads.
+ *   Each append call stays atomic on its own: a refused one (wrong revision, reused id) leaves nothing in the
+ *   group's writes, and when the database refuses the writes themselves, each call is committed alone. (The
+ *   SQLite store gets the same from savepoints; here they would cost round trips per call.)
  * - Global order without gaps: every group transaction takes one transaction-level advisory lock
  *   (pg_advisory_xact_lock) before it reads anything and holds it until it commits, in this process and in
  *   every other one appending to the same tables. What the group read therefore stays true until it
@@ -170,10 +161,10 @@ const MAX_BACKOFF_MS = 5000;
  * - Idempotency by event id: a unique index on event_id; an id already stored in the same stream with the
  *   same type is a duplicate (answered with its original revision and position), elsewhere an
  *   EventIdConflictError. Optimistic concurrency by the stream row's revision.
- * - Hash chain: computed here with hash-chain.ts over the canonical JSON, which is stored as that exact text
+ * - Hash chain: computed by chainEvents (hash-chain.ts) over the canonical JSON, which is stored as that exact text
  *   (`json`), so verification recomputes the same hashes.
- * - Subscriptions: catch-up by pages, then live, woken by this process's commits and by NOTIFY from every
- *   other process (sent inside the commit), with a poll as a fallback.
+ * - Subscriptions: the shared polling subscription (catch-up by pages, then live), woken by this process's
+ *   commits and by NOTIFY from every other process (sent inside the commit), with a poll as a fallback.
  *
  * The factory creates the tables when missing (in the options' schema, or the connection's current one).
  */
@@ -194,15 +185,15 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
 }
 
 class PostgresEventStore implements EventStore {
-  private queue: PendingAppend[] = [];
-  private flushScheduled = false;
-  private flushing: Promise<void> | undefined;
+  private readonly appends = new GroupCommitQueue(
+    (group) => this.commit(group),
+    () => this.commits.committed(),
+  );
+  /** This process's commits and those other processes notify. */
+  private readonly commits = new CommitSignal();
   private closed = false;
   private readonly pollIntervalMs: number;
   private readonly channel: string;
-  /** Counts commits seen (here or notified): a subscriber that read before a wake-up does not wait for it. */
-  private wakeups = 0;
-  private readonly appendWaiters = new Set<() => void>();
   private listener: Client | undefined;
 
   constructor(
@@ -215,72 +206,45 @@ class PostgresEventStore implements EventStore {
     this.channel = `ledger_events_${appendLock}`;
   }
 
+  /** Queued for the next group commit (see the factory's comment). */
   append(requests: readonly AppendRequest[]): Promise<AppendResult[]> {
     if (this.closed) return Promise.reject(new Error('the event store is closed'));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ requests, resolve, reject });
-      this.scheduleFlush();
-    });
-  }
-
-  /** At the end of this turn of the event loop, unless a group is being committed: it schedules the next. */
-  private scheduleFlush(): void {
-    if (this.flushScheduled || this.flushing) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flushing = this.flush().finally(() => {
-        this.flushing = undefined;
-        if (this.queue.length > 0) this.scheduleFlush();
-      });
-    });
-  }
-
-  /** Commits every append queued since the last group in one transaction. */
-  private async flush(): Promise<void> {
-    const group = this.queue;
-    this.queue = [];
-    if (group.length === 0) return;
-    await this.commit(group);
-    this.wakeSubscribers();
+    return this.appends.append(requests);
   }
 
   /**
-   * Commits a group and answers each append. When the database refuses the group's writes (a value it
-   * cannot store, say), each append is committed alone, so that only the one at fault fails; when the
+   * Commits a group and answers each append call. When the database refuses the group's writes (a value it
+   * cannot store, say), each call is committed alone, so that only the one at fault fails; when the
    * transaction fails otherwise (connection lost, commit refused), nothing of it is known to be stored, and a
    * retry with the same event ids is safe.
    */
-  private async commit(group: readonly PendingAppend[]): Promise<void> {
-    let outcomes: Outcome[];
+  private async commit(group: readonly (readonly AppendRequest[])[]): Promise<AppendOutcome[]> {
     try {
-      outcomes = await inTransaction(this.pool, (client) => this.commitGroup(client, group));
+      return await inTransaction(this.pool, (client) => this.commitGroup(client, group));
     } catch (error) {
-      if (group.length > 1 && !isConnectionError(error)) {
-        for (const pending of group) await this.commit([pending]);
-      } else {
-        for (const pending of group) pending.reject(error);
+      if (group.length === 1 || isConnectionError(error)) throw error;
+      const outcomes: AppendOutcome[] = [];
+      for (const call of group) {
+        outcomes.push(...(await this.commit([call]).catch((alone: unknown) => [{ error: alone }])));
       }
-      return;
+      return outcomes;
     }
-    group.forEach((pending, index) => {
-      const outcome = outcomes[index]!;
-      if ('results' in outcome) pending.resolve(outcome.results);
-      else pending.reject(outcome.error);
-    });
   }
 
   /**
-   * Under the append lock, reads the heads of the group's streams and where its event ids are stored, decides
+   * Under the append lock, reads the heads of the group's streams and where its event ids are stored, drafts
    * every append in memory (an append that is refused leaves nothing behind), and writes what was accepted
    * with three statements, whatever the size of the group.
    */
-  private async commitGroup(client: PoolClient, group: readonly PendingAppend[]): Promise<Outcome[]> {
+  private async commitGroup(
+    client: PoolClient,
+    group: readonly (readonly AppendRequest[])[],
+  ): Promise<AppendOutcome[]> {
     // One round trip: the lock, then the counter it guards.
     const [, assigned] = (await client.query(
       `SELECT pg_advisory_xact_lock(${this.appendLock}); ${LAST_ASSIGNED}`,
     )) as unknown as QueryResult<{ last_position: string }>[];
-    const requests = group.flatMap((pending) => pending.requests);
+    const requests = group.flat();
     const state: GroupState = {
       lastPosition: Number(assigned!.rows[0]!.last_position),
       heads: await this.heads(client, [...new Set(requests.map((request) => request.streamId))]),
@@ -291,10 +255,10 @@ class PostgresEventStore implements EventStore {
       rows: [],
       advanced: new Set(),
     };
-    const outcomes = group.map((pending): Outcome => {
+    const outcomes = group.map((call): AppendOutcome => {
       const draft = emptyDraft(state.lastPosition);
       try {
-        const results = pending.requests.map((request) => decide(draft, state, request));
+        const results = call.map((request) => draftAppend(draft, state, request));
         accept(state, draft);
         return { results };
       } catch (error) {
@@ -310,7 +274,7 @@ class PostgresEventStore implements EventStore {
     await client.query(INSERT_EVENTS, [
       rows.map((row) => row.position),
       rows.map((row) => row.streamId),
-      rows.map((row) => row.revision),
+      rows.map((row) => row.streamRevision),
       rows.map((row) => row.event.eventId),
       rows.map((row) => row.event.type),
       rows.map((row) => row.event.schemaVersion),
@@ -326,7 +290,7 @@ class PostgresEventStore implements EventStore {
       advanced.map((streamId) => Buffer.from(state.heads.get(streamId)!.hash, 'hex')),
     ]);
     // A stream gains its first event exactly when revision 0 is appended to it.
-    const newStreams = rows.filter((row) => row.revision === 0).length;
+    const newStreams = rows.filter((row) => row.streamRevision === 0).length;
     await client.query(COUNT_AND_NOTIFY, [
       state.lastPosition,
       newStreams,
@@ -350,7 +314,7 @@ class PostgresEventStore implements EventStore {
     );
   }
 
-  /** Where the given event ids are stored, by lower-case id; ids that are not UUIDs are left to decide. */
+  /** Where the given event ids are stored, by lower-case id; ids that are not UUIDs are left to draftAppend. */
   private async locations(client: Pool | PoolClient, eventIds: readonly string[]) {
     const ids = [...new Set(eventIds.filter((eventId) => UUID.test(eventId)).map((id) => id.toLowerCase()))];
     if (ids.length === 0) return new Map<string, EventLocation>();
@@ -388,62 +352,22 @@ class PostgresEventStore implements EventStore {
   }
 
   /**
-   * Pages of the log until a short one, the caught-up marker, then a wait for the next commit and the next
-   * page. A lost connection or a restarting server is waited out (growing pauses); other errors end the
-   * iteration with that error.
+   * Woken by this process's commits and by NOTIFY from every other process (sent inside the commit), with a
+   * poll as a fallback. A lost connection or a restarting server is waited out (growing pauses); other errors
+   * end the iteration with that error.
    */
-  async *subscribeToAll(options: SubscribeOptions = {}): AsyncIterable<SubscriptionMessage> {
-    let position = options.afterPosition ?? 0;
-    let caughtUp = false;
-    let failures = 0;
-    while (!options.signal?.aborted && !this.closed) {
-      const seen = this.wakeups;
-      let page: RecordedEvent[];
-      try {
-        page = await this.readAll({ afterPosition: position, maxCount: PAGE_SIZE });
-        failures = 0;
-      } catch (error) {
-        if (this.closed || options.signal?.aborted) return;
-        if (!isConnectionError(error)) throw error;
-        await this.nextAppend(undefined, options.signal, Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures++));
-        continue;
-      }
-      for (const event of page) {
-        yield { kind: 'event', event };
-        position = event.position;
-        if (options.signal?.aborted) return;
-      }
-      if (page.length < PAGE_SIZE) {
-        if (!caughtUp) {
-          caughtUp = true;
-          yield { kind: 'caught-up', position };
-        }
-        await this.nextAppend(seen, options.signal, this.pollIntervalMs);
-      }
-    }
-  }
-
-  /**
-   * Resolves on the next commit seen after `seen` (at once when one came meanwhile), after `timeoutMs`, or on
-   * abort. Starts listening for other processes' commits on first use.
-   */
-  private nextAppend(seen: number | undefined, signal: AbortSignal | undefined, timeoutMs: number) {
-    this.listen();
-    return new Promise<void>((resolve) => {
-      if ((seen !== undefined && seen !== this.wakeups) || this.closed || signal?.aborted) {
-        resolve();
-        return;
-      }
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        this.appendWaiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      signal?.addEventListener('abort', done);
-      this.appendWaiters.add(done);
-    });
+  subscribeToAll(options: SubscribeOptions = {}): AsyncIterable<SubscriptionMessage> {
+    return pollingSubscription(
+      {
+        readPage: (afterPosition, maxCount) => this.readAll({ afterPosition, maxCount }),
+        commits: this.commits,
+        pollIntervalMs: this.pollIntervalMs,
+        pageSize: PAGE_SIZE,
+        isTransient: isConnectionError,
+        beforeWait: () => this.listen(),
+      },
+      options,
+    );
   }
 
   /**
@@ -459,19 +383,14 @@ class PostgresEventStore implements EventStore {
       if (this.listener === listener) this.listener = undefined;
       void listener.end().catch(() => undefined);
     };
-    listener.on('notification', () => this.wakeSubscribers());
+    listener.on('notification', () => this.commits.committed());
     listener.on('error', drop);
     listener.on('end', drop);
     listener
       .connect()
       .then(() => listener.query(`LISTEN ${this.channel}`))
-      .then(() => this.wakeSubscribers())
+      .then(() => this.commits.committed())
       .catch(drop);
-  }
-
-  private wakeSubscribers(): void {
-    this.wakeups++;
-    for (const wake of [...this.appendWaiters]) wake();
   }
 
   async findEvents(eventIds: readonly string[]): Promise<Map<string, EventLocation>> {
@@ -571,12 +490,9 @@ class PostgresEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // An append queued before close is still committed: every queued append has a flush scheduled or
-    // follows the one in flight.
-    while (this.flushing || this.flushScheduled) {
-      await (this.flushing ?? new Promise((resolve) => setImmediate(resolve)));
-    }
-    this.wakeSubscribers();
+    // An append queued before close is still committed.
+    await this.appends.drain();
+    this.commits.close();
     await this.listener?.end().catch(() => undefined);
     this.listener = undefined;
     await this.pool.end();
@@ -598,71 +514,47 @@ function accept(group: GroupState, draft: GroupState): void {
 }
 
 /**
- * Decides one append request against the group's state (`group`) and the writes of the same append call
+ * Drafts one append request against the group's state (`group`) and the writes of the same append call
  * before it (`draft`), adding its events to the draft. Throws what the append is refused with; the
  * draft is then dropped, so a refused call leaves nothing behind.
  */
-function decide(draft: GroupState, group: GroupState, request: AppendRequest): AppendResult {
+function draftAppend(draft: GroupState, group: GroupState, request: AppendRequest): AppendResult {
   const { streamId } = request;
   const head = draft.heads.get(streamId) ?? group.heads.get(streamId);
   const actual = head?.revision ?? -1;
-  const locations = request.events.map((event) => {
+  const stored = request.events.map((event) => {
     if (!UUID.test(event.eventId))
       throw new Error(`stream ${streamId}: event id ${event.eventId} is not a UUID`);
     const eventId = event.eventId.toLowerCase();
     const location = draft.locations.get(eventId) ?? group.locations.get(eventId);
-    if (location && (location.streamId !== streamId || location.type !== event.type)) {
+    if (location && !isSameEvent(streamId, event, location)) {
       throw new EventIdConflictError(event.eventId, location);
     }
     return location;
   });
   if (!revisionMatches(request.expectedRevision, actual)) {
-    // A retry of a request whose events are all stored in this stream already: the original result.
-    if (request.events.length > 0 && locations.every((location) => location !== undefined)) {
-      return {
-        streamId,
-        streamRevision: actual,
-        events: locations.map((location) => ({ ...toAppended(location!), duplicate: true })),
-      };
-    }
-    throw new WrongExpectedRevisionError(streamId, request.expectedRevision, actual);
+    return answerStaleRequest(request, actual, stored);
   }
-  const fresh = request.events.filter((_, index) => locations[index] === undefined);
-  if (new Set(fresh.map((event) => event.eventId.toLowerCase())).size !== fresh.length) {
-    throw new Error(`stream ${streamId}: the same event id appears twice in one append`);
-  }
-  let revision = actual;
-  let prevHash = head?.hash ?? GENESIS_HASH;
-  const appended = new Map<NewEvent, AppendedEvent>();
-  for (const event of fresh) {
-    revision++;
-    const dataJson = canonicalJson(event.data);
-    const metadataJson = canonicalJson(event.metadata);
-    const hash = chainHash(prevHash, canonicalEvent(event, streamId, revision, dataJson, metadataJson));
+  const chained = [...chainEvents(streamId, head, freshEvents(request, stored))];
+  const appended = chained.map((row) => {
     const position = ++draft.lastPosition;
-    draft.rows.push({ position, streamId, revision, event, dataJson, metadataJson, prevHash, hash });
-    const location = {
-      eventId: event.eventId.toLowerCase(),
+    draft.rows.push({ ...row, position, streamId });
+    const location: EventLocation = {
+      eventId: row.event.eventId,
       streamId,
-      type: event.type,
-      streamRevision: revision,
+      type: row.event.type,
+      streamRevision: row.streamRevision,
       position,
     };
     draft.locations.set(location.eventId, location);
-    appended.set(event, { ...toAppended(location), duplicate: false });
-    prevHash = hash;
-  }
-  if (fresh.length > 0) {
-    draft.heads.set(streamId, { revision, hash: prevHash });
+    return appendedAt(location);
+  });
+  const last = chained[chained.length - 1];
+  if (last) {
+    draft.heads.set(streamId, { revision: last.streamRevision, hash: last.hash });
     draft.advanced.add(streamId);
   }
-  return {
-    streamId,
-    streamRevision: revision,
-    events: request.events.map((event, index) =>
-      locations[index] ? { ...toAppended(locations[index]), duplicate: true } : appended.get(event)!,
-    ),
-  };
+  return appendResult(streamId, last?.streamRevision ?? actual, stored, appended);
 }
 
 /** A LIMIT for a maxCount: none (NULL) when absent, never negative. */
@@ -705,8 +597,4 @@ function toLocation(row: EventRow): EventLocation {
     streamRevision: Number(row.stream_revision),
     position: Number(row.position),
   };
-}
-
-function toAppended(location: EventLocation): Omit<AppendedEvent, 'duplicate'> {
-  return { eventId: location.eventId, streamRevision: location.streamRevision, position: location.position };
 }

@@ -1,5 +1,12 @@
 import Database from 'better-sqlite3';
 import {
+  answerStaleRequest,
+  appendedAt,
+  appendResult,
+  freshEvents,
+  isSameEvent,
+} from '../../ports/append-rules';
+import {
   AppendedEvent,
   AppendRequest,
   AppendResult,
@@ -19,8 +26,10 @@ import {
   SubscriptionMessage,
   WrongExpectedRevisionError,
 } from '../../ports/event-store.port';
+import { chainEvents, GENESIS_HASH } from '../../ports/hash-chain';
+import { AppendOutcome, GroupCommitQueue } from '../shared/group-commit';
+import { CommitSignal, pollingSubscription } from '../shared/polling-subscription';
 import { openDatabase, statementCache } from './open-database';
-import { canonicalEvent, canonicalJson, chainHash, GENESIS_HASH } from '../../ports/hash-chain';
 
 export interface SqliteEventStoreOptions {
   /** Path of the database file, or ':memory:'. */
@@ -47,14 +56,6 @@ interface EventRow {
   prev_hash: Buffer;
   hash: Buffer;
   redacted_at: string | null;
-}
-
-type Outcome = { results: AppendResult[] } | { error: unknown };
-
-interface PendingAppend {
-  readonly requests: readonly AppendRequest[];
-  readonly resolve: (results: AppendResult[]) => void;
-  readonly reject: (error: unknown) => void;
 }
 
 const SCHEMA = `
@@ -129,7 +130,7 @@ const READ_ALL_AS_JSON = (limit: number) => `SELECT '[' || coalesce(group_concat
 /**
  * The embedded event store: one SQLite file in WAL mode with synchronous=FULL, so an acknowledged append
  * survives a crash. Appends issued in the same turn of the event loop share one transaction and one fsync
- * (group commit); each append call stays atomic on its own through a savepoint.
+ * (group commit, the shared GroupCommitQueue); each append call stays atomic on its own through a savepoint.
  */
 export function createSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
   return new SqliteEventStore(options);
@@ -138,15 +139,16 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
 class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
   private readonly statements: ReturnType<typeof prepareStatements>;
-  private queue: PendingAppend[] = [];
-  private flushScheduled = false;
-  private readonly appendWaiters = new Set<() => void>();
+  private readonly appends: GroupCommitQueue;
+  private readonly commits = new CommitSignal();
   private readonly pollIntervalMs: number;
   private closed = false;
   /** Reads by SQL and limit: a bound LIMIT parameter made each read about 20 us slower than a literal one. */
   private readonly prepared: ReturnType<typeof statementCache>;
   /** One transaction per group commit; a request that fails is reported to its caller alone. */
-  private readonly commitGroup: Database.Transaction<(group: PendingAppend[], outcomes: Outcome[]) => void>;
+  private readonly commitGroup: Database.Transaction<
+    (group: readonly (readonly AppendRequest[])[]) => AppendOutcome[]
+  >;
   /** Nested in the group's transaction, so it runs in a savepoint: a failing request leaves no trace. */
   private readonly appendAtomically: Database.Transaction<
     (requests: readonly AppendRequest[]) => AppendResult[]
@@ -162,10 +164,11 @@ class SqliteEventStore implements EventStore {
     this.db.exec(SCHEMA);
     createLogSummary(this.db);
     this.statements = prepareStatements(this.db);
-    this.commitGroup = this.db.transaction((group: PendingAppend[], outcomes: Outcome[]) => {
-      for (const pending of group) {
+    this.commitGroup = this.db.transaction((group: readonly (readonly AppendRequest[])[]) => {
+      const outcomes: AppendOutcome[] = [];
+      for (const requests of group) {
         try {
-          outcomes.push({ results: this.appendAtomically(pending.requests) });
+          outcomes.push({ results: this.appendAtomically(requests) });
         } catch (error) {
           if (!(error instanceof WrongExpectedRevisionError || error instanceof EventIdConflictError))
             throw error;
@@ -173,6 +176,7 @@ class SqliteEventStore implements EventStore {
         }
       }
       this.countAppended(outcomes);
+      return outcomes;
     });
     this.appendAtomically = this.db.transaction((requests: readonly AppendRequest[]) =>
       requests.map((request) => this.appendOne(request)),
@@ -181,45 +185,23 @@ class SqliteEventStore implements EventStore {
       (streamId: string, stream: StreamRow | undefined, events: readonly NewEvent[]) =>
         this.insertEvents(streamId, stream, events),
     );
+    this.appends = new GroupCommitQueue(
+      (group) => this.commitGroup.immediate(group),
+      () => this.commits.committed(),
+    );
   }
 
+  /** Queued for the next group commit: one transaction, and one fsync, for every append of the group. */
   append(requests: readonly AppendRequest[]): Promise<AppendResult[]> {
     if (this.closed) return Promise.reject(new Error('the event store is closed'));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ requests, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  /** Commits every append queued since the last flush in one transaction: one fsync for all of them. */
-  private flush(): void {
-    this.flushScheduled = false;
-    const group = this.queue;
-    this.queue = [];
-    if (group.length === 0) return;
-    const outcomes: Outcome[] = [];
-    try {
-      this.commitGroup.immediate(group, outcomes);
-    } catch (error) {
-      for (const pending of group) pending.reject(error);
-      return;
-    }
-    group.forEach((pending, index) => {
-      const outcome = outcomes[index]!;
-      if ('results' in outcome) pending.resolve(outcome.results);
-      else pending.reject(outcome.error);
-    });
-    this.wakeSubscribers();
+    return this.appends.append(requests);
   }
 
   /**
    * Advances the log summary once per group commit, from the results alone: a request rolled back in its
    * savepoint has none, and a stream gains its first event exactly when revision 0 is appended to it.
    */
-  private countAppended(outcomes: readonly Outcome[]): void {
+  private countAppended(outcomes: readonly AppendOutcome[]): void {
     let events = 0;
     let streams = 0;
     for (const outcome of outcomes) {
@@ -240,9 +222,7 @@ class SqliteEventStore implements EventStore {
     const stream = this.statements.stream.get(request.streamId);
     const actual = stream ? stream.revision : -1;
     if (!revisionMatches(request.expectedRevision, actual)) {
-      const retried = this.alreadyAppended(request, actual);
-      if (retried) return retried;
-      throw new WrongExpectedRevisionError(request.streamId, request.expectedRevision, actual);
+      return answerStaleRequest(request, actual, this.locate(request));
     }
     try {
       return this.insertInSavepoint(request.streamId, stream, request.events);
@@ -252,37 +232,19 @@ class SqliteEventStore implements EventStore {
     }
   }
 
-  /** A retry of a request whose events are all stored in this stream already: the original result. */
-  private alreadyAppended(request: AppendRequest, actual: number): AppendResult | undefined {
-    const locations = this.locate(request);
-    if (request.events.length === 0 || locations.some((location) => location === undefined)) return undefined;
-    return {
-      streamId: request.streamId,
-      streamRevision: actual,
-      events: locations.map((location) => ({ ...toAppended(location!), duplicate: true })),
-    };
-  }
-
   private appendSkippingDuplicates(request: AppendRequest): AppendResult {
-    const locations = this.locate(request);
-    const fresh = request.events.filter((_, index) => locations[index] === undefined);
-    if (new Set(fresh.map((event) => event.eventId.toLowerCase())).size !== fresh.length) {
-      throw new Error(`stream ${request.streamId}: the same event id appears twice in one append`);
-    }
+    const stored = this.locate(request);
+    const fresh = freshEvents(request, stored);
     const inserted =
       fresh.length > 0
         ? this.insertEvents(request.streamId, this.statements.stream.get(request.streamId), fresh)
         : undefined;
-    let next = 0;
-    const events = locations.map((location) =>
-      location ? { ...toAppended(location), duplicate: true } : inserted!.events[next++]!,
+    return appendResult(
+      request.streamId,
+      inserted?.streamRevision ?? this.statements.stream.get(request.streamId)?.revision ?? -1,
+      stored,
+      inserted?.events ?? [],
     );
-    return {
-      streamId: request.streamId,
-      streamRevision:
-        inserted?.streamRevision ?? this.statements.stream.get(request.streamId)?.revision ?? -1,
-      events,
-    };
   }
 
   /** Where each event of the request is already stored, checking that a reused id means the same event. */
@@ -291,7 +253,7 @@ class SqliteEventStore implements EventStore {
       const row = this.statements.eventById.get(uuidToBytes(event.eventId));
       if (!row) return undefined;
       const location = toLocation(row);
-      if (location.streamId !== request.streamId || location.type !== event.type) {
+      if (!isSameEvent(request.streamId, event, location)) {
         throw new EventIdConflictError(event.eventId, location);
       }
       return location;
@@ -306,37 +268,35 @@ class SqliteEventStore implements EventStore {
     const streamKey = stream
       ? stream.stream_key
       : Number(this.statements.insertStream.run(streamId, Buffer.from(GENESIS_HASH, 'hex')).lastInsertRowid);
-    let revision = stream ? stream.revision : -1;
-    let prevHash = stream ? stream.last_hash.toString('hex') : GENESIS_HASH;
+    const head = stream && { revision: stream.revision, hash: stream.last_hash.toString('hex') };
+    // Each hash is made bytes once, then serves as the next event's prevHash (a conversion per event saved).
     let prevHashBytes = stream ? stream.last_hash : Buffer.from(GENESIS_HASH, 'hex');
+    let revision = head?.revision ?? -1;
     const appended: AppendedEvent[] = [];
-    for (const event of events) {
-      revision++;
-      const dataJson = canonicalJson(event.data);
-      const metadataJson = canonicalJson(event.metadata);
-      const hash = chainHash(prevHash, canonicalEvent(event, streamId, revision, dataJson, metadataJson));
-      const hashBytes = Buffer.from(hash, 'hex');
+    for (const row of chainEvents(streamId, head, events)) {
+      const hashBytes = Buffer.from(row.hash, 'hex');
       const { lastInsertRowid } = this.statements.insertEvent.run(
         streamKey,
-        revision,
-        uuidToBytes(event.eventId),
-        event.type,
-        event.schemaVersion,
-        dataJson,
-        metadataJson,
+        row.streamRevision,
+        uuidToBytes(row.event.eventId),
+        row.event.type,
+        row.event.schemaVersion,
+        row.dataJson,
+        row.metadataJson,
         prevHashBytes,
         hashBytes,
       );
-      appended.push({
-        eventId: event.eventId.toLowerCase(),
-        streamRevision: revision,
-        position: Number(lastInsertRowid),
-        duplicate: false,
-      });
-      prevHash = hash;
+      appended.push(
+        appendedAt({
+          eventId: row.event.eventId,
+          streamRevision: row.streamRevision,
+          position: Number(lastInsertRowid),
+        }),
+      );
       prevHashBytes = hashBytes;
+      revision = row.streamRevision;
     }
-    if (events.length > 0) this.statements.advanceStream.run(revision, prevHashBytes, streamKey);
+    if (appended.length > 0) this.statements.advanceStream.run(revision, prevHashBytes, streamKey);
     return { streamId, streamRevision: revision, events: appended };
   }
 
@@ -366,43 +326,17 @@ class SqliteEventStore implements EventStore {
     return this.prepared<EventRow>(sql + limitClause);
   }
 
-  async *subscribeToAll(options: SubscribeOptions = {}): AsyncIterable<SubscriptionMessage> {
-    let position = options.afterPosition ?? 0;
-    let caughtUp = false;
-    while (!options.signal?.aborted && !this.closed) {
-      const page = this.readAllSync(position, PAGE_SIZE);
-      for (const event of page) {
-        yield { kind: 'event', event };
-        position = event.position;
-        if (options.signal?.aborted) return;
-      }
-      if (page.length < PAGE_SIZE) {
-        if (!caughtUp) {
-          caughtUp = true;
-          yield { kind: 'caught-up', position };
-        }
-        await this.nextAppend(options.signal);
-      }
-    }
-  }
-
-  /** Resolves on the next local commit, after the poll interval (commits by other processes), or on abort. */
-  private nextAppend(signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        this.appendWaiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, this.pollIntervalMs);
-      signal?.addEventListener('abort', done);
-      this.appendWaiters.add(done);
-    });
-  }
-
-  private wakeSubscribers(): void {
-    for (const wake of [...this.appendWaiters]) wake();
+  /** Woken by this process's commits; the poll interval covers commits of other processes to the same file. */
+  subscribeToAll(options: SubscribeOptions = {}): AsyncIterable<SubscriptionMessage> {
+    return pollingSubscription(
+      {
+        readPage: async (afterPosition, maxCount) => this.readAllSync(afterPosition, maxCount),
+        commits: this.commits,
+        pollIntervalMs: this.pollIntervalMs,
+        pageSize: PAGE_SIZE,
+      },
+      options,
+    );
   }
 
   async findEvents(eventIds: readonly string[]): Promise<Map<string, EventLocation>> {
@@ -476,11 +410,12 @@ class SqliteEventStore implements EventStore {
     this.statements.setMetadata.run(streamId, Buffer.from(GENESIS_HASH, 'hex'), JSON.stringify(metadata));
   }
 
+  /** Commits what is queued, then ends subscriptions and closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flush();
     this.closed = true;
-    this.wakeSubscribers();
+    await this.appends.drain();
+    this.commits.close();
     this.db.close();
   }
 }
@@ -577,8 +512,4 @@ function toLocation(row: EventRow): EventLocation {
     streamRevision: row.stream_revision,
     position: row.position,
   };
-}
-
-function toAppended(location: EventLocation): Omit<AppendedEvent, 'duplicate'> {
-  return { eventId: location.eventId, streamRevision: location.streamRevision, position: location.position };
 }
