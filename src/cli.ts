@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createInterface } from 'node:readline/promises';
 import pino from 'pino';
-import { AppModule } from './app.module';
+import { CliModule } from './cli.module';
 import { ImportPreset, IMPORT_PRESETS, PresetContext } from './interfaces/cli/import-presets';
 import { importTouchpoints } from './interfaces/cli/import-touchpoints';
 import { DEMO_FILES, demoDatasetsMissing, missingDemoFiles } from './interfaces/cli/demo-datasets';
@@ -77,7 +77,7 @@ async function withLedger<T>(
   };
   const logger = pino({ level: 'warn' }, pino.destination(2));
   // abortOnError: false: a store that cannot be opened (a damaged file) is thrown and told, not a silent exit.
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, logger), {
+  const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, logger), {
     logger: false,
     abortOnError: false,
   });

@@ -28,8 +28,8 @@ const filesMatching = (pattern: RegExp) =>
 
 describe('upcasting wiring', () => {
   it('binds EVENT_STORE once, in the composition root, to the adapters wrapped in withUpcasting', () => {
-    expect(filesMatching(/provide:\s*EVENT_STORE/)).toEqual(['src/app.module.ts']);
-    const module = FILES.find(({ path }) => path === 'src/app.module.ts')!.text;
+    expect(filesMatching(/provide:\s*EVENT_STORE/)).toEqual(['src/modules/persistence.module.ts']);
+    const module = FILES.find(({ path }) => path === 'src/modules/persistence.module.ts')!.text;
     const binding = module.slice(module.search(/provide:\s*EVENT_STORE/));
     expect(binding.slice(0, binding.indexOf('},'))).toMatch(
       /useFactory:\s*async\s*\(\)\s*=>\s*withUpcasting\(/,
@@ -40,7 +40,7 @@ describe('upcasting wiring', () => {
     const opened = filesMatching(/\bcreate(Sqlite|Postgres|EventStoreDb)EventStore\(/).filter(
       (path) => !path.startsWith('src/adapters/'),
     );
-    expect(opened).toEqual(['src/app.module.ts']);
+    expect(opened).toEqual(['src/modules/persistence.module.ts']);
   });
 
   it('lets only hash verification read the events as written', () => {
