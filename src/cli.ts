@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import pino from 'pino';
 import { CliModule } from './cli.module';
 import { loadConfigOrExit } from './config/ledger-config';
-import { ledgerProgram } from './interfaces/cli/ledger-program';
+import { ledgerProgram } from './interfaces/cli/commands/ledger-program';
 import { RunLedger } from './interfaces/cli/ledger-run';
 
 /**

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { CustomerLedger, RecordingContext } from './customer-ledger';
-import { createSqliteEventStore } from '../../adapters/sqlite/sqlite-event-store';
-import { createSqliteSubjectKeyStore } from '../../adapters/sqlite/sqlite-subject-key-store';
-import { DomainError } from '../../domain/domain-error';
-import { EventStore, WrongExpectedRevisionError } from '../../ports/event-store.port';
-import { PiiCipher } from '../../privacy/pii-cipher';
-import { RequestValidationError } from '../../validation/request-validation';
+import { CustomerLedger, RecordingContext } from '../../src/application/customers/customer-ledger';
+import { createSqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store';
+import { createSqliteSubjectKeyStore } from '../../src/adapters/sqlite/sqlite-subject-key-store';
+import { DomainError } from '../../src/domain/domain-error';
+import { EventStore, WrongExpectedRevisionError } from '../../src/ports/event-store.port';
+import { PiiCipher } from '../../src/privacy/pii-cipher';
+import { RequestValidationError } from '../../src/validation/request-validation';
 
 /** The command path under writers it keeps losing to. */
 describe('CustomerLedger under concurrent writes', () => {
