@@ -1,9 +1,11 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { LedgerMetrics } from '../../application/metrics';
+import { Public } from '../../config/api-keys';
 
 /** The Prometheus scrape endpoint, public like /health. */
 @ApiTags('operations')
+@Public()
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: LedgerMetrics) {}
