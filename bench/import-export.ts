@@ -8,7 +8,7 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { AppModule } from '../src/app.module';
+import { CliModule } from '../src/cli.module';
 import { IMPORT_PRESETS } from '../src/interfaces/cli/import-presets';
 import { importTouchpoints } from '../src/interfaces/cli/import-touchpoints';
 import { analystAudience, customerEvents, exportEvents } from '../src/interfaces/cli/replay';
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     LEDGER_MASTER_KEY: randomBytes(32).toString('base64'),
     LEDGER_CURRENCY: 'GBP',
   });
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, pino({ level: 'warn' })), {
+  const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, pino({ level: 'warn' })), {
     logger: false,
   });
   const ledger = app.get(CustomerLedger);

@@ -184,7 +184,7 @@ export function isWithheld(loyalty: LoyaltyScore | WithheldLoyalty): loyalty is 
 }
 
 /**
- * The default loyalty formula of DESIGN.md as of instant `asOf` (ISO); only facts that occurred at or
+ * The default loyalty formula (docs/api.md, "Loyalty") as of instant `asOf` (ISO); only facts that occurred at or
  * before it count, and windows are the 365 days before it. Net spend in several currencies: see MonetaryBasis.
  */
 export function loyaltyScore(

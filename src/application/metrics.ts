@@ -1,5 +1,4 @@
-import { Controller, Get, Header, Inject, Injectable } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Inject, Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { EVENT_STORE, EventStore } from '../ports/event-store.port';
 import { PROJECTION_ENGINE, ProjectionEngine } from './read-models/projection-engine';
@@ -41,22 +40,5 @@ export class LedgerMetrics {
         for (const status of await engine.status()) this.set({ projection: status.name }, status.lag);
       },
     });
-  }
-}
-
-@ApiTags('operations')
-@Controller('metrics')
-export class MetricsController {
-  constructor(private readonly metrics: LedgerMetrics) {}
-
-  @Get()
-  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
-  @ApiOperation({ summary: 'Prometheus metrics' })
-  @ApiOkResponse({
-    description: 'Prometheus text exposition format',
-    content: { 'text/plain': { schema: { type: 'string' } } },
-  })
-  scrape(): Promise<string> {
-    return this.metrics.registry.metrics();
   }
 }

@@ -37,8 +37,13 @@ export function holdsAny(roles: readonly Role[], allowed: readonly Role[]): bool
   return roles.some((role) => allowed.includes(role));
 }
 
-/** The roles allowed to call an endpoint; endpoints without it are public (health, docs). */
+/** The roles allowed to call an endpoint. Every endpoint declares its roles, or that it is @Public(). */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES_METADATA, roles);
+
+export const PUBLIC_METADATA = 'ledger:public';
+
+/** The endpoint answers anyone, without an API key or a staff session (health, metrics, the pages, sign-in). */
+export const Public = () => SetMetadata(PUBLIC_METADATA, true);
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 

@@ -1,6 +1,9 @@
 import { LoggerService } from '@nestjs/common';
 import pino, { Logger } from 'pino';
 
+/** The token of the service's pino logger in Nest's container. */
+export const LEDGER_LOGGER = Symbol('LEDGER_LOGGER');
+
 /** Structured JSON logs. Personal data never goes into a log line: log ids and counts, not bodies. */
 export function createLogger(level: string): Logger {
   return pino({ level, base: { service: 'ledger' }, timestamp: pino.stdTimeFunctions.isoTime });

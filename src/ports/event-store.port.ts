@@ -1,4 +1,4 @@
-/** Injection token of the EventStore port; adapters are bound to it in EventStoreModule. */
+/** Injection token of the EventStore port; PersistenceModule (src/modules/) binds the chosen adapter to it. */
 export const EVENT_STORE = Symbol('EVENT_STORE');
 
 /** An event as handed to the store: data and metadata are JSON values, already free of plaintext PII. */

@@ -8,7 +8,7 @@ const TAG_BYTES = 16;
  * unlinkable without the key, and resolvable by auditors and admins without a lookup table.
  *
  * A pseudonym is `p-` + base64url(tag | AES-256-CTR(id, iv = tag)), tag = HMAC-SHA256(id) cut to 16 bytes:
- * the keyed HMAC of DESIGN.md, with the id encrypted under it (the SIV construction, RFC 5297's idea) so that
+ * a keyed HMAC of the id, with the id encrypted under it (the SIV construction, RFC 5297's idea) so that
  * resolving needs the key and no stored mapping. Both keys are derived from the master key and never stored.
  */
 export class Pseudonyms {

@@ -8,6 +8,7 @@ import {
   ProjectionStatus,
 } from '../../application/read-models/projection-engine';
 import { Answers } from './openapi-operations';
+import { Public } from '../../config/api-keys';
 
 /** Read models lagging more than this many events make the service "degraded" (still serving). */
 const MAX_HEALTHY_LAG = 10_000;
@@ -26,6 +27,7 @@ export interface Health {
 }
 
 @ApiTags('operations')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Roles } from '../../config/api-keys';
+import { Public, Roles } from '../../config/api-keys';
 import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
 import { LocalAccountError, LocalAccounts } from '../../application/staff-auth/local-accounts';
 import { StaffSessions } from '../../application/staff-auth/staff-sessions';
@@ -73,6 +73,7 @@ export class LocalAccountsController {
   }
 
   @Post('auth/invitation/password')
+  @Public()
   // The sign-in pages' own calls, not part of the API's contract for clients.
   @ApiExcludeEndpoint()
   @HttpCode(200)
@@ -84,6 +85,7 @@ export class LocalAccountsController {
   }
 
   @Post('auth/invitation/confirm')
+  @Public()
   // The sign-in pages' own calls, not part of the API's contract for clients.
   @ApiExcludeEndpoint()
   @HttpCode(200)
@@ -93,6 +95,7 @@ export class LocalAccountsController {
   }
 
   @Post('auth/local')
+  @Public()
   // The sign-in pages' own calls, not part of the API's contract for clients.
   @ApiExcludeEndpoint()
   @HttpCode(200)

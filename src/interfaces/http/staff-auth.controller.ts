@@ -13,7 +13,7 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Roles } from '../../config/api-keys';
+import { Public, Roles } from '../../config/api-keys';
 import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
 import { OidcSignIn, SignInFailed, SignInRefused } from '../../application/staff-auth/oidc-sign-in';
 import { SessionView, StaffSessions } from '../../application/staff-auth/staff-sessions';
@@ -53,6 +53,7 @@ export class StaffAuthController {
   }
 
   @Get('auth/options')
+  @Public()
   // The sign-in pages' own calls, not part of the API's contract for clients.
   @ApiExcludeEndpoint()
   @ApiOperation({ summary: 'How staff may sign in here: single sign-on, local accounts, API keys' })
@@ -65,6 +66,7 @@ export class StaffAuthController {
   }
 
   @Get('auth/sign-in')
+  @Public()
   @ApiExcludeEndpoint()
   async signIn(@Res() reply: FastifyReply): Promise<void> {
     if (!this.oidc.enabled) throw new NotFoundException('Single sign-on is not configured here');
@@ -78,6 +80,7 @@ export class StaffAuthController {
   }
 
   @Get('auth/callback')
+  @Public()
   @ApiExcludeEndpoint()
   async callback(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     if (!this.oidc.enabled) throw new NotFoundException('Single sign-on is not configured here');
@@ -117,6 +120,7 @@ export class StaffAuthController {
   }
 
   @Get('auth/session')
+  @Public()
   // The sign-in pages' own calls, not part of the API's contract for clients.
   @ApiExcludeEndpoint()
   @ApiOperation({
@@ -139,6 +143,7 @@ export class StaffAuthController {
   }
 
   @Post('auth/sign-out')
+  @Public()
   // The sign-in pages' own calls, not part of the API's contract for clients.
   @ApiExcludeEndpoint()
   @HttpCode(204)

@@ -3,6 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { Public } from '../../config/api-keys';
 
 /**
  * Chart.js's browser build, straight from the installed npm package (dist/chart.umd.min.js beside the
@@ -12,6 +13,7 @@ import { dirname, join } from 'node:path';
 export const CHART_LIBRARY_FILE = join(dirname(require.resolve('chart.js')), 'chart.umd.min.js');
 
 @ApiExcludeController()
+@Public()
 @Controller('vendor')
 export class ChartLibraryController {
   /** Read once at start: a missing package fails the start, not the first dashboard load. */

@@ -3,6 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import { Public } from '../../config/api-keys';
 
 /**
  * The page's files. `npm run build` copies this folder next to the compiled controller, so the same
@@ -43,6 +44,7 @@ const SECURITY_HEADERS: Record<string, string> = {
 
 /** The service-rep web page: one HTML page with its scripts and styles, no build step. Public: it holds no data. */
 @ApiExcludeController()
+@Public()
 @Controller()
 export class WebPageController {
   private readonly files = loadPublicFiles(PUBLIC_DIR);

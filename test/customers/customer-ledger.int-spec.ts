@@ -1,17 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { CommandEnvelope, CustomerLedger, RecordingContext } from './customer-ledger';
-import { createSqliteEventStore } from '../../adapters/sqlite/sqlite-event-store';
-import { createSqliteSubjectKeyStore } from '../../adapters/sqlite/sqlite-subject-key-store';
-import { DomainError } from '../../domain/domain-error';
-import { EventStore, WrongExpectedRevisionError } from '../../ports/event-store.port';
-import { PiiCipher } from '../../privacy/pii-cipher';
-import { RequestValidationError } from '../../validation/request-validation';
-import { createSqliteReadStore } from '../../adapters/sqlite/sqlite-read-store';
-import { ReadStore } from '../../ports/read-store.port';
-import { EMAIL_INDEX_COLLECTION, EMAIL_INDEX_KEYS, EmailBlindIndex } from '../../privacy/blind-index';
-import { EmailDirectory } from '../../privacy/email-directory';
-import { absorbing, mergeEventIds, mergingInto } from './merge-routing';
-import { MergeAppends } from './merge-appends';
+import {
+  CommandEnvelope,
+  CustomerLedger,
+  RecordingContext,
+} from '../../src/application/customers/customer-ledger';
+import { createSqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store';
+import { createSqliteSubjectKeyStore } from '../../src/adapters/sqlite/sqlite-subject-key-store';
+import { DomainError } from '../../src/domain/domain-error';
+import { EventStore, WrongExpectedRevisionError } from '../../src/ports/event-store.port';
+import { PiiCipher } from '../../src/privacy/pii-cipher';
+import { RequestValidationError } from '../../src/validation/request-validation';
+import { createSqliteReadStore } from '../../src/adapters/sqlite/sqlite-read-store';
+import { ReadStore } from '../../src/ports/read-store.port';
+import { EMAIL_INDEX_COLLECTION, EMAIL_INDEX_KEYS, EmailBlindIndex } from '../../src/privacy/blind-index';
+import { EmailDirectory } from '../../src/privacy/email-directory';
+import { absorbing, mergeEventIds, mergingInto } from '../../src/application/customers/merge-routing';
+import { MergeAppends } from '../../src/application/customers/merge-appends';
 
 /** A ledger on the store with a cipher and an e-mail directory of its own (SQLite in memory). */
 function ledgerOn(store: EventStore, reads: ReadStore = createSqliteReadStore(':memory:')) {

@@ -1,18 +1,18 @@
 import 'reflect-metadata';
 import { ClassConstructor } from 'class-transformer';
-import { compiledValidatorOf } from './compiled-validation';
-import { validateAs, validateWithClassValidator } from './request-validation';
-import { TouchpointDto } from '../application/customers/record-touchpoint/touchpoint.dto';
-import { TOUCHPOINT_DATA } from '../application/customers/record-touchpoint/touchpoint-data.dto';
-import { RegisterCustomerDto } from '../application/customers/register-customer/register-customer.dto';
-import { ChangeContactDetailsDto } from '../application/customers/change-contact-details/change-contact-details.dto';
-import { RecordConsentDto } from '../application/customers/record-consent/record-consent.dto';
-import { RegisterSubscriptionDto } from '../application/subscriptions/register-subscription.command';
-import { ReplaySubscriptionDto } from '../application/subscriptions/replay-subscription.command';
-import { EraseCustomerParams } from '../application/gdpr/erase-customer.command';
-import { EmailLookupParams, VerifyParams } from '../application/gdpr/personal-data.queries';
-import { FunnelParams } from '../application/analytics/analytics.queries';
-import { TransitionParams } from '../application/analytics/segments.queries';
+import { compiledValidatorOf } from '../../src/validation/compiled-validation';
+import { validateAs, validateWithClassValidator } from '../../src/validation/request-validation';
+import { TouchpointDto } from '../../src/application/customers/record-touchpoint/touchpoint.dto';
+import { TOUCHPOINT_DATA } from '../../src/application/customers/record-touchpoint/touchpoint-data.dto';
+import { RegisterCustomerDto } from '../../src/application/customers/register-customer/register-customer.dto';
+import { ChangeContactDetailsDto } from '../../src/application/customers/change-contact-details/change-contact-details.dto';
+import { RecordConsentDto } from '../../src/application/customers/record-consent/record-consent.dto';
+import { RegisterSubscriptionDto } from '../../src/application/subscriptions/register-subscription.command';
+import { ReplaySubscriptionDto } from '../../src/application/subscriptions/replay-subscription.command';
+import { EraseCustomerParams } from '../../src/application/gdpr/erase-customer.command';
+import { EmailLookupParams, VerifyParams } from '../../src/application/gdpr/personal-data.queries';
+import { FunnelParams } from '../../src/application/analytics/analytics.queries';
+import { TransitionParams } from '../../src/application/analytics/segments.queries';
 
 /**
  * The compiled validators against class-validator, the reference, on a corpus of bodies built by mutating

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { ERASED_VALUE, isEncrypted, PiiCipher, SubjectErasedError } from './pii-cipher';
-import { SubjectKeyStore, WrappedKey } from '../ports/subject-key-store.port';
-import { createSqliteSubjectKeyStore } from '../adapters/sqlite/sqlite-subject-key-store';
+import { ERASED_VALUE, isEncrypted, PiiCipher, SubjectErasedError } from '../../src/privacy/pii-cipher';
+import { SubjectKeyStore, WrappedKey } from '../../src/ports/subject-key-store.port';
+import { createSqliteSubjectKeyStore } from '../../src/adapters/sqlite/sqlite-subject-key-store';
 
 describe('PiiCipher', () => {
   let keys: SubjectKeyStore;
