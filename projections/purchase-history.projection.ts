@@ -1,6 +1,7 @@
 import { Money } from '../src/domain/money';
 import { ConsentHistory, withConsentChange } from './consent';
 import { alreadyFolded, PositionedDoc, ProjectedEvent, Projection } from './projection';
+import { purchaseCohortFigures, purchaseDaysFigure } from './purchase-cohort.figure';
 import { rfmPopulationFigure } from './rfm-population.figure';
 
 /** A dated amount of money: a completed purchase's total or a refund. */
@@ -33,10 +34,16 @@ const FOLDED_TYPES: ReadonlySet<ProjectedEvent['type']> = new Set([
 
 export const purchaseHistoryProjection: Projection<PurchaseHistory> = {
   name: 'purchase-history',
-  // 2: the RFM population figure is kept with the documents; 3: its spend in the principal currency only.
-  version: 3,
+  // 2: the RFM population figure is kept with the documents; 3: its spend in the principal currency only;
+  // 4: the purchase cohort figures.
+  version: 4,
   indexes: [],
-  figures: [rfmPopulationFigure],
+  figures: [
+    rfmPopulationFigure,
+    purchaseCohortFigures.months,
+    purchaseCohortFigures.days,
+    purchaseDaysFigure,
+  ],
   documentId: (event) => (FOLDED_TYPES.has(event.type) ? event.customerId : undefined),
   evolve: (previous, event) => {
     if (alreadyFolded(previous, event)) return previous;

@@ -1,6 +1,9 @@
 import { COMPLAINT_SEVERITIES, ComplaintSeverity } from '../src/domain/customer-events';
 import { ComplaintHistory, ComplaintRecord } from '../projections/complaint-history.projection';
-import { consentGiven } from '../projections/consent';
+import { complaintContributions } from '../projections/complaint.figure';
+import { consentGiven, latestConsentGiven } from '../projections/consent';
+import { countAcross, dayOf, firstDayOf, periodCover } from '../projections/period-figures';
+import { Counters, FigureBucket } from '../projections/population-figure';
 import { daysBetween } from '../projections/projection';
 
 /** Age bands of the open backlog, in days since filing: [from, to), the last one open-ended. */
@@ -127,4 +130,180 @@ export function median(values: readonly number[]): number | null {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The days a complaint question cuts in two: those of `from`, of the end of the filing range, of `asOf` and of
+ * the age bands' bounds as of `asOf`.
+ */
+export function complaintCutDays(query: ComplaintQuery): string[] {
+  const end = query.to !== undefined && query.to < query.asOf ? query.to : query.asOf;
+  const bounds = BACKLOG_AGE_BANDS.filter((band) => band.fromDays > 0).map((band) =>
+    new Date(Date.parse(query.asOf) - band.fromDays * DAY_MS).toISOString(),
+  );
+  return [...new Set([query.from, end, query.asOf, ...bounds].filter((at) => at !== undefined).map(dayOf))];
+}
+
+/**
+ * The complaint report from the complaint figure (complaintFigures): the buckets that cover `cutDays` (see
+ * periodCover) and the complaint histories with a complaint filed or resolved on a cut day (complaintDaysFigure),
+ * which are counted exactly. The oldest open complaint is told to the instant once the day it was filed on is
+ * cut too: until then the answer names the day (or a day of the month) to cut as well. The same answer as
+ * complaintReport over every history, but for consent, which is the customers' latest choice (as every kept
+ * figure counts it) rather than the choice in force at `now`.
+ */
+export function complaintReportOfFigure(
+  buckets: Iterable<FigureBucket>,
+  cutHistories: readonly ComplaintHistory[],
+  query: ComplaintQuery,
+  cutDays: readonly string[],
+): ComplaintReport | { readonly alsoCut: string } {
+  const cover = periodCover(cutDays);
+  const asOfDay = dayOf(query.asOf);
+  const from = query.from === undefined ? undefined : dayOf(query.from);
+  const end = dayOf(query.to !== undefined && query.to < query.asOf ? query.to : query.asOf);
+  const bandBounds = BACKLOG_AGE_BANDS.map((band) =>
+    dayOf(new Date(Date.parse(query.asOf) - band.fromDays * DAY_MS).toISOString()),
+  );
+  const total = countAcross(
+    buckets,
+    cutHistories,
+    (history) => complaintContributions(history),
+    (period, counters) => {
+      const day = firstDayOf(period);
+      if (day > asOfDay) return {};
+      // The band whose lower bound (in days of age) the day lies after; bands are listed youngest first.
+      const band =
+        BACKLOG_AGE_BANDS[
+          Math.max(
+            0,
+            bandBounds.findLastIndex((bound) => day <= bound),
+          )
+        ]!;
+      const openIn = cover.wholeMonth(period.slice(0, 7)) ? period.slice(0, 7) : day;
+      return complaintsCounted(counters, {
+        inRange: (from === undefined || day >= from) && day <= end,
+        resolvedBy: (resolvedDay) => resolvedDay <= asOfDay,
+        openAs: [`open:${band.label}`, `open@${openIn}`],
+      });
+    },
+    (history) => exactlyCounted(history, query),
+  );
+  const periods = [...total.keys()].filter((name) => name.startsWith('open@')).map((name) => name.slice(5));
+  const oldestPeriod = periods.sort()[0];
+  let oldestDays: number | null = null;
+  if (oldestPeriod !== undefined) {
+    if (oldestPeriod.length === 7) return { alsoCut: `${oldestPeriod}-01` };
+    if (!cutDays.includes(oldestPeriod)) return { alsoCut: oldestPeriod };
+    const filed = cutHistories
+      .filter((history) => latestConsentGiven(history.consents, 'analytics'))
+      .flatMap((history) => history.complaints)
+      .filter(
+        (c) => c.filedAt <= query.asOf && !resolvedBy(c, query.asOf) && dayOf(c.filedAt) === oldestPeriod,
+      )
+      .map((c) => c.filedAt)
+      .sort()[0]!;
+    oldestDays = Math.max(0, daysBetween(filed, query.asOf));
+  }
+  const count = (name: string) => total.get(name) ?? 0;
+  const durations: number[] = [];
+  for (const [name, times] of total) {
+    if (name.startsWith('ms:'))
+      for (let n = 0; n < times; n++) durations.push(Number(name.slice(3)) / DAY_MS);
+  }
+  const byCategory = [...total]
+    .filter(([name]) => name === 'category' || name.startsWith('category:'))
+    .map(([name, complaints]) => ({
+      category: name === 'category' ? null : name.slice('category:'.length),
+      complaints,
+    }));
+  const resolved = count('resolved');
+  const satisfied = count('satisfied');
+  const dissatisfied = count('dissatisfied');
+  return {
+    ...(query.from && { filedFrom: query.from }),
+    ...(query.to && { filedTo: query.to }),
+    asOf: query.asOf,
+    filed: count('filed'),
+    byCategory: byCategory.sort(
+      (a, b) => b.complaints - a.complaints || String(a.category).localeCompare(String(b.category)),
+    ),
+    bySeverity: COMPLAINT_SEVERITIES.map((severity) => ({
+      severity,
+      complaints: count(`severity:${severity}`),
+    })),
+    resolution: {
+      resolved,
+      medianDaysToResolution: median(durations),
+      satisfied,
+      dissatisfied,
+      notSaid: resolved - satisfied - dissatisfied,
+      satisfiedShare: resolved === 0 ? null : satisfied / resolved,
+    },
+    backlog: {
+      open: BACKLOG_AGE_BANDS.reduce((sum, band) => sum + count(`open:${band.label}`), 0),
+      byAge: BACKLOG_AGE_BANDS.map((band) => ({ band: band.label, complaints: count(`open:${band.label}`) })),
+      oldestDays,
+    },
+    leftOutWithoutConsent: { analytics: count('withoutConsent') },
+  };
+}
+
+/** A bucket's counters as the report counts them: filed in the range, resolved by asOf, open as of asOf. */
+function complaintsCounted(
+  counters: Counters,
+  at: { inRange: boolean; resolvedBy: (day: string) => boolean; openAs: readonly string[] },
+): Counters {
+  const counted: Record<string, number> = {};
+  const add = (name: string, count: number) => (counted[name] = (counted[name] ?? 0) + count);
+  for (const [name, count] of Object.entries(counters)) {
+    if (name === 'withoutConsent') add(name, count);
+    else if (name === 'pending') at.openAs.forEach((open) => add(open, count));
+    else if (name.startsWith('pending@')) {
+      if (!at.resolvedBy(name.slice('pending@'.length))) at.openAs.forEach((open) => add(open, count));
+    } else if (!at.inRange) continue;
+    else if (
+      name === 'filed' ||
+      name === 'category' ||
+      name.startsWith('category:') ||
+      name.startsWith('severity:')
+    )
+      add(name, count);
+    else {
+      const separator = name.lastIndexOf('@');
+      if (at.resolvedBy(name.slice(separator + 1))) add(name.slice(0, separator), count);
+    }
+  }
+  return counted;
+}
+
+/** What one customer's complaints count, to the instant (a customer with a complaint on a cut day). */
+function exactlyCounted(history: ComplaintHistory, query: ComplaintQuery): Counters {
+  const known = history.complaints.filter((complaint) => complaint.filedAt <= query.asOf);
+  if (known.length === 0) return {};
+  if (!latestConsentGiven(history.consents, 'analytics')) return { withoutConsent: 1 };
+  const counted: Record<string, number> = {};
+  const add = (name: string) => (counted[name] = (counted[name] ?? 0) + 1);
+  for (const complaint of known) {
+    if (!resolvedBy(complaint, query.asOf)) {
+      const age = Math.max(0, daysBetween(complaint.filedAt, query.asOf));
+      const band = BACKLOG_AGE_BANDS.find(
+        (b) => age >= b.fromDays && (b.toDays === undefined || age < b.toDays),
+      )!;
+      add(`open:${band.label}`);
+      add(`open@${dayOf(complaint.filedAt)}`);
+    }
+    if ((query.from && complaint.filedAt < query.from) || (query.to && complaint.filedAt > query.to))
+      continue;
+    add('filed');
+    add(complaint.category === null ? 'category' : `category:${complaint.category}`);
+    add(`severity:${complaint.severity}`);
+    if (!resolvedBy(complaint, query.asOf)) continue;
+    add('resolved');
+    if (complaint.satisfied !== undefined) add(complaint.satisfied ? 'satisfied' : 'dissatisfied');
+    add(`ms:${Math.max(0, Date.parse(complaint.resolvedAt!) - Date.parse(complaint.filedAt))}`);
+  }
+  return counted;
 }
