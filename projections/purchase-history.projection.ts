@@ -13,8 +13,8 @@ export interface DatedAmount {
 
 /**
  * Every purchase and refund of a customer, dated, with the consent history: the facts RFM segments and
- * purchase cohorts read. The figures are computed at query time (`rfm-segments.ts`, `cohorts.ts`), so they can
- * be asked as of any instant and a change of their definition needs no rebuild.
+ * purchase cohorts read, as of any instant (`rfm-segments.ts`, `reports/cohorts.ts`). The population figures
+ * kept with the documents (`figures`) answer the same questions without reading every history.
  */
 export interface PurchaseHistory extends PositionedDoc {
   readonly customerId: string;
