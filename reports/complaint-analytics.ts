@@ -149,8 +149,8 @@ export function complaintCutDays(query: ComplaintQuery): string[] {
 /**
  * The complaint report from the complaint figure (complaintFigures): the buckets that cover `cutDays` (see
  * periodCover) and the complaint histories with a complaint filed or resolved on a cut day (complaintDaysFigure),
- * which are counted exactly. The oldest open complaint is told to the instant once the day it was filed on is
- * cut too: until then the answer names the day (or a day of the month) to cut as well. The same answer as
+ * which are counted exactly. The oldest open complaint is told apart: the answer says in which month or day it
+ * was filed, and oldestOpenDay and oldestOpenDays tell its age from that period's buckets and histories. The same answer as
  * complaintReport over every history, but for consent, which is the customers' latest choice (as every kept
  * figure counts it) rather than the choice in force at `now`.
  */
@@ -159,7 +159,7 @@ export function complaintReportOfFigure(
   cutHistories: readonly ComplaintHistory[],
   query: ComplaintQuery,
   cutDays: readonly string[],
-): ComplaintReport | { readonly alsoCut: string } {
+): ComplaintFigureAnswer {
   const cover = periodCover(cutDays);
   const asOfDay = dayOf(query.asOf);
   const from = query.from === undefined ? undefined : dayOf(query.from);
@@ -191,22 +191,7 @@ export function complaintReportOfFigure(
     },
     (history) => exactlyCounted(history, query),
   );
-  const periods = [...total.keys()].filter((name) => name.startsWith('open@')).map((name) => name.slice(5));
-  const oldestPeriod = periods.sort()[0];
-  let oldestDays: number | null = null;
-  if (oldestPeriod !== undefined) {
-    if (oldestPeriod.length === 7) return { alsoCut: `${oldestPeriod}-01` };
-    if (!cutDays.includes(oldestPeriod)) return { alsoCut: oldestPeriod };
-    const filed = cutHistories
-      .filter((history) => latestConsentGiven(history.consents, 'analytics'))
-      .flatMap((history) => history.complaints)
-      .filter(
-        (c) => c.filedAt <= query.asOf && !resolvedBy(c, query.asOf) && dayOf(c.filedAt) === oldestPeriod,
-      )
-      .map((c) => c.filedAt)
-      .sort()[0]!;
-    oldestDays = Math.max(0, daysBetween(filed, query.asOf));
-  }
+  const oldestOpenIn = earliestOpen(total);
   const count = (name: string) => total.get(name) ?? 0;
   const durations: number[] = [];
   for (const [name, times] of total) {
@@ -222,7 +207,7 @@ export function complaintReportOfFigure(
   const resolved = count('resolved');
   const satisfied = count('satisfied');
   const dissatisfied = count('dissatisfied');
-  return {
+  const report = {
     ...(query.from && { filedFrom: query.from }),
     ...(query.to && { filedTo: query.to }),
     asOf: query.asOf,
@@ -245,10 +230,77 @@ export function complaintReportOfFigure(
     backlog: {
       open: BACKLOG_AGE_BANDS.reduce((sum, band) => sum + count(`open:${band.label}`), 0),
       byAge: BACKLOG_AGE_BANDS.map((band) => ({ band: band.label, complaints: count(`open:${band.label}`) })),
-      oldestDays,
+      oldestDays: null,
     },
     leftOutWithoutConsent: { analytics: count('withoutConsent') },
   };
+  return { report, ...(oldestOpenIn !== undefined && { oldestOpenIn }) };
+}
+
+/** What the complaint figure answers: the report but for the oldest open complaint, and where that one lies. */
+export interface ComplaintFigureAnswer {
+  /** The report, `backlog.oldestDays` left null (see oldestOpenDay and oldestOpenDays). */
+  readonly report: ComplaintReport;
+  /** The month or the day (`YYYY-MM`, `YYYY-MM-DD`) the oldest open complaint was filed in, if any is open. */
+  readonly oldestOpenIn?: string;
+}
+
+/** The earliest period with an open complaint, from `open@<period>` counts. */
+function earliestOpen(counts: ReadonlyMap<string, number>): string | undefined {
+  let earliest: string | undefined;
+  for (const [name, count] of counts) {
+    if (!name.startsWith('open@') || count <= 0) continue;
+    const period = name.slice('open@'.length);
+    if (earliest === undefined || period < earliest) earliest = period;
+  }
+  return earliest;
+}
+
+/**
+ * The day the oldest open complaint was filed on, when `oldestOpenIn` named a month: from that month's day
+ * buckets of the complaint figure, the histories with a complaint on a cut day counted exactly as before.
+ */
+export function oldestOpenDay(
+  dayBuckets: Iterable<FigureBucket>,
+  cutHistories: readonly ComplaintHistory[],
+  month: string,
+  query: ComplaintQuery,
+): string {
+  const asOfDay = dayOf(query.asOf);
+  const inMonth = (counted: Counters) =>
+    Object.fromEntries(Object.entries(counted).filter(([name]) => name.startsWith(`open@${month}`)));
+  const total = countAcross(
+    dayBuckets,
+    cutHistories,
+    (history) => complaintContributions(history),
+    (day, counters) =>
+      day.startsWith(month)
+        ? complaintsCounted(counters, {
+            inRange: false,
+            resolvedBy: (resolvedDay) => resolvedDay <= asOfDay,
+            openAs: [`open@${day}`],
+          })
+        : {},
+    (history) => inMonth(exactlyCounted(history, query)),
+  );
+  return earliestOpen(total)!;
+}
+
+/**
+ * backlog.oldestDays: the age of the oldest complaint open as of `asOf` among those filed on `day`, from the
+ * histories of every customer with a complaint filed that day.
+ */
+export function oldestOpenDays(
+  histories: readonly ComplaintHistory[],
+  day: string,
+  query: ComplaintQuery,
+): number {
+  const oldest = histories
+    .filter((history) => latestConsentGiven(history.consents, 'analytics'))
+    .flatMap((history) => history.complaints)
+    .filter((c) => c.filedAt <= query.asOf && !resolvedBy(c, query.asOf) && dayOf(c.filedAt) === day)
+    .reduce((earliest, c) => (c.filedAt < earliest ? c.filedAt : earliest), '~');
+  return Math.max(0, daysBetween(oldest, query.asOf));
 }
 
 /** A bucket's counters as the report counts them: filed in the range, resolved by asOf, open as of asOf. */

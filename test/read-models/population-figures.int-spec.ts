@@ -7,12 +7,7 @@ import { purchaseCohortFigures, purchaseDaysFigure } from '../../projections/pur
 import { answerDaysFigure, satisfactionFigures } from '../../projections/satisfaction.figure';
 import { SurveyHistory } from '../../projections/survey-history.projection';
 import { cohortCutDays, CohortQuery, cohortReport, cohortReportOfFigure } from '../../reports/cohorts';
-import {
-  complaintCutDays,
-  ComplaintQuery,
-  complaintReport,
-  complaintReportOfFigure,
-} from '../../reports/complaint-analytics';
+import { ComplaintQuery, complaintReport } from '../../reports/complaint-analytics';
 import {
   satisfactionCutDays,
   SatisfactionQuery,
@@ -26,6 +21,10 @@ import { createSqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-s
 import { createSqliteReadStore } from '../../src/adapters/sqlite/sqlite-read-store';
 import { ProjectionEngine } from '../../src/application/read-models/projection-engine';
 import { ReadModels } from '../../src/application/read-models/read-models';
+import {
+  ReadComplaintReport,
+  ReadComplaintReportHandler,
+} from '../../src/application/analytics/segments.queries';
 import { EventStore, NewEvent } from '../../src/ports/event-store.port';
 import { ReadStore } from '../../src/ports/read-store.port';
 import { aNewEvent } from '../support/events';
@@ -169,18 +168,9 @@ describe('population figures kept by the projection runner', () => {
       satisfactionCutDays(satisfaction),
     );
     expect(satisfactionReads.cutDocuments.length).toBeGreaterThan(1);
-    let complaintAnswer;
-    for (let cutDays = complaintCutDays(complaints); ;) {
-      const { buckets, cutDocuments } = await readModels.periodFigure<ComplaintHistory>(
-        'complaint-history',
-        complaintFigures,
-        complaintDaysFigure,
-        cutDays,
-      );
-      complaintAnswer = complaintReportOfFigure(buckets, cutDocuments, complaints, cutDays);
-      if (!('alsoCut' in complaintAnswer)) break;
-      cutDays = [...cutDays, complaintAnswer.alsoCut];
-    }
+    const complaintAnswer = await new ReadComplaintReportHandler(readModels).execute(
+      new ReadComplaintReport(complaints, new Date(now)),
+    );
     return {
       figures: {
         cohorts: cohortReportOfFigure(cohortReads.buckets, cohortReads.cutDocuments, cohorts),

@@ -9,7 +9,10 @@ import {
   complaintCutDays,
   ComplaintReport,
   complaintReportOfFigure,
+  oldestOpenDay,
+  oldestOpenDays,
 } from '../../../reports/complaint-analytics';
+import { periodCover } from '../../../projections/period-figures';
 import { complaintDaysFigure, complaintFigures } from '../../../projections/complaint.figure';
 import { ComplaintHistory } from '../../../projections/complaint-history.projection';
 import { RfmPopulationWalk } from '../../../projections/rfm-population.figure';
@@ -343,18 +346,34 @@ export class ReadComplaintReportHandler implements IQueryHandler<ReadComplaintRe
     const to = iso(params.to);
     invalidRange(from, to);
     const query = { from, to, asOf: iso(params.asOf) ?? now.toISOString(), now: now.toISOString() };
-    // The oldest open complaint may need one or two more days cut (see complaintReportOfFigure).
-    for (let cutDays = complaintCutDays(query); ;) {
-      const { buckets, cutDocuments } = await this.readModels.periodFigure<ComplaintHistory>(
-        'complaint-history',
-        complaintFigures,
-        complaintDaysFigure,
-        cutDays,
-      );
-      const answer = complaintReportOfFigure(buckets, cutDocuments, query, cutDays);
-      if (!('alsoCut' in answer)) return answer;
-      cutDays = [...cutDays, answer.alsoCut];
-    }
+    const cutDays = complaintCutDays(query);
+    const { buckets, cutDocuments } = await this.readModels.periodFigure<ComplaintHistory>(
+      'complaint-history',
+      complaintFigures,
+      complaintDaysFigure,
+      cutDays,
+    );
+    const { report, oldestOpenIn } = complaintReportOfFigure(buckets, cutDocuments, query, cutDays);
+    if (oldestOpenIn === undefined) return report;
+    // The oldest open complaint: the day it was filed on (from its month's day buckets), then that day's histories.
+    const day =
+      oldestOpenIn.length === 10
+        ? oldestOpenIn
+        : oldestOpenDay(
+            await this.readModels.figureBuckets(
+              'complaint-history',
+              complaintFigures.days,
+              periodCover([`${oldestOpenIn}-01`]).days,
+            ),
+            cutDocuments,
+            oldestOpenIn,
+            query,
+          );
+    const filedThatDay = cutDays.includes(day)
+      ? cutDocuments
+      : await this.readModels.documentsOn('complaint-history', complaintDaysFigure, [day]);
+    const oldestDays = oldestOpenDays(filedThatDay, day, query);
+    return { ...report, backlog: { ...report.backlog, oldestDays } };
   }
 }
 

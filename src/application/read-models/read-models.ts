@@ -112,12 +112,29 @@ export class ReadModels {
     }
     const days = this.engine.figureCollection(projection, figures.days.name);
     buckets.push(...(await this.store.getMany<FigureBucket>(days, cover.days)).values());
-    const customers = this.engine.figureCollection(projection, customersByDay.name);
-    const ids = [...(await this.store.getMany<FigureBucket>(customers, cutDays)).values()].flatMap(
-      ({ counters }) => Object.keys(counters),
+    return { buckets, cutDocuments: await this.documentsOn(projection, customersByDay, cutDays) };
+  }
+
+  /** Some buckets of a figure, by id. */
+  async figureBuckets<Doc extends object>(
+    projection: string,
+    figure: PopulationFigure<Doc>,
+    ids: readonly string[],
+  ): Promise<FigureBucket[]> {
+    const collection = this.engine.figureCollection(projection, figure.name);
+    return [...(await this.store.getMany<FigureBucket>(collection, ids)).values()];
+  }
+
+  /** The documents of the customers with a fact on one of the days, by the projection's customers-by-day figure. */
+  async documentsOn<Doc extends object>(
+    projection: string,
+    customersByDay: PopulationFigure<Doc>,
+    days: readonly string[],
+  ): Promise<Doc[]> {
+    const ids = (await this.figureBuckets(projection, customersByDay, days)).flatMap(({ counters }) =>
+      Object.keys(counters),
     );
-    const cutDocuments = await this.store.getMany<Doc>(this.engine.collection(projection), ids);
-    return { buckets, cutDocuments: [...cutDocuments.values()] };
+    return [...(await this.store.getMany<Doc>(this.engine.collection(projection), ids)).values()];
   }
 
   /** Every document of a read model, for one request: nothing is kept between requests (the RFM report's). */
