@@ -150,9 +150,9 @@ export function complaintCutDays(query: ComplaintQuery): string[] {
  * The complaint report from the complaint figure (complaintFigures): the buckets that cover `cutDays` (see
  * periodCover) and the complaint histories with a complaint filed or resolved on a cut day (complaintDaysFigure),
  * which are counted exactly. The oldest open complaint is told apart: the answer says in which month or day it
- * was filed, and oldestOpenDay and oldestOpenDays tell its age from that period's buckets and histories. The same answer as
- * complaintReport over every history, but for consent, which is the customers' latest choice (as every kept
- * figure counts it) rather than the choice in force at `now`.
+ * was filed, and oldestOpenDay and oldestOpenDays tell its age from that period's buckets and histories. The same
+ * answer as complaintReport over every history, but for consent, which is the customers' latest choice (as every
+ * kept figure counts it) rather than the choice in force at `now`.
  */
 export function complaintReportOfFigure(
   buckets: Iterable<FigureBucket>,
@@ -174,14 +174,9 @@ export function complaintReportOfFigure(
     (period, counters) => {
       const day = firstDayOf(period);
       if (day > asOfDay) return {};
-      // The band whose lower bound (in days of age) the day lies after; bands are listed youngest first.
-      const band =
-        BACKLOG_AGE_BANDS[
-          Math.max(
-            0,
-            bandBounds.findLastIndex((bound) => day <= bound),
-          )
-        ]!;
+      // The oldest band whose least age the day reaches (bands are listed youngest first).
+      const oldest = bandBounds.findLastIndex((bound) => day <= bound);
+      const band = BACKLOG_AGE_BANDS[Math.max(0, oldest)]!;
       const openIn = cover.wholeMonth(period.slice(0, 7)) ? period.slice(0, 7) : day;
       return complaintsCounted(counters, {
         inRange: (from === undefined || day >= from) && day <= end,
