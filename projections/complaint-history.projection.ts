@@ -1,5 +1,6 @@
 import { ComplaintSeverity } from '../src/domain/customer-events';
 import { unchangedBy } from '../src/domain/exhaustive';
+import { complaintDaysFigure, complaintFigures } from './complaint.figure';
 import { ConsentHistory, withConsentChange } from './consent';
 import { alreadyFolded, PositionedDoc, ProjectedEvent, Projection } from './projection';
 
@@ -34,8 +35,10 @@ const FOLDED_TYPES: ReadonlySet<ProjectedEvent['type']> = new Set([
 
 export const complaintHistoryProjection: Projection<ComplaintHistory> = {
   name: 'complaint-history',
-  version: 1,
+  // 2: the complaint figures.
+  version: 2,
   indexes: [],
+  figures: [complaintFigures.months, complaintFigures.days, complaintDaysFigure],
   documentId: (event) => (FOLDED_TYPES.has(event.type) ? event.customerId : undefined),
   evolve: (previous, event) => {
     if (alreadyFolded(previous, event)) return previous;

@@ -2,6 +2,7 @@ import { Money } from '../src/domain/money';
 import { unchangedBy } from '../src/domain/exhaustive';
 import { ConsentHistory, withConsentChange } from './consent';
 import { alreadyFolded, PositionedDoc, ProjectedEvent, Projection } from './projection';
+import { purchaseCohortFigures, purchaseDaysFigure } from './purchase-cohort.figure';
 import { rfmPopulationFigure } from './rfm-population.figure';
 
 /** A dated amount of money: a completed purchase's total or a refund. */
@@ -13,8 +14,8 @@ export interface DatedAmount {
 
 /**
  * Every purchase and refund of a customer, dated, with the consent history: the facts RFM segments and
- * purchase cohorts read. The figures are computed at query time (`rfm-segments.ts`, `cohorts.ts`), so they can
- * be asked as of any instant and a change of their definition needs no rebuild.
+ * purchase cohorts read, as of any instant (`rfm-segments.ts`, `reports/cohorts.ts`). The population figures
+ * kept with the documents (`figures`) answer the same questions without reading every history.
  */
 export interface PurchaseHistory extends PositionedDoc {
   readonly customerId: string;
@@ -37,10 +38,16 @@ const FOLDED_TYPES: ReadonlySet<ProjectedEvent['type']> = new Set([
 
 export const purchaseHistoryProjection: Projection<PurchaseHistory> = {
   name: 'purchase-history',
-  // 2: the RFM population figure is kept with the documents; 3: its spend in the principal currency only.
-  version: 3,
+  // 2: the RFM population figure is kept with the documents; 3: its spend in the principal currency only;
+  // 4: the purchase cohort figures.
+  version: 4,
   indexes: [],
-  figures: [rfmPopulationFigure],
+  figures: [
+    rfmPopulationFigure,
+    purchaseCohortFigures.months,
+    purchaseCohortFigures.days,
+    purchaseDaysFigure,
+  ],
   documentId: (event) => (FOLDED_TYPES.has(event.type) ? event.customerId : undefined),
   evolve: (previous, event) => {
     if (alreadyFolded(previous, event)) return previous;

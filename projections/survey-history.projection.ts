@@ -1,6 +1,7 @@
 import { SurveyKind } from '../src/domain/customer-events';
 import { ConsentHistory, withConsentChange } from './consent';
 import { alreadyFolded, PositionedDoc, ProjectedEvent, Projection } from './projection';
+import { answerDaysFigure, satisfactionFigures } from './satisfaction.figure';
 
 /** One survey answer as satisfaction analytics read it: kind, raw score and when (never the comment). */
 export interface SurveyRecord {
@@ -31,8 +32,10 @@ const FOLDED_TYPES: ReadonlySet<ProjectedEvent['type']> = new Set([
 
 export const surveyHistoryProjection: Projection<SurveyHistory> = {
   name: 'survey-history',
-  version: 2,
+  // 3: the satisfaction figures.
+  version: 3,
   indexes: [],
+  figures: [satisfactionFigures.months, satisfactionFigures.days, answerDaysFigure],
   documentId: (event) => (FOLDED_TYPES.has(event.type) ? event.customerId : undefined),
   evolve: (previous, event) => {
     if (alreadyFolded(previous, event)) return previous;

@@ -1,13 +1,11 @@
 import { toDecimal } from '../src/domain/money';
 import { consentGiven } from '../projections/consent';
+import { countAcross, dayOf, firstDayOf, monthOf } from '../projections/period-figures';
+import { Counters, FigureBucket } from '../projections/population-figure';
 import { PurchaseHistory } from '../projections/purchase-history.projection';
+import { cohortContributions } from '../projections/purchase-cohort.figure';
 
-/** `YYYY-MM` of an ISO instant, in UTC. */
-export function monthOf(instant: string): string {
-  // Stored instants are already in toISOString's form: read the month off without parsing.
-  if (instant.length === 24 && instant.endsWith('Z')) return instant.slice(0, 7);
-  return new Date(instant).toISOString().slice(0, 7);
-}
+export { monthOf };
 
 /** Calendar months from month `a` to month `b` (`YYYY-MM`). */
 export function monthsBetween(a: string, b: string): number {
@@ -127,4 +125,105 @@ export function cohortReport(histories: Iterable<PurchaseHistory>, query: Cohort
 function addMonths(month: string, months: number): string {
   const index = Number(month.slice(0, 4)) * 12 + Number(month.slice(5, 7)) - 1 + months;
   return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, '0')}`;
+}
+
+/** The days a cohort question cuts in two: those of `from`, of the end of the first-purchase range and of `asOf`. */
+export function cohortCutDays(query: CohortQuery): string[] {
+  const end = query.to !== undefined && query.to < query.asOf ? query.to : query.asOf;
+  return [...new Set([query.from, end, query.asOf].filter((at) => at !== undefined).map(dayOf))];
+}
+
+/**
+ * The cohort report from the cohort figure (purchaseCohortFigures): the buckets that cover the cut days (see
+ * periodCover) and the purchase histories with a fact on a cut day (purchaseDaysFigure), which are counted
+ * exactly. The same answer as cohortReport over every history, but for consent, which is the customers' latest
+ * choice (as every kept figure counts it) rather than the choice in force at `now`.
+ */
+export function cohortReportOfFigure(
+  buckets: Iterable<FigureBucket>,
+  cutHistories: Iterable<PurchaseHistory>,
+  query: CohortQuery,
+): CohortReport {
+  const end = dayOf(query.to !== undefined && query.to < query.asOf ? query.to : query.asOf);
+  const from = query.from === undefined ? undefined : dayOf(query.from);
+  const asOf = dayOf(query.asOf);
+  const total = countAcross(
+    buckets,
+    cutHistories,
+    (history) => cohortContributions(history),
+    (period, counters) => {
+      const firstDay = firstDayOf(period);
+      return (from !== undefined && firstDay < from) || firstDay > end
+        ? {}
+        : cohortCounted(period.slice(0, 7), counters, asOf);
+    },
+    (history) => {
+      const counted: Record<string, number> = {};
+      const window = { from: query.from, to: query.to, asOf: query.asOf };
+      for (const [day, counters] of cohortContributions(history, window))
+        for (const [name, count] of Object.entries(cohortCounted(day.slice(0, 7), counters, '9999-12-31')))
+          counted[name] = (counted[name] ?? 0) + count;
+      return counted;
+    },
+  );
+  return cohortReportOfCounted(total, query);
+}
+
+/** A cohort bucket's counters as the report counts them, facts up to `asOfDay`: `<cohort>|customers` etc. */
+function cohortCounted(cohort: string, counters: Counters, asOfDay: string): Counters {
+  const counted: Record<string, number> = {};
+  const add = (name: string, count: number) => (counted[name] = (counted[name] ?? 0) + count);
+  for (const [name, count] of Object.entries(counters)) {
+    const [measure, day] = name.split('@');
+    if (day === undefined) add(measure === 'withoutConsent' ? measure : `${cohort}|${measure}`, count);
+    else if (day <= asOfDay)
+      add(measure === 'r' ? `${cohort}|r:${day.slice(0, 7)}` : `${cohort}|${measure}`, count);
+  }
+  return counted;
+}
+
+function cohortReportOfCounted(total: ReadonlyMap<string, number>, query: CohortQuery): CohortReport {
+  const cohorts = new Map<string, { customers: number; revenueMinor: number; buyers: Map<string, number> }>();
+  const cohortOf = (month: string) => {
+    let cohort = cohorts.get(month);
+    if (!cohort) cohorts.set(month, (cohort = { customers: 0, revenueMinor: 0, buyers: new Map() }));
+    return cohort;
+  };
+  let latestMonth: string | undefined;
+  for (const [name, count] of total) {
+    const [cohortMonth, measure] = name.split('|');
+    if (measure === undefined) continue;
+    const cohort = cohortOf(cohortMonth!);
+    if (measure === 'customers') cohort.customers += count;
+    else if (measure === `v:${query.ledgerCurrency}`) cohort.revenueMinor += count;
+    else if (measure.startsWith('r:') && count > 0) {
+      const month = measure.slice(2);
+      cohort.buyers.set(month, count);
+      if (latestMonth === undefined || month > latestMonth) latestMonth = month;
+    }
+  }
+  const included = [...cohorts.entries()].filter(([, cohort]) => cohort.customers > 0);
+  return {
+    asOf: query.asOf,
+    ...(query.from && { firstPurchaseFrom: query.from }),
+    ...(query.to && { firstPurchaseTo: query.to }),
+    ledgerCurrency: query.ledgerCurrency,
+    customers: included.reduce((sum, [, cohort]) => sum + cohort.customers, 0),
+    cohorts: included
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([cohortMonth, cohort]) => ({
+        cohort: cohortMonth,
+        customers: cohort.customers,
+        revenue: {
+          amount: toDecimal({ amountMinor: cohort.revenueMinor, currency: query.ledgerCurrency }),
+          currency: query.ledgerCurrency,
+        },
+        retention: Array.from({ length: monthsBetween(cohortMonth, latestMonth!) }, (_, index) => {
+          const month = addMonths(cohortMonth, index + 1);
+          const buyers = cohort.buyers.get(month) ?? 0;
+          return { month, offset: index + 1, customers: buyers, share: buyers / cohort.customers };
+        }),
+      })),
+    leftOutWithoutConsent: { analytics: total.get('withoutConsent') ?? 0 },
+  };
 }

@@ -1,6 +1,9 @@
 import { COMPLAINT_SEVERITIES, ComplaintSeverity } from '../src/domain/customer-events';
 import { ComplaintHistory, ComplaintRecord } from '../projections/complaint-history.projection';
-import { consentGiven } from '../projections/consent';
+import { complaintContributions } from '../projections/complaint.figure';
+import { consentGiven, latestConsentGiven } from '../projections/consent';
+import { countAcross, dayOf, firstDayOf, periodCover } from '../projections/period-figures';
+import { Counters, FigureBucket } from '../projections/population-figure';
 import { daysBetween } from '../projections/projection';
 
 /** Age bands of the open backlog, in days since filing: [from, to), the last one open-ended. */
@@ -127,4 +130,227 @@ export function median(values: readonly number[]): number | null {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The days a complaint question cuts in two: those of `from`, of the end of the filing range, of `asOf` and of
+ * the age bands' bounds as of `asOf`.
+ */
+export function complaintCutDays(query: ComplaintQuery): string[] {
+  const end = query.to !== undefined && query.to < query.asOf ? query.to : query.asOf;
+  const bounds = BACKLOG_AGE_BANDS.filter((band) => band.fromDays > 0).map((band) =>
+    new Date(Date.parse(query.asOf) - band.fromDays * DAY_MS).toISOString(),
+  );
+  return [...new Set([query.from, end, query.asOf, ...bounds].filter((at) => at !== undefined).map(dayOf))];
+}
+
+/**
+ * The complaint report from the complaint figure (complaintFigures): the buckets that cover `cutDays` (see
+ * periodCover) and the complaint histories with a complaint filed or resolved on a cut day (complaintDaysFigure),
+ * which are counted exactly. The oldest open complaint is told apart: the answer says in which month or day it
+ * was filed, and oldestOpenDay and oldestOpenDays tell its age from that period's buckets and histories. The same
+ * answer as complaintReport over every history, but for consent, which is the customers' latest choice (as every
+ * kept figure counts it) rather than the choice in force at `now`.
+ */
+export function complaintReportOfFigure(
+  buckets: Iterable<FigureBucket>,
+  cutHistories: readonly ComplaintHistory[],
+  query: ComplaintQuery,
+  cutDays: readonly string[],
+): ComplaintFigureAnswer {
+  const cover = periodCover(cutDays);
+  const asOfDay = dayOf(query.asOf);
+  const from = query.from === undefined ? undefined : dayOf(query.from);
+  const end = dayOf(query.to !== undefined && query.to < query.asOf ? query.to : query.asOf);
+  const bandBounds = BACKLOG_AGE_BANDS.map((band) =>
+    dayOf(new Date(Date.parse(query.asOf) - band.fromDays * DAY_MS).toISOString()),
+  );
+  const total = countAcross(
+    buckets,
+    cutHistories,
+    (history) => complaintContributions(history),
+    (period, counters) => {
+      const day = firstDayOf(period);
+      if (day > asOfDay) return {};
+      // The oldest band whose least age the day reaches (bands are listed youngest first).
+      const oldest = bandBounds.findLastIndex((bound) => day <= bound);
+      const band = BACKLOG_AGE_BANDS[Math.max(0, oldest)]!;
+      const openIn = cover.wholeMonth(period.slice(0, 7)) ? period.slice(0, 7) : day;
+      return complaintsCounted(counters, {
+        inRange: (from === undefined || day >= from) && day <= end,
+        resolvedBy: (resolvedDay) => resolvedDay <= asOfDay,
+        openAs: [`open:${band.label}`, `open@${openIn}`],
+      });
+    },
+    (history) => exactlyCounted(history, query),
+  );
+  const oldestOpenIn = earliestOpen(total);
+  const count = (name: string) => total.get(name) ?? 0;
+  const durations: number[] = [];
+  for (const [name, times] of total) {
+    if (name.startsWith('ms:'))
+      for (let n = 0; n < times; n++) durations.push(Number(name.slice(3)) / DAY_MS);
+  }
+  const byCategory = [...total]
+    .filter(([name]) => name === 'category' || name.startsWith('category:'))
+    .map(([name, complaints]) => ({
+      category: name === 'category' ? null : name.slice('category:'.length),
+      complaints,
+    }));
+  const resolved = count('resolved');
+  const satisfied = count('satisfied');
+  const dissatisfied = count('dissatisfied');
+  const report = {
+    ...(query.from && { filedFrom: query.from }),
+    ...(query.to && { filedTo: query.to }),
+    asOf: query.asOf,
+    filed: count('filed'),
+    byCategory: byCategory.sort(
+      (a, b) => b.complaints - a.complaints || String(a.category).localeCompare(String(b.category)),
+    ),
+    bySeverity: COMPLAINT_SEVERITIES.map((severity) => ({
+      severity,
+      complaints: count(`severity:${severity}`),
+    })),
+    resolution: {
+      resolved,
+      medianDaysToResolution: median(durations),
+      satisfied,
+      dissatisfied,
+      notSaid: resolved - satisfied - dissatisfied,
+      satisfiedShare: resolved === 0 ? null : satisfied / resolved,
+    },
+    backlog: {
+      open: BACKLOG_AGE_BANDS.reduce((sum, band) => sum + count(`open:${band.label}`), 0),
+      byAge: BACKLOG_AGE_BANDS.map((band) => ({ band: band.label, complaints: count(`open:${band.label}`) })),
+      oldestDays: null,
+    },
+    leftOutWithoutConsent: { analytics: count('withoutConsent') },
+  };
+  return { report, ...(oldestOpenIn !== undefined && { oldestOpenIn }) };
+}
+
+/** What the complaint figure answers: the report but for the oldest open complaint, and where that one lies. */
+export interface ComplaintFigureAnswer {
+  /** The report, `backlog.oldestDays` left null (see oldestOpenDay and oldestOpenDays). */
+  readonly report: ComplaintReport;
+  /** The month or the day (`YYYY-MM`, `YYYY-MM-DD`) the oldest open complaint was filed in, if any is open. */
+  readonly oldestOpenIn?: string;
+}
+
+/** The earliest period with an open complaint, from `open@<period>` counts. */
+function earliestOpen(counts: ReadonlyMap<string, number>): string | undefined {
+  let earliest: string | undefined;
+  for (const [name, count] of counts) {
+    if (!name.startsWith('open@') || count <= 0) continue;
+    const period = name.slice('open@'.length);
+    if (earliest === undefined || period < earliest) earliest = period;
+  }
+  return earliest;
+}
+
+/**
+ * The day the oldest open complaint was filed on, when `oldestOpenIn` named a month: from that month's day
+ * buckets of the complaint figure, the histories with a complaint on a cut day counted exactly as before.
+ */
+export function oldestOpenDay(
+  dayBuckets: Iterable<FigureBucket>,
+  cutHistories: readonly ComplaintHistory[],
+  month: string,
+  query: ComplaintQuery,
+): string {
+  const asOfDay = dayOf(query.asOf);
+  const inMonth = (counted: Counters) =>
+    Object.fromEntries(Object.entries(counted).filter(([name]) => name.startsWith(`open@${month}`)));
+  const total = countAcross(
+    dayBuckets,
+    cutHistories,
+    (history) => complaintContributions(history),
+    (day, counters) =>
+      day.startsWith(month)
+        ? complaintsCounted(counters, {
+            inRange: false,
+            resolvedBy: (resolvedDay) => resolvedDay <= asOfDay,
+            openAs: [`open@${day}`],
+          })
+        : {},
+    (history) => inMonth(exactlyCounted(history, query)),
+  );
+  return earliestOpen(total)!;
+}
+
+/**
+ * backlog.oldestDays: the age of the oldest complaint open as of `asOf` among those filed on `day`, from the
+ * histories of every customer with a complaint filed that day.
+ */
+export function oldestOpenDays(
+  histories: readonly ComplaintHistory[],
+  day: string,
+  query: ComplaintQuery,
+): number {
+  const oldest = histories
+    .filter((history) => latestConsentGiven(history.consents, 'analytics'))
+    .flatMap((history) => history.complaints)
+    .filter((c) => c.filedAt <= query.asOf && !resolvedBy(c, query.asOf) && dayOf(c.filedAt) === day)
+    .reduce((earliest, c) => (c.filedAt < earliest ? c.filedAt : earliest), '~');
+  return Math.max(0, daysBetween(oldest, query.asOf));
+}
+
+/** A bucket's counters as the report counts them: filed in the range, resolved by asOf, open as of asOf. */
+function complaintsCounted(
+  counters: Counters,
+  at: { inRange: boolean; resolvedBy: (day: string) => boolean; openAs: readonly string[] },
+): Counters {
+  const counted: Record<string, number> = {};
+  const add = (name: string, count: number) => (counted[name] = (counted[name] ?? 0) + count);
+  for (const [name, count] of Object.entries(counters)) {
+    if (name === 'withoutConsent') add(name, count);
+    else if (name === 'pending') at.openAs.forEach((open) => add(open, count));
+    else if (name.startsWith('pending@')) {
+      if (!at.resolvedBy(name.slice('pending@'.length))) at.openAs.forEach((open) => add(open, count));
+    } else if (!at.inRange) continue;
+    else if (
+      name === 'filed' ||
+      name === 'category' ||
+      name.startsWith('category:') ||
+      name.startsWith('severity:')
+    )
+      add(name, count);
+    else {
+      const separator = name.lastIndexOf('@');
+      if (at.resolvedBy(name.slice(separator + 1))) add(name.slice(0, separator), count);
+    }
+  }
+  return counted;
+}
+
+/** What one customer's complaints count, to the instant (a customer with a complaint on a cut day). */
+function exactlyCounted(history: ComplaintHistory, query: ComplaintQuery): Counters {
+  const known = history.complaints.filter((complaint) => complaint.filedAt <= query.asOf);
+  if (known.length === 0) return {};
+  if (!latestConsentGiven(history.consents, 'analytics')) return { withoutConsent: 1 };
+  const counted: Record<string, number> = {};
+  const add = (name: string) => (counted[name] = (counted[name] ?? 0) + 1);
+  for (const complaint of known) {
+    if (!resolvedBy(complaint, query.asOf)) {
+      const age = Math.max(0, daysBetween(complaint.filedAt, query.asOf));
+      const band = BACKLOG_AGE_BANDS.find(
+        (b) => age >= b.fromDays && (b.toDays === undefined || age < b.toDays),
+      )!;
+      add(`open:${band.label}`);
+      add(`open@${dayOf(complaint.filedAt)}`);
+    }
+    if ((query.from && complaint.filedAt < query.from) || (query.to && complaint.filedAt > query.to))
+      continue;
+    add('filed');
+    add(complaint.category === null ? 'category' : `category:${complaint.category}`);
+    add(`severity:${complaint.severity}`);
+    if (!resolvedBy(complaint, query.asOf)) continue;
+    add('resolved');
+    if (complaint.satisfied !== undefined) add(complaint.satisfied ? 'satisfied' : 'dissatisfied');
+    add(`ms:${Math.max(0, Date.parse(complaint.resolvedAt!) - Date.parse(complaint.filedAt))}`);
+  }
+  return counted;
 }

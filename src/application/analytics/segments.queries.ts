@@ -2,8 +2,19 @@ import { Inject, Injectable } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { Type } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
-import { cohortReport, CohortReport } from '../../../reports/cohorts';
-import { complaintReport, ComplaintReport } from '../../../reports/complaint-analytics';
+import { cohortCutDays, CohortReport, cohortReportOfFigure } from '../../../reports/cohorts';
+import { purchaseCohortFigures, purchaseDaysFigure } from '../../../projections/purchase-cohort.figure';
+import { PurchaseHistory } from '../../../projections/purchase-history.projection';
+import {
+  complaintCutDays,
+  ComplaintReport,
+  complaintReportOfFigure,
+  oldestOpenDay,
+  oldestOpenDays,
+} from '../../../reports/complaint-analytics';
+import { periodCover } from '../../../projections/period-figures';
+import { complaintDaysFigure, complaintFigures } from '../../../projections/complaint.figure';
+import { ComplaintHistory } from '../../../projections/complaint-history.projection';
 import { RfmPopulationWalk } from '../../../projections/rfm-population.figure';
 import {
   customerSegmentScoredBy,
@@ -25,7 +36,13 @@ import {
   SegmentTransitions,
   WithheldSegment,
 } from '../../../projections/rfm-segments';
-import { satisfactionReport, SatisfactionReport } from '../../../reports/satisfaction';
+import {
+  satisfactionCutDays,
+  SatisfactionReport,
+  satisfactionReportOfFigure,
+} from '../../../reports/satisfaction';
+import { answerDaysFigure, satisfactionFigures } from '../../../projections/satisfaction.figure';
+import { SurveyHistory } from '../../../projections/survey-history.projection';
 import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
 import { DomainError } from '../../domain/domain-error';
 import { toDecimal } from '../../domain/money';
@@ -272,7 +289,7 @@ export class ReadSegmentTransitionsHandler implements IQueryHandler<ReadSegmentT
   }
 }
 
-/** Purchase cohorts by first-purchase month: retention matrix and revenue. */
+/** Purchase cohorts by first-purchase month: retention matrix and revenue, from the cohort figure. */
 export class ReadCohortReport extends Query<CohortReport> {
   constructor(
     readonly params: RangeAsOfParams,
@@ -293,18 +310,24 @@ export class ReadCohortReportHandler implements IQueryHandler<ReadCohortReport> 
     const from = iso(params.from);
     const to = iso(params.to);
     invalidRange(from, to);
-    const histories = await this.readModels.allPurchaseHistories();
-    return cohortReport(histories, {
+    const query = {
       from,
       to,
       asOf: iso(params.asOf) ?? now.toISOString(),
       ledgerCurrency: this.config.ledgerCurrency,
       now: now.toISOString(),
-    });
+    };
+    const { buckets, cutDocuments } = await this.readModels.periodFigure<PurchaseHistory>(
+      'purchase-history',
+      purchaseCohortFigures,
+      purchaseDaysFigure,
+      cohortCutDays(query),
+    );
+    return cohortReportOfFigure(buckets, cutDocuments, query);
   }
 }
 
-/** Complaint counts, resolution and open backlog. */
+/** Complaint counts, resolution and open backlog, from the complaint figure. */
 export class ReadComplaintReport extends Query<ComplaintReport> {
   constructor(
     readonly params: RangeAsOfParams,
@@ -322,17 +345,39 @@ export class ReadComplaintReportHandler implements IQueryHandler<ReadComplaintRe
     const from = iso(params.from);
     const to = iso(params.to);
     invalidRange(from, to);
-    const histories = await this.readModels.allComplaintHistories();
-    return complaintReport(histories, {
-      from,
-      to,
-      asOf: iso(params.asOf) ?? now.toISOString(),
-      now: now.toISOString(),
-    });
+    const query = { from, to, asOf: iso(params.asOf) ?? now.toISOString(), now: now.toISOString() };
+    const cutDays = complaintCutDays(query);
+    const { buckets, cutDocuments } = await this.readModels.periodFigure<ComplaintHistory>(
+      'complaint-history',
+      complaintFigures,
+      complaintDaysFigure,
+      cutDays,
+    );
+    const { report, oldestOpenIn } = complaintReportOfFigure(buckets, cutDocuments, query, cutDays);
+    if (oldestOpenIn === undefined) return report;
+    // The oldest open complaint: the day it was filed on (from its month's day buckets), then that day's histories.
+    const day =
+      oldestOpenIn.length === 10
+        ? oldestOpenIn
+        : oldestOpenDay(
+            await this.readModels.figureBuckets(
+              'complaint-history',
+              complaintFigures.days,
+              periodCover([`${oldestOpenIn}-01`]).days,
+            ),
+            cutDocuments,
+            oldestOpenIn,
+            query,
+          );
+    const filedThatDay = cutDays.includes(day)
+      ? cutDocuments
+      : await this.readModels.documentsOn('complaint-history', complaintDaysFigure, [day]);
+    const oldestDays = oldestOpenDays(filedThatDay, day, query);
+    return { ...report, backlog: { ...report.backlog, oldestDays } };
   }
 }
 
-/** NPS, CSAT and CES by month. */
+/** NPS, CSAT and CES by month, from the satisfaction figure. */
 export class ReadSatisfactionReport extends Query<SatisfactionReport> {
   constructor(
     readonly params: RangeParams,
@@ -350,7 +395,13 @@ export class ReadSatisfactionReportHandler implements IQueryHandler<ReadSatisfac
     const from = iso(params.from);
     const to = iso(params.to);
     invalidRange(from, to);
-    const histories = await this.readModels.allSurveyHistories();
-    return satisfactionReport(histories, { from, to, now: now.toISOString() });
+    const query = { from, to, now: now.toISOString() };
+    const { buckets, cutDocuments } = await this.readModels.periodFigure<SurveyHistory>(
+      'survey-history',
+      satisfactionFigures,
+      answerDaysFigure,
+      satisfactionCutDays(query),
+    );
+    return satisfactionReportOfFigure(buckets, cutDocuments, query);
   }
 }

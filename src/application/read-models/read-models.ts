@@ -6,15 +6,14 @@ import { FunnelPosition } from '../../../projections/funnel.projection';
 import { LoyaltyFacts } from '../../../projections/loyalty.projection';
 import { TimelineEntry } from '../../../projections/timeline.projection';
 import { PurchaseHistory } from '../../../projections/purchase-history.projection';
-import { ComplaintHistory } from '../../../projections/complaint-history.projection';
-import { SurveyHistory } from '../../../projections/survey-history.projection';
 import {
   cohortCover,
   funnelCounters,
   funnelDaysFigure,
   funnelMonthsFigure,
 } from '../../../projections/funnel-cohort.figure';
-import { addCounters, FigureBucket } from '../../../projections/population-figure';
+import { periodCover } from '../../../projections/period-figures';
+import { addCounters, FigureBucket, PopulationFigure } from '../../../projections/population-figure';
 import { rfmPopulationFigure } from '../../../projections/rfm-population.figure';
 import { FindQuery, READ_STORE, ReadStore } from '../../ports/read-store.port';
 import { PROJECTION_ENGINE, ProjectionEngine } from './projection-engine';
@@ -95,15 +94,52 @@ export class ReadModels {
     return this.everyDocument<PurchaseHistory>('purchase-history');
   }
 
-  allComplaintHistories(): Promise<ComplaintHistory[]> {
-    return this.everyDocument<ComplaintHistory>('complaint-history');
+  /**
+   * What a question cut at some days reads of a figure kept by month and by day (periodFigures): the month
+   * buckets without a cut day, the day buckets of the months with one, and the documents with a fact on a cut
+   * day (found through the projection's customers-by-day figure), to be counted one by one. A few dozen small
+   * buckets and a day's documents, whatever the number of customers.
+   */
+  async periodFigure<Doc extends object>(
+    projection: string,
+    figures: { readonly months: PopulationFigure<Doc>; readonly days: PopulationFigure<Doc> },
+    customersByDay: PopulationFigure<Doc>,
+    cutDays: readonly string[],
+  ): Promise<{ buckets: FigureBucket[]; cutDocuments: Doc[] }> {
+    const cover = periodCover(cutDays);
+    const buckets: FigureBucket[] = [];
+    const months = this.engine.figureCollection(projection, figures.months.name);
+    for await (const bucket of this.store.scan<FigureBucket>(months)) {
+      if (cover.wholeMonth(bucket.bucket)) buckets.push(bucket);
+    }
+    const days = this.engine.figureCollection(projection, figures.days.name);
+    buckets.push(...(await this.store.getMany<FigureBucket>(days, cover.days)).values());
+    return { buckets, cutDocuments: await this.documentsOn(projection, customersByDay, cutDays) };
   }
 
-  allSurveyHistories(): Promise<SurveyHistory[]> {
-    return this.everyDocument<SurveyHistory>('survey-history');
+  /** Some buckets of a figure, by id. */
+  async figureBuckets<Doc extends object>(
+    projection: string,
+    figure: PopulationFigure<Doc>,
+    ids: readonly string[],
+  ): Promise<FigureBucket[]> {
+    const collection = this.engine.figureCollection(projection, figure.name);
+    return [...(await this.store.getMany<FigureBucket>(collection, ids)).values()];
   }
 
-  /** Every document of a read model, for one request: nothing is kept between requests. */
+  /** The documents of the customers with a fact on one of the days, by the projection's customers-by-day figure. */
+  async documentsOn<Doc extends object>(
+    projection: string,
+    customersByDay: PopulationFigure<Doc>,
+    days: readonly string[],
+  ): Promise<Doc[]> {
+    const ids = (await this.figureBuckets(projection, customersByDay, days)).flatMap(({ counters }) =>
+      Object.keys(counters),
+    );
+    return [...(await this.store.getMany<Doc>(this.engine.collection(projection), ids)).values()];
+  }
+
+  /** Every document of a read model, for one request: nothing is kept between requests (the RFM report's). */
   private async everyDocument<T extends object>(projection: string): Promise<T[]> {
     const documents: T[] = [];
     for await (const document of this.store.scan<T>(this.engine.collection(projection)))
