@@ -4,6 +4,8 @@ import { Type } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
 import { cohortReport, CohortReport } from '../../../reports/cohorts';
 import { complaintReport, ComplaintReport } from '../../../reports/complaint-analytics';
+import { ConsentHistory } from '../../../projections/consent';
+import { CustomerFigures, CustomerFiguresOverTime } from '../../../projections/customer-figures';
 import { RfmPopulationWalk } from '../../../projections/rfm-population.figure';
 import {
   customerSegmentScoredBy,
@@ -13,7 +15,6 @@ import {
   RFM_SEGMENTS,
   rfmAsOf,
   RfmMeasures,
-  rfmMeasuresOverTime,
   rfmPopulation,
   rfmScore,
   RfmContext,
@@ -79,10 +80,11 @@ export interface CurrentSegment {
 }
 
 /**
- * Segment questions about one customer, answered from the customer's own purchase history and the RFM
- * population figure (a bucket per month, kept up to date by the projection runner): the cost is the
- * customer's own data plus a few dozen small buckets, whatever the number of customers and whatever is
- * being written meanwhile. The figure ranks recency by day and spend in 1% buckets (rfmPopulationFigure).
+ * Segment questions about one customer, answered from the customer's month totals and pages (CustomerFigures,
+ * read by ReadModels.customerFigures) and the RFM population figure (a bucket per month, kept up to date by
+ * the projection runner): the cost is the customer's months plus a few dozen small buckets, whatever the
+ * number of customers, the number of the customer's purchases and whatever is being written meanwhile. The
+ * figure ranks recency by day and spend in 1% buckets (rfmPopulationFigure).
  */
 @Injectable()
 export class CustomerSegments {
@@ -91,20 +93,28 @@ export class CustomerSegments {
     @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
   ) {}
 
-  /** The customer's segment as of `now` and since when they have been in it, or why there is none. */
-  async current(customerId: string, now: Date): Promise<CurrentSegment | WithheldSegment> {
+  /**
+   * The customer's segment as of `now` and since when they have been in it, or why there is none, from the
+   * customer's figures as of `now` and consent choices.
+   */
+  async current(
+    figures: CustomerFigures,
+    consents: ConsentHistory | undefined,
+    now: Date,
+  ): Promise<CurrentSegment | WithheldSegment> {
     const at = now.toISOString();
     const context: RfmContext = { ledgerCurrency: this.config.ledgerCurrency, now: at };
-    const history = (await this.readModels.purchaseHistory(customerId)) ?? null;
+    const choices = { consents };
+    const overTime = new CustomerFiguresOverTime(figures);
+    const measuresAt = (instant: string) => overTime.measures(instant);
     // Without a purchase, or with profiling withdrawn, the answer needs nobody else's figures.
-    const alone = customerSegmentScoredBy(history, withoutPopulation, at, context);
+    const alone = customerSegmentScoredBy(choices, withoutPopulation, at, context, measuresAt);
     if (isWithheldSegment(alone)) return alone;
     const populations = new RfmPopulationWalk(await this.readModels.rfmPopulation(), at);
-    const measuresAt = rfmMeasuresOverTime(history!);
     const segmentAt = (instant: string) => {
       const population = populations.at(instant);
       return customerSegmentScoredBy(
-        history,
+        choices,
         (measures, counted) => population.score(measures, counted),
         instant,
         context,

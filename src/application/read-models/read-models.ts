@@ -16,6 +16,15 @@ import {
 } from '../../../projections/funnel-cohort.figure';
 import { addCounters, FigureBucket } from '../../../projections/population-figure';
 import { rfmPopulationFigure } from '../../../projections/rfm-population.figure';
+import {
+  complaintInstantsBucket,
+  complaintInstantsFigure,
+  customerPagesProjection,
+  customerTotalsFigure,
+  MonthPage,
+  monthPageId,
+} from '../../../projections/customer-pages.projection';
+import { complaintMonthsToRead, CustomerFigures, monthsToRead } from '../../../projections/customer-figures';
 import { FindQuery, READ_STORE, ReadStore } from '../../ports/read-store.port';
 import { PROJECTION_ENGINE, ProjectionEngine } from './projection-engine';
 
@@ -86,6 +95,41 @@ export class ReadModels {
     const collection = this.engine.figureCollection('purchase-history', rfmPopulationFigure.name);
     for await (const bucket of this.store.scan<FigureBucket>(collection)) buckets.push(bucket);
     return buckets;
+  }
+
+  /**
+   * What a question about one customer as of an instant reads (customer-figures.ts): the customer's month
+   * totals, then the few month pages and complaint instants the instant needs; never the whole history.
+   */
+  async customerFigures(customerId: string, asOf: string): Promise<CustomerFigures> {
+    const { name } = customerPagesProjection;
+    const totals = await this.store.get<FigureBucket>(
+      this.engine.figureCollection(name, customerTotalsFigure.name),
+      customerId,
+    );
+    const months = monthsToRead(totals?.counters, asOf);
+    const complaintMonths = complaintMonthsToRead(asOf);
+    const [pages, instants] = await Promise.all([
+      this.store.getMany<MonthPage>(
+        this.engine.collection(name),
+        months.map((month) => monthPageId(customerId, month)),
+      ),
+      this.store.getMany<FigureBucket>(
+        this.engine.figureCollection(name, complaintInstantsFigure.name),
+        complaintMonths.map((month) => complaintInstantsBucket(customerId, month)),
+      ),
+    ]);
+    return {
+      customerId,
+      totals: totals?.counters,
+      pages: new Map(months.map((month) => [month, pages.get(monthPageId(customerId, month))])),
+      complaintInstants: new Map(
+        complaintMonths.map((month) => [
+          month,
+          instants.get(complaintInstantsBucket(customerId, month))?.counters,
+        ]),
+      ),
+    };
   }
 
   /** Every purchase history, read afresh (the analyst's reports that rank every customer exactly). */

@@ -1,11 +1,11 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import {
-  isWithheld,
-  loyaltyAsOf,
+  loyaltyOfInputsAsOf,
   LoyaltyScore,
   WithheldLoyalty,
 } from '../../../../projections/loyalty.projection';
+import { CustomerFiguresOverTime } from '../../../../projections/customer-figures';
 import { ConsentState, OpenComplaint } from '../../../../projections/customer-summary.projection';
 import { FunnelStage } from '../../../../projections/funnel.projection';
 import { WithheldSegment } from '../../../../projections/rfm-segments';
@@ -68,22 +68,25 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
   async execute({ customerId, now }: ReadProfile): Promise<CustomerProfile> {
     const summary = await this.readModels.summary(customerId);
     if (!summary) throw unknownCustomer(customerId);
-    const [funnel, facts, segment] = await Promise.all([
+    const at = now.toISOString();
+    // The customer's own figures as of now: month totals and a few small pages, whatever the history's size.
+    const [funnel, figures] = await Promise.all([
       this.readModels.funnel(customerId),
-      this.readModels.loyaltyFacts(customerId),
-      this.segments.current(customerId, now),
+      this.readModels.customerFigures(customerId, at),
     ]);
+    // Every read model folds the same consent choices; the funnel's document is small.
+    const consents = funnel?.consents;
+    const segment = await this.segments.current(figures, consents, now);
     const personal = await this.cipher.decryptFields(customerId, ['name', 'email', 'phone'], {
       name: summary.name,
       email: summary.email,
       phone: summary.phone,
     });
     const { ledgerCurrency, exchangeRates } = this.config;
-    const loyalty = loyaltyAsOf(
-      facts ?? null,
-      now.toISOString(),
+    const loyalty = loyaltyOfInputsAsOf(
+      new CustomerFiguresOverTime(figures).loyaltyInputs(at),
+      consents,
       ledgerCurrency,
-      ['profiling'],
       exchangeRates,
     );
     const spend = netSpendByCurrency(summary, ledgerCurrency);
@@ -95,9 +98,7 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
       country: summary.country,
       source: summary.source,
       funnelStage: funnel?.stage ?? 'browsing',
-      loyalty: isWithheld(loyalty)
-        ? loyalty
-        : { score: loyalty.score, tier: loyalty.tier, components: loyalty.components },
+      loyalty,
       segment,
       purchaseCount: summary.purchaseCount,
       netSpend: spend[0]!,
