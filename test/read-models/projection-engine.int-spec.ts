@@ -500,7 +500,7 @@ describe('projection engine: parked events and retry, on SQLite files', () => {
       expect(before).toBe(false);
       expect(await waiting).toBe(true);
       expect(await projector.waitFor(position, 0)).toBe(true);
-      expect((await idle.status()).map((status) => status.position)).toEqual([6, 6, 6, 6, 6, 6, 6]);
+      expect((await idle.status()).map((status) => status.position)).toEqual([6, 6, 6, 6, 6, 6, 6, 6]);
     });
   });
 });
