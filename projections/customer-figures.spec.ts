@@ -109,6 +109,7 @@ function figuresAsOf({ pages, figures }: ReturnType<typeof pagesOf>, asOf: strin
   const instants = figures.get('complaint-instants')!;
   return {
     customerId: CUSTOMER,
+    asOf,
     totals,
     pages: new Map(
       monthsToRead(totals, asOf).map((month) => [
@@ -210,9 +211,8 @@ describe("a customer's figures from month pages and totals", () => {
   it('asks for the page it needs: a page not read is an error, not a wrong answer', () => {
     const events = historyOf(6);
     const kept = pagesOf(events);
-    const figures = figuresAsOf(kept, '2025-03-10T00:00:00.000Z');
-    expect(() => new CustomerFiguresOverTime(figures).measures('2026-05-10T00:00:00.000Z')).toThrow(
-      /was not read/,
-    );
+    const overTime = new CustomerFiguresOverTime(figuresAsOf(kept, '2026-06-15T00:00:00.000Z'));
+    expect(() => overTime.measures('2024-06-10T00:00:00.000Z')).toThrow(/the page of 2024-06 was not read/);
+    expect(() => overTime.measures('2026-07-01T00:00:00.000Z')).toThrow(/read as of 2026-06-15/);
   });
 });

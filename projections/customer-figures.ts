@@ -11,6 +11,8 @@ import { rfmCurrency, RfmMeasures } from './rfm-segments';
  */
 export interface CustomerFigures {
   readonly customerId: string;
+  /** The instant the figures were read for: the latest one they answer, later months are not read. */
+  readonly asOf: string;
   /** The customer-totals bucket's counters; undefined for a customer without purchases, surveys or complaints. */
   readonly totals: Counters | undefined;
   /** Month pages by month, for each month of monthsToRead (undefined: no page). */
@@ -43,10 +45,15 @@ const emptyMonth = (): MonthTotals => ({
   closed: 0,
 });
 
-/** The totals bucket read month by month, months in order. */
-function monthTotals(totals: Counters | undefined): Map<string, MonthTotals> {
+/**
+ * The totals bucket read month by month up to and including month `through`, months in order (a question as
+ * of an instant never needs a later month, however far the customer's facts reach).
+ */
+function monthTotals(totals: Counters | undefined, through: string): Map<string, MonthTotals> {
   const months = new Map<string, MonthTotals>();
   for (const [name, value] of Object.entries(totals ?? {})) {
+    const start = name.indexOf(':') + 1;
+    if (name.slice(start, start + 7) > through) continue;
     const [measure, month, currency] = name.split(':') as [string, string, string | undefined];
     const totalsOf = months.get(month) ?? months.set(month, emptyMonth()).get(month)!;
     const addTo = (map: Map<string, number>) => map.set(currency!, (map.get(currency!) ?? 0) + value);
@@ -91,7 +98,7 @@ function monthsBetween(from: string, to: string): string[] {
  * window that hold anything, and the page of the first purchase (its exact instant).
  */
 export function monthsToRead(totals: Counters | undefined, asOf: string): string[] {
-  const months = monthTotals(totals);
+  const months = monthTotals(totals, monthOf(asOf));
   const needed = monthsBetween(new Date(windowStart(asOf)).toISOString(), asOf).filter((month) =>
     onPages(months.get(month)),
   );
@@ -129,7 +136,7 @@ export class CustomerFiguresOverTime {
   private readonly firstPurchaseAt: string | undefined;
 
   constructor(private readonly figures: CustomerFigures) {
-    this.months = monthTotals(figures.totals);
+    this.months = monthTotals(figures.totals, monthOf(figures.asOf));
     let previous: Running = {
       month: '',
       purchases: new Map(),
@@ -191,6 +198,9 @@ export class CustomerFiguresOverTime {
    * month's end: the month's totals count whole).
    */
   private at(instant: string): { running: Running | undefined; page: PageUpTo } {
+    if (instant > this.figures.asOf) {
+      throw new Error(`the figures were read as of ${this.figures.asOf}, not as of ${instant}`);
+    }
     const month = monthOf(instant);
     if (instant >= monthEnd(month)) return { running: this.before(`${month}~`), page: EMPTY_PAGE };
     const running = this.before(month);

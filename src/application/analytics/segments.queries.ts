@@ -5,7 +5,7 @@ import { IsInt, Max, Min } from 'class-validator';
 import { cohortReport, CohortReport } from '../../../reports/cohorts';
 import { complaintReport, ComplaintReport } from '../../../reports/complaint-analytics';
 import { ConsentHistory } from '../../../projections/consent';
-import { CustomerFigures, CustomerFiguresOverTime } from '../../../projections/customer-figures';
+import { CustomerFiguresOverTime } from '../../../projections/customer-figures';
 import { RfmPopulationWalk } from '../../../projections/rfm-population.figure';
 import {
   customerSegmentScoredBy,
@@ -95,17 +95,16 @@ export class CustomerSegments {
 
   /**
    * The customer's segment as of `now` and since when they have been in it, or why there is none, from the
-   * customer's figures as of `now` and consent choices.
+   * customer's figures (read as of `now`) and consent choices.
    */
   async current(
-    figures: CustomerFigures,
+    overTime: CustomerFiguresOverTime,
     consents: ConsentHistory | undefined,
     now: Date,
   ): Promise<CurrentSegment | WithheldSegment> {
     const at = now.toISOString();
     const context: RfmContext = { ledgerCurrency: this.config.ledgerCurrency, now: at };
     const choices = { consents };
-    const overTime = new CustomerFiguresOverTime(figures);
     const measuresAt = (instant: string) => overTime.measures(instant);
     // Without a purchase, or with profiling withdrawn, the answer needs nobody else's figures.
     const alone = customerSegmentScoredBy(choices, withoutPopulation, at, context, measuresAt);

@@ -121,6 +121,7 @@ export class ReadModels {
     ]);
     return {
       customerId,
+      asOf,
       totals: totals?.counters,
       pages: new Map(months.map((month) => [month, pages.get(monthPageId(customerId, month))])),
       complaintInstants: new Map(

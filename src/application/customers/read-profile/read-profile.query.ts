@@ -76,19 +76,15 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
     ]);
     // Every read model folds the same consent choices; the funnel's document is small.
     const consents = funnel?.consents;
-    const segment = await this.segments.current(figures, consents, now);
+    const overTime = new CustomerFiguresOverTime(figures);
+    const segment = await this.segments.current(overTime, consents, now);
     const personal = await this.cipher.decryptFields(customerId, ['name', 'email', 'phone'], {
       name: summary.name,
       email: summary.email,
       phone: summary.phone,
     });
     const { ledgerCurrency, exchangeRates } = this.config;
-    const loyalty = loyaltyOfInputsAsOf(
-      new CustomerFiguresOverTime(figures).loyaltyInputs(at),
-      consents,
-      ledgerCurrency,
-      exchangeRates,
-    );
+    const loyalty = loyaltyOfInputsAsOf(overTime.loyaltyInputs(at), consents, ledgerCurrency, exchangeRates);
     const spend = netSpendByCurrency(summary, ledgerCurrency);
     return {
       customerId,
