@@ -14,6 +14,7 @@ import {
   complaintMonthsToRead,
   CustomerFigures,
   CustomerFiguresOverTime,
+  customerMonths,
   monthsToRead,
 } from './customer-figures';
 import {
@@ -105,14 +106,14 @@ function pagesOf(events: readonly ProjectedEvent[]) {
 
 /** What ReadModels.customerFigures reads: the totals, then only the pages and buckets the instant needs. */
 function figuresAsOf({ pages, figures }: ReturnType<typeof pagesOf>, asOf: string): CustomerFigures {
-  const totals = figures.get('customer-totals')!.get(CUSTOMER)?.counters;
+  const months = customerMonths(figures.get('customer-totals')!.get(CUSTOMER)?.counters, asOf);
   const instants = figures.get('complaint-instants')!;
   return {
     customerId: CUSTOMER,
     asOf,
-    totals,
+    months,
     pages: new Map(
-      monthsToRead(totals, asOf).map((month) => [
+      monthsToRead(months, asOf).map((month) => [
         month,
         pages.get(monthPageId(CUSTOMER, month)) as MonthPage | undefined,
       ]),

@@ -13,8 +13,8 @@ export interface CustomerFigures {
   readonly customerId: string;
   /** The instant the figures were read for: the latest one they answer, later months are not read. */
   readonly asOf: string;
-  /** The customer-totals bucket's counters; undefined for a customer without purchases, surveys or complaints. */
-  readonly totals: Counters | undefined;
+  /** The customer-totals bucket read month by month up to asOf (customerMonths). */
+  readonly months: CustomerMonths;
   /** Month pages by month, for each month of monthsToRead (undefined: no page). */
   readonly pages: ReadonlyMap<string, MonthPage | undefined>;
   /** complaint-instants buckets by month, for each month of complaintMonthsToRead (undefined: none). */
@@ -22,7 +22,7 @@ export interface CustomerFigures {
 }
 
 /** One month of the totals. */
-interface MonthTotals {
+export interface MonthTotals {
   readonly purchases: Map<string, number>;
   readonly spend: Map<string, number>;
   readonly refunded: Map<string, number>;
@@ -45,18 +45,27 @@ const emptyMonth = (): MonthTotals => ({
   closed: 0,
 });
 
+/** A customer's totals month by month, months in order. */
+export type CustomerMonths = ReadonlyMap<string, MonthTotals>;
+
 /**
- * The totals bucket read month by month up to and including month `through`, months in order (a question as
- * of an instant never needs a later month, however far the customer's facts reach).
+ * The customer-totals bucket's counters (undefined: a customer without purchases, surveys or complaints) read
+ * month by month up to the month of `asOf`: a question as of an instant never needs a later month, however far
+ * the customer's facts reach.
  */
-function monthTotals(totals: Counters | undefined, through: string): Map<string, MonthTotals> {
+export function customerMonths(totals: Counters | undefined, asOf: string): CustomerMonths {
+  const through = monthOf(asOf);
   const months = new Map<string, MonthTotals>();
-  for (const [name, value] of Object.entries(totals ?? {})) {
-    const start = name.indexOf(':') + 1;
-    if (name.slice(start, start + 7) > through) continue;
-    const [measure, month, currency] = name.split(':') as [string, string, string | undefined];
+  for (const name in totals) {
+    // Counter names are `<measure>:<YYYY-MM>[:<currency>]`.
+    const colon = name.indexOf(':');
+    const month = name.slice(colon + 1, colon + 8);
+    if (month > through) continue;
+    const measure = name.slice(0, colon);
+    const currency = name.slice(colon + 9);
+    const value = totals[name]!;
     const totalsOf = months.get(month) ?? months.set(month, emptyMonth()).get(month)!;
-    const addTo = (map: Map<string, number>) => map.set(currency!, (map.get(currency!) ?? 0) + value);
+    const addTo = (map: Map<string, number>) => map.set(currency, (map.get(currency) ?? 0) + value);
     if (measure === 'p') addTo(totalsOf.purchases);
     else if (measure === 's') addTo(totalsOf.spend);
     else if (measure === 'r') addTo(totalsOf.refunded);
@@ -97,8 +106,7 @@ function monthsBetween(from: string, to: string): string[] {
  * The month pages a question as of `asOf` reads (loyalty, segment and since when): the pages of the loyalty
  * window that hold anything, and the page of the first purchase (its exact instant).
  */
-export function monthsToRead(totals: Counters | undefined, asOf: string): string[] {
-  const months = monthTotals(totals, monthOf(asOf));
+export function monthsToRead(months: CustomerMonths, asOf: string): string[] {
   const needed = monthsBetween(new Date(windowStart(asOf)).toISOString(), asOf).filter((month) =>
     onPages(months.get(month)),
   );
@@ -132,11 +140,11 @@ interface Running {
  */
 export class CustomerFiguresOverTime {
   private readonly running: Running[] = [];
-  private readonly months: Map<string, MonthTotals>;
+  private readonly months: CustomerMonths;
   private readonly firstPurchaseAt: string | undefined;
 
   constructor(private readonly figures: CustomerFigures) {
-    this.months = monthTotals(figures.totals, monthOf(figures.asOf));
+    this.months = figures.months;
     let previous: Running = {
       month: '',
       purchases: new Map(),

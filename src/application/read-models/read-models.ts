@@ -24,7 +24,12 @@ import {
   MonthPage,
   monthPageId,
 } from '../../../projections/customer-pages.projection';
-import { complaintMonthsToRead, CustomerFigures, monthsToRead } from '../../../projections/customer-figures';
+import {
+  complaintMonthsToRead,
+  CustomerFigures,
+  customerMonths,
+  monthsToRead,
+} from '../../../projections/customer-figures';
 import { FindQuery, READ_STORE, ReadStore } from '../../ports/read-store.port';
 import { PROJECTION_ENGINE, ProjectionEngine } from './projection-engine';
 
@@ -107,7 +112,8 @@ export class ReadModels {
       this.engine.figureCollection(name, customerTotalsFigure.name),
       customerId,
     );
-    const months = monthsToRead(totals?.counters, asOf);
+    const totalsByMonth = customerMonths(totals?.counters, asOf);
+    const months = monthsToRead(totalsByMonth, asOf);
     const complaintMonths = complaintMonthsToRead(asOf);
     const [pages, instants] = await Promise.all([
       this.store.getMany<MonthPage>(
@@ -122,7 +128,7 @@ export class ReadModels {
     return {
       customerId,
       asOf,
-      totals: totals?.counters,
+      months: totalsByMonth,
       pages: new Map(months.map((month) => [month, pages.get(monthPageId(customerId, month))])),
       complaintInstants: new Map(
         complaintMonths.map((month) => [
