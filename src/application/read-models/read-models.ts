@@ -90,10 +90,6 @@ export class ReadModels {
     return total;
   }
 
-  purchaseHistory(customerId: string) {
-    return this.store.get<PurchaseHistory>(this.engine.collection('purchase-history'), customerId);
-  }
-
   /** The buckets of the RFM population figure (a few per month of history, see rfmPopulationFigure). */
   async rfmPopulation(): Promise<FigureBucket[]> {
     const buckets: FigureBucket[] = [];
