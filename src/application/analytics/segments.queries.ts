@@ -33,6 +33,7 @@ import { toDecimal } from '../../domain/money';
 import { Pseudonyms } from '../../privacy/pseudonyms';
 import { IsIsoTimestamp, IsOmittable } from '../../validation/validators';
 import { ReadModels } from '../read-models/read-models';
+import { yieldToEventLoop } from '../../ports/event-store.port';
 
 /** `asOf`: the instant the figures are as of (by occurredAt); now when absent. */
 export class AsOfParams {
@@ -109,7 +110,10 @@ export class CustomerSegments {
     // Without a purchase, or with profiling withdrawn, the answer needs nobody else's figures.
     const alone = customerSegmentScoredBy(choices, withoutPopulation, at, context, measuresAt);
     if (isWithheldSegment(alone)) return alone;
-    const populations = new RfmPopulationWalk(await this.readModels.rfmPopulation(), at);
+    const buckets = await this.readModels.rfmPopulation();
+    // The embedded stores answer synchronously: a turn for waiting requests before the walk.
+    await yieldToEventLoop();
+    const populations = new RfmPopulationWalk(buckets, at);
     const segmentAt = (instant: string) => {
       const population = populations.at(instant);
       return customerSegmentScoredBy(

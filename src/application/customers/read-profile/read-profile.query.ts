@@ -17,6 +17,7 @@ import { CurrentSegment, CustomerSegments } from '../../analytics/segments.queri
 import { principalCurrency, toDecimal } from '../../../domain/money';
 import { CustomerSummary } from '../../../../projections/customer-summary.projection';
 import { unknownCustomer } from '../../../domain/domain-error';
+import { yieldToEventLoop } from '../../../ports/event-store.port';
 
 /** The profile a service rep sees: who it is, where they stand, what is open. */
 export interface CustomerProfile {
@@ -76,8 +77,11 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
     ]);
     // Every read model folds the same consent choices; the funnel's document is small.
     const consents = funnel?.consents;
+    // The embedded stores answer synchronously: give waiting requests a turn between the reads' steps.
+    await yieldToEventLoop();
     const overTime = new CustomerFiguresOverTime(figures);
     const segment = await this.segments.current(overTime, consents, now);
+    await yieldToEventLoop();
     const personal = await this.cipher.decryptFields(customerId, ['name', 'email', 'phone'], {
       name: summary.name,
       email: summary.email,
