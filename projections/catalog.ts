@@ -8,6 +8,7 @@ import { timelineProjection } from './timeline.projection';
 import { purchaseHistoryProjection } from './purchase-history.projection';
 import { complaintHistoryProjection } from './complaint-history.projection';
 import { surveyHistoryProjection } from './survey-history.projection';
+import { customerPagesProjection } from './customer-pages.projection';
 
 /** Every read model the service maintains. */
 export const PROJECTIONS: readonly Projection<object>[] = [
@@ -18,6 +19,7 @@ export const PROJECTIONS: readonly Projection<object>[] = [
   purchaseHistoryProjection,
   complaintHistoryProjection,
   surveyHistoryProjection,
+  customerPagesProjection,
 ] as Projection<object>[];
 
 /**

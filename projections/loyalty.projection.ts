@@ -95,6 +95,24 @@ export function normalise(kind: SurveyKind, score: number): number {
   return kind === 'ces' ? (max - score) / (max - min) : (score - min) / (max - min);
 }
 
+const greatestCommonDivisor = (a: number, b: number): number =>
+  b === 0 ? a : greatestCommonDivisor(b, a % b);
+
+/**
+ * Satisfaction counted in whole units: 1 is this many units (60: every scale's steps divide it). An answer's
+ * units are an integer, so a mean over answers is one exact division whatever order they are summed in, and
+ * the same from every read model that keeps them (the loyalty facts, a customer's month pages).
+ */
+export const SATISFACTION_UNITS = Object.values(SURVEY_SCALES).reduce(
+  (units, { min, max }) => (units * (max - min)) / greatestCommonDivisor(units, max - min),
+  1,
+);
+
+/** normalise(kind, score) in satisfaction units (an integer for an integer score). */
+export function satisfactionUnits(kind: SurveyKind, score: number): number {
+  return Math.round(normalise(kind, score) * SATISFACTION_UNITS);
+}
+
 export type LoyaltyTier = 'bronze' | 'silver' | 'gold';
 
 export interface LoyaltyScore {
@@ -142,6 +160,8 @@ export interface MonetaryBasis {
 }
 
 const WINDOW_DAYS = 365;
+/** The loyalty window in milliseconds: a fact counts from this long before the instant asked. */
+export const LOYALTY_WINDOW_MS = WINDOW_DAYS * 86_400_000;
 
 /** What a loyalty question answers while the customer's profiling consent is withdrawn: why there is no score. */
 export interface WithheldLoyalty {
@@ -162,8 +182,20 @@ export function loyaltyAsOf(
   purposes: readonly ConsentPurpose[] = ['profiling'],
   exchangeRates?: ExchangeRates,
 ): LoyaltyScore | WithheldLoyalty {
+  return (
+    withheldLoyalty(facts?.consents, asOf, purposes) ??
+    loyaltyScore(facts, asOf, ledgerCurrency, exchangeRates)
+  );
+}
+
+/** Why there is no loyalty score as of an instant (consent to a purpose withdrawn then), or undefined. */
+function withheldLoyalty(
+  consents: ConsentHistory | undefined,
+  asOf: string,
+  purposes: readonly ConsentPurpose[],
+): WithheldLoyalty | undefined {
   for (const purpose of purposes) {
-    const since = withdrawnSince(facts?.consents, purpose, asOf);
+    const since = withdrawnSince(consents, purpose, asOf);
     if (since === undefined) continue;
     return {
       score: null,
@@ -176,11 +208,36 @@ export function loyaltyAsOf(
       },
     };
   }
-  return loyaltyScore(facts, asOf, ledgerCurrency, exchangeRates);
+  return undefined;
 }
 
 export function isWithheld(loyalty: LoyaltyScore | WithheldLoyalty): loyalty is WithheldLoyalty {
   return 'withheld' in loyalty;
+}
+
+/** Whether a fact at `at` lies in the loyalty window of `asOf`: at or before it, at most 365 days before. */
+export function inLoyaltyWindow(at: string, asOf: string): boolean {
+  return at <= asOf && daysBetween(at, asOf) <= WINDOW_DAYS;
+}
+
+/**
+ * Everything the loyalty formula reads about a customer as of an instant: the facts of the window in full,
+ * the rest as counts. Built from the loyalty facts (loyaltyScore) or from a customer's month pages and
+ * totals (customer-figures.ts); both give the same score.
+ */
+export interface LoyaltyInputs {
+  readonly asOf: string;
+  /** The last purchase at or before asOf (maybe outside the window). */
+  readonly lastPurchaseAt: string | null;
+  readonly purchasesInWindow: readonly Purchase[];
+  readonly refundsInWindow: readonly Refund[];
+  /** Purchases at or before asOf per currency: the principal currency when there is no rate table. */
+  readonly purchasesByCurrency: Readonly<Record<string, number>>;
+  /** Survey answers at or before asOf and the sum of their satisfaction units (SATISFACTION_UNITS). */
+  readonly surveys: { readonly answers: number; readonly units: number };
+  /** Complaints filed at or before asOf and not resolved by then. */
+  readonly openComplaints: number;
+  readonly complaintsFiledInWindow: number;
 }
 
 /**
@@ -194,7 +251,7 @@ export function loyaltyScore(
   exchangeRates?: ExchangeRates,
 ): LoyaltyScore {
   const inWindow = <T extends DatedFact>(list: readonly T[] | undefined) =>
-    (list ?? []).filter((fact) => fact.at <= asOf && daysBetween(fact.at, asOf) <= WINDOW_DAYS);
+    (list ?? []).filter((fact) => inLoyaltyWindow(fact.at, asOf));
   const purchases = inWindow(facts?.purchases);
   const refunds = inWindow(facts?.refunds);
   const surveys = (facts?.surveys ?? []).filter((survey) => survey.at <= asOf);
@@ -202,21 +259,60 @@ export function loyaltyScore(
   const open = complaints.filter((complaint) => !complaint.resolvedAt || complaint.resolvedAt > asOf);
   const filedInWindow = inWindow(complaints);
 
-  const lastPurchase = (facts?.purchases ?? [])
-    .filter((p) => p.at <= asOf)
-    .reduce<LoyaltyFacts['purchases'][number] | null>(
-      (last, p) => (last === null || p.at > last.at ? p : last),
-      null,
-    );
-  const daysSinceLastPurchase = lastPurchase === null ? null : daysBetween(lastPurchase.at, asOf);
+  const purchasesByCurrency: Record<string, number> = {};
+  let lastPurchase: Purchase | null = null;
+  for (const purchase of facts?.purchases ?? []) {
+    if (purchase.at > asOf) continue;
+    purchasesByCurrency[purchase.total.currency] = (purchasesByCurrency[purchase.total.currency] ?? 0) + 1;
+    if (lastPurchase === null || purchase.at > lastPurchase.at) lastPurchase = purchase;
+  }
+  const { countedRefunds, ...score } = loyaltyOf(
+    {
+      asOf,
+      lastPurchaseAt: lastPurchase?.at ?? null,
+      purchasesInWindow: purchases,
+      refundsInWindow: refunds,
+      purchasesByCurrency,
+      surveys: {
+        answers: surveys.length,
+        units: surveys.reduce((sum, s) => sum + Math.round(s.satisfaction * SATISFACTION_UNITS), 0),
+      },
+      openComplaints: open.length,
+      complaintsFiledInWindow: filedInWindow.length,
+    },
+    ledgerCurrency,
+    exchangeRates,
+  );
+  return {
+    ...score,
+    // Recency reads the last purchase even when it lies outside the window; a complaint counts while open
+    // or when filed in the window; only the refunds counted in the net spend contribute.
+    contributingEvents: [
+      ...(lastPurchase && !purchases.includes(lastPurchase) ? [lastPurchase] : []),
+      ...purchases,
+      ...countedRefunds,
+      ...surveys,
+      ...complaints.filter((complaint) => open.includes(complaint) || filedInWindow.includes(complaint)),
+    ].map((fact) => fact.eventId),
+  };
+}
+
+/** The loyalty score from its inputs, with the refunds the net spend counted (its contributing refunds). */
+export function loyaltyOf(
+  inputs: LoyaltyInputs,
+  ledgerCurrency: string,
+  exchangeRates?: ExchangeRates,
+): Omit<LoyaltyScore, 'contributingEvents'> & { readonly countedRefunds: readonly Refund[] } {
+  const { asOf, purchasesInWindow: purchases, surveys } = inputs;
+  const daysSinceLastPurchase =
+    inputs.lastPurchaseAt === null ? null : daysBetween(inputs.lastPurchaseAt, asOf);
   const recency = daysSinceLastPurchase === null ? 0 : 0.5 ** (daysSinceLastPurchase / 90);
   const frequency = Math.min(1, Math.log(1 + purchases.length) / Math.log(13));
-  const spend = netSpend(facts, purchases, refunds, asOf, ledgerCurrency, exchangeRates);
+  const spend = netSpend(inputs, ledgerCurrency, exchangeRates);
   const netMajor = spend.netMinor / 10 ** minorDigits(spend.basis.currency);
   const monetary = Math.min(1, Math.log(1 + Math.max(0, netMajor)) / Math.log(1001));
-  const satisfaction =
-    surveys.length === 0 ? 0.5 : surveys.reduce((sum, s) => sum + s.satisfaction, 0) / surveys.length;
-  const penalty = Math.min(30, 10 * open.length) + Math.min(10, 2 * filedInWindow.length);
+  const satisfaction = surveys.answers === 0 ? 0.5 : surveys.units / (SATISFACTION_UNITS * surveys.answers);
+  const penalty = Math.min(30, 10 * inputs.openComplaints) + Math.min(10, 2 * inputs.complaintsFiledInWindow);
   const raw = Math.round(100 * (0.35 * recency + 0.25 * frequency + 0.25 * monetary + 0.15 * satisfaction));
   const score = Math.max(0, Math.min(100, raw - penalty));
   return {
@@ -233,19 +329,27 @@ export function loyaltyScore(
       purchasesInWindow: purchases.length,
       netSpendInWindow: { amountMinor: spend.netMinor, currency: spend.basis.currency },
       monetaryBasis: spend.basis,
-      openComplaints: open.length,
-      complaintsFiledInWindow: filedInWindow.length,
+      openComplaints: inputs.openComplaints,
+      complaintsFiledInWindow: inputs.complaintsFiledInWindow,
     },
-    // Recency reads the last purchase even when it lies outside the window; a complaint counts while open
-    // or when filed in the window; only the refunds counted in the net spend contribute.
-    contributingEvents: [
-      ...(lastPurchase && !purchases.includes(lastPurchase) ? [lastPurchase] : []),
-      ...purchases,
-      ...spend.countedRefunds,
-      ...surveys,
-      ...complaints.filter((complaint) => open.includes(complaint) || filedInWindow.includes(complaint)),
-    ].map((fact) => fact.eventId),
+    countedRefunds: spend.countedRefunds,
   };
+}
+
+/**
+ * The loyalty score from its inputs as loyaltyAsOf answers it: none while profiling consent is withdrawn at
+ * asOf (by the customer's consent history).
+ */
+export function loyaltyOfInputsAsOf(
+  inputs: LoyaltyInputs,
+  consents: ConsentHistory | undefined,
+  ledgerCurrency: string,
+  exchangeRates?: ExchangeRates,
+): Pick<LoyaltyScore, 'score' | 'tier' | 'components'> | WithheldLoyalty {
+  const withheld = withheldLoyalty(consents, inputs.asOf, ['profiling']);
+  if (withheld) return withheld;
+  const { score, tier, components } = loyaltyOf(inputs, ledgerCurrency, exchangeRates);
+  return { score, tier, components };
 }
 
 type Purchase = LoyaltyFacts['purchases'][number];
@@ -253,10 +357,7 @@ type Refund = LoyaltyFacts['refunds'][number];
 
 /** The net spend the monetary component reads, the rule that chose it, and the refunds it counted. */
 function netSpend(
-  facts: LoyaltyFacts | null,
-  purchases: readonly Purchase[],
-  refunds: readonly Refund[],
-  asOf: string,
+  { purchasesInWindow: purchases, refundsInWindow: refunds, purchasesByCurrency }: LoyaltyInputs,
   ledgerCurrency: string,
   exchangeRates: ExchangeRates | undefined,
 ): { netMinor: number; basis: MonetaryBasis; countedRefunds: readonly Refund[] } {
@@ -266,11 +367,7 @@ function netSpend(
     inCurrency = (amount, at) => convertAt(amount, at, ledgerCurrency, exchangeRates);
     basis = { rule: 'exchange-rates', currency: ledgerCurrency };
   } else {
-    const counts: Record<string, number> = {};
-    for (const purchase of facts?.purchases ?? []) {
-      if (purchase.at <= asOf) counts[purchase.total.currency] = (counts[purchase.total.currency] ?? 0) + 1;
-    }
-    const currency = principalCurrency(counts, ledgerCurrency);
+    const currency = principalCurrency(purchasesByCurrency, ledgerCurrency);
     inCurrency = (amount) => (amount.currency === currency ? amount.amountMinor : undefined);
     basis = { rule: 'principal-currency', currency };
   }

@@ -3,7 +3,8 @@ export type Counters = Readonly<Record<string, number>>;
 
 /**
  * A figure about the whole population kept up to date from one projection's documents, so that a question
- * about all customers reads a few buckets instead of every customer. Each document contributes counters to
+ * about all customers reads a few buckets instead of every customer (or, with buckets named by customer, a
+ * question about one customer reads a few buckets instead of all their documents: customer-pages). Each document contributes counters to
  * some buckets (a pure function of the document); when the runner changes a document it takes the old
  * contributions away and adds the new ones, in the same commit as the document. The figure is therefore
  * exact, crash-safe and rebuilt with its projection, whatever path changed the document (live folding, a

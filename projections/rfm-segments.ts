@@ -291,20 +291,23 @@ export function customerSegmentAsOf(
     (measures, counted) => rfmScore(measures, population, counted),
     asOf,
     context,
+    (instant) => (history ? rfmMeasures(history, instant) : undefined),
   );
 }
 
 /** Ranks a customer's measures; `counted` says whether the customer is one of the population. */
 export type RfmScorer = (measures: RfmMeasures, counted: boolean) => RfmScore;
 
-/** customerSegmentAsOf with any way of ranking (the exact population, or the maintained figure). */
+/**
+ * customerSegmentAsOf with any way of ranking (the exact population, or the maintained figure) and of
+ * measuring (the purchase history, or the customer's month totals); `history` gives the consent choices.
+ */
 export function customerSegmentScoredBy(
-  history: PurchaseHistory | null,
+  history: Pick<PurchaseHistory, 'consents'> | null,
   score: RfmScorer,
   asOf: string,
   context: RfmContext,
-  measuresAt: (instant: string) => RfmMeasures | undefined = (instant) =>
-    history ? rfmMeasures(history, instant) : undefined,
+  measuresAt: (instant: string) => RfmMeasures | undefined,
 ): RfmScore | WithheldSegment {
   const since = withdrawnSince(history?.consents, 'profiling', asOf);
   if (since !== undefined) {

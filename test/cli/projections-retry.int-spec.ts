@@ -70,6 +70,7 @@ describe('ledger CLI: parked events', () => {
         'purchase-history',
         'complaint-history',
         'survey-history',
+        'customer-pages',
       ].map((projection) => ({
         projection,
         retried: 1,

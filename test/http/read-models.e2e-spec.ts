@@ -191,6 +191,7 @@ describe('HTTP read API (v1)', () => {
       'purchase-history',
       'complaint-history',
       'survey-history',
+      'customer-pages',
     ]);
     expect(
       status.body.projections.every(

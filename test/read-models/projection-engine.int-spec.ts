@@ -308,6 +308,7 @@ describe('projection engine: parked events and retry, on SQLite files', () => {
         'purchase-history',
         'complaint-history',
         'survey-history',
+        'customer-pages',
       ].map((projection) => ({
         projection,
         retried: 1,
@@ -359,9 +360,10 @@ describe('projection engine: parked events and retry, on SQLite files', () => {
       { projection: 'purchase-history', retried: 0, folded: 0, stillParked: 0, newlyParked: 0 },
       { projection: 'complaint-history', retried: 0, folded: 0, stillParked: 0, newlyParked: 0 },
       { projection: 'survey-history', retried: 0, folded: 0, stillParked: 0, newlyParked: 0 },
+      { projection: 'customer-pages', retried: 0, folded: 0, stillParked: 0, newlyParked: 0 },
     ]);
     expect(again.every((report) => report.retried === 0)).toBe(true);
-    expect((await fixed.status()).map((status) => status.parked.count)).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    expect((await fixed.status()).map((status) => status.parked.count)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
     for (const customerId of ['r1', 'r2']) {
       const documents = await documentsOf(fixed, reads, customerId);
       expect(documents).toEqual(await foldedFromScratch(customerId));
@@ -498,7 +500,7 @@ describe('projection engine: parked events and retry, on SQLite files', () => {
       expect(before).toBe(false);
       expect(await waiting).toBe(true);
       expect(await projector.waitFor(position, 0)).toBe(true);
-      expect((await idle.status()).map((status) => status.position)).toEqual([6, 6, 6, 6, 6, 6, 6]);
+      expect((await idle.status()).map((status) => status.position)).toEqual([6, 6, 6, 6, 6, 6, 6, 6]);
     });
   });
 });

@@ -15,6 +15,8 @@ import {
 import { periodCover } from '../../../projections/period-figures';
 import { complaintDaysFigure, complaintFigures } from '../../../projections/complaint.figure';
 import { ComplaintHistory } from '../../../projections/complaint-history.projection';
+import { ConsentHistory } from '../../../projections/consent';
+import { CustomerFiguresOverTime } from '../../../projections/customer-figures';
 import { RfmPopulationWalk } from '../../../projections/rfm-population.figure';
 import {
   customerSegmentScoredBy,
@@ -24,7 +26,6 @@ import {
   RFM_SEGMENTS,
   rfmAsOf,
   RfmMeasures,
-  rfmMeasuresOverTime,
   rfmPopulation,
   rfmScore,
   RfmContext,
@@ -49,6 +50,7 @@ import { toDecimal } from '../../domain/money';
 import { Pseudonyms } from '../../privacy/pseudonyms';
 import { IsIsoTimestamp, IsOmittable } from '../../validation/validators';
 import { ReadModels } from '../read-models/read-models';
+import { yieldToEventLoop } from '../../ports/event-store.port';
 
 /** `asOf`: the instant the figures are as of (by occurredAt); now when absent. */
 export class AsOfParams {
@@ -96,10 +98,11 @@ export interface CurrentSegment {
 }
 
 /**
- * Segment questions about one customer, answered from the customer's own purchase history and the RFM
- * population figure (a bucket per month, kept up to date by the projection runner): the cost is the
- * customer's own data plus a few dozen small buckets, whatever the number of customers and whatever is
- * being written meanwhile. The figure ranks recency by day and spend in 1% buckets (rfmPopulationFigure).
+ * Segment questions about one customer, answered from the customer's month totals and pages (CustomerFigures,
+ * read by ReadModels.customerFigures) and the RFM population figure (a bucket per month, kept up to date by
+ * the projection runner): the cost is the customer's months plus a few dozen small buckets, whatever the
+ * number of customers, the number of the customer's purchases and whatever is being written meanwhile. The
+ * figure ranks recency by day and spend in 1% buckets (rfmPopulationFigure).
  */
 @Injectable()
 export class CustomerSegments {
@@ -108,20 +111,30 @@ export class CustomerSegments {
     @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
   ) {}
 
-  /** The customer's segment as of `now` and since when they have been in it, or why there is none. */
-  async current(customerId: string, now: Date): Promise<CurrentSegment | WithheldSegment> {
+  /**
+   * The customer's segment as of `now` and since when they have been in it, or why there is none, from the
+   * customer's figures (read as of `now`) and consent choices.
+   */
+  async current(
+    overTime: CustomerFiguresOverTime,
+    consents: ConsentHistory | undefined,
+    now: Date,
+  ): Promise<CurrentSegment | WithheldSegment> {
     const at = now.toISOString();
     const context: RfmContext = { ledgerCurrency: this.config.ledgerCurrency, now: at };
-    const history = (await this.readModels.purchaseHistory(customerId)) ?? null;
+    const choices = { consents };
+    const measuresAt = (instant: string) => overTime.measures(instant);
     // Without a purchase, or with profiling withdrawn, the answer needs nobody else's figures.
-    const alone = customerSegmentScoredBy(history, withoutPopulation, at, context);
+    const alone = customerSegmentScoredBy(choices, withoutPopulation, at, context, measuresAt);
     if (isWithheldSegment(alone)) return alone;
-    const populations = new RfmPopulationWalk(await this.readModels.rfmPopulation(), at);
-    const measuresAt = rfmMeasuresOverTime(history!);
+    const buckets = await this.readModels.rfmPopulation();
+    // The embedded stores answer synchronously: a turn for waiting requests before the walk.
+    await yieldToEventLoop();
+    const populations = new RfmPopulationWalk(buckets, at);
     const segmentAt = (instant: string) => {
       const population = populations.at(instant);
       return customerSegmentScoredBy(
-        history,
+        choices,
         (measures, counted) => population.score(measures, counted),
         instant,
         context,

@@ -15,6 +15,20 @@ import {
 import { periodCover } from '../../../projections/period-figures';
 import { addCounters, FigureBucket, PopulationFigure } from '../../../projections/population-figure';
 import { rfmPopulationFigure } from '../../../projections/rfm-population.figure';
+import {
+  complaintInstantsBucket,
+  complaintInstantsFigure,
+  customerPagesProjection,
+  customerTotalsFigure,
+  MonthPage,
+  monthPageId,
+} from '../../../projections/customer-pages.projection';
+import {
+  complaintMonthsToRead,
+  CustomerFigures,
+  customerMonths,
+  monthsToRead,
+} from '../../../projections/customer-figures';
 import { FindQuery, READ_STORE, ReadStore } from '../../ports/read-store.port';
 import { PROJECTION_ENGINE, ProjectionEngine } from './projection-engine';
 
@@ -77,16 +91,49 @@ export class ReadModels {
     return total;
   }
 
-  purchaseHistory(customerId: string) {
-    return this.store.get<PurchaseHistory>(this.engine.collection('purchase-history'), customerId);
-  }
-
   /** The buckets of the RFM population figure (a few per month of history, see rfmPopulationFigure). */
   async rfmPopulation(): Promise<FigureBucket[]> {
     const buckets: FigureBucket[] = [];
     const collection = this.engine.figureCollection('purchase-history', rfmPopulationFigure.name);
     for await (const bucket of this.store.scan<FigureBucket>(collection)) buckets.push(bucket);
     return buckets;
+  }
+
+  /**
+   * What a question about one customer as of an instant reads (customer-figures.ts): the customer's month
+   * totals, then the few month pages and complaint instants the instant needs; never the whole history.
+   */
+  async customerFigures(customerId: string, asOf: string): Promise<CustomerFigures> {
+    const { name } = customerPagesProjection;
+    const totals = await this.store.get<FigureBucket>(
+      this.engine.figureCollection(name, customerTotalsFigure.name),
+      customerId,
+    );
+    const totalsByMonth = customerMonths(totals?.counters, asOf);
+    const months = monthsToRead(totalsByMonth, asOf);
+    const complaintMonths = complaintMonthsToRead(asOf);
+    const [pages, instants] = await Promise.all([
+      this.store.getMany<MonthPage>(
+        this.engine.collection(name),
+        months.map((month) => monthPageId(customerId, month)),
+      ),
+      this.store.getMany<FigureBucket>(
+        this.engine.figureCollection(name, complaintInstantsFigure.name),
+        complaintMonths.map((month) => complaintInstantsBucket(customerId, month)),
+      ),
+    ]);
+    return {
+      customerId,
+      asOf,
+      months: totalsByMonth,
+      pages: new Map(months.map((month) => [month, pages.get(monthPageId(customerId, month))])),
+      complaintInstants: new Map(
+        complaintMonths.map((month) => [
+          month,
+          instants.get(complaintInstantsBucket(customerId, month))?.counters,
+        ]),
+      ),
+    };
   }
 
   /** Every purchase history, read afresh (the analyst's reports that rank every customer exactly). */

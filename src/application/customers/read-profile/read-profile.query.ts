@@ -1,11 +1,11 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import {
-  isWithheld,
-  loyaltyAsOf,
+  loyaltyOfInputsAsOf,
   LoyaltyScore,
   WithheldLoyalty,
 } from '../../../../projections/loyalty.projection';
+import { CustomerFiguresOverTime } from '../../../../projections/customer-figures';
 import { ConsentState, OpenComplaint } from '../../../../projections/customer-summary.projection';
 import { FunnelStage } from '../../../../projections/funnel.projection';
 import { WithheldSegment } from '../../../../projections/rfm-segments';
@@ -17,6 +17,7 @@ import { CurrentSegment, CustomerSegments } from '../../analytics/segments.queri
 import { principalCurrency, toDecimal } from '../../../domain/money';
 import { CustomerSummary } from '../../../../projections/customer-summary.projection';
 import { unknownCustomer } from '../../../domain/domain-error';
+import { yieldToEventLoop } from '../../../ports/event-store.port';
 
 /** The profile a service rep sees: who it is, where they stand, what is open. */
 export interface CustomerProfile {
@@ -68,24 +69,26 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
   async execute({ customerId, now }: ReadProfile): Promise<CustomerProfile> {
     const summary = await this.readModels.summary(customerId);
     if (!summary) throw unknownCustomer(customerId);
-    const [funnel, facts, segment] = await Promise.all([
+    const at = now.toISOString();
+    // The customer's own figures as of now: month totals and a few small pages, whatever the history's size.
+    const [funnel, figures] = await Promise.all([
       this.readModels.funnel(customerId),
-      this.readModels.loyaltyFacts(customerId),
-      this.segments.current(customerId, now),
+      this.readModels.customerFigures(customerId, at),
     ]);
+    // Every read model folds the same consent choices; the funnel's document is small.
+    const consents = funnel?.consents;
+    // The embedded stores answer synchronously: give waiting requests a turn between the reads' steps.
+    await yieldToEventLoop();
+    const overTime = new CustomerFiguresOverTime(figures);
+    const segment = await this.segments.current(overTime, consents, now);
+    await yieldToEventLoop();
     const personal = await this.cipher.decryptFields(customerId, ['name', 'email', 'phone'], {
       name: summary.name,
       email: summary.email,
       phone: summary.phone,
     });
     const { ledgerCurrency, exchangeRates } = this.config;
-    const loyalty = loyaltyAsOf(
-      facts ?? null,
-      now.toISOString(),
-      ledgerCurrency,
-      ['profiling'],
-      exchangeRates,
-    );
+    const loyalty = loyaltyOfInputsAsOf(overTime.loyaltyInputs(at), consents, ledgerCurrency, exchangeRates);
     const spend = netSpendByCurrency(summary, ledgerCurrency);
     return {
       customerId,
@@ -95,9 +98,7 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
       country: summary.country,
       source: summary.source,
       funnelStage: funnel?.stage ?? 'browsing',
-      loyalty: isWithheld(loyalty)
-        ? loyalty
-        : { score: loyalty.score, tier: loyalty.tier, components: loyalty.components },
+      loyalty,
       segment,
       purchaseCount: summary.purchaseCount,
       netSpend: spend[0]!,
