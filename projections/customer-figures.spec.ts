@@ -28,7 +28,7 @@ import { loyaltyAsOf, loyaltyOfInputsAsOf, loyaltyProjection } from './loyalty.p
 import { figureDeltas, FigureBucket, withDelta } from './population-figure';
 import { ProjectedEvent } from './projection';
 import { purchaseHistoryProjection } from './purchase-history.projection';
-import { rfmMeasures } from './rfm-segments';
+import { rfmMeasures } from './rfm-scoring';
 
 const CUSTOMER = 'c-1';
 const DAY = 86_400_000;

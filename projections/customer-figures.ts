@@ -1,7 +1,7 @@
 import { Counters } from './population-figure';
 import { MonthPage, monthOf } from './customer-pages.projection';
 import { inLoyaltyWindow, LoyaltyInputs, LOYALTY_WINDOW_MS } from './loyalty.projection';
-import { rfmCurrency, RfmMeasures } from './rfm-segments';
+import { rfmCurrency, RfmMeasures } from './rfm-scoring';
 
 /**
  * What a question about one customer as of an instant reads from the customer pages (customer-pages.projection.ts):

@@ -14,7 +14,7 @@ export interface DatedAmount {
 
 /**
  * Every purchase and refund of a customer, dated, with the consent history: the facts RFM segments and
- * purchase cohorts read, as of any instant (`rfm-segments.ts`, `reports/cohorts.ts`). The population figures
+ * purchase cohorts read, as of any instant (`rfm-scoring.ts`, `reports/rfm.ts`, `reports/cohorts.ts`). The population figures
  * kept with the documents (`figures`) answer the same questions without reading every history.
  */
 export interface PurchaseHistory extends PositionedDoc {

@@ -8,7 +8,7 @@ import {
   rfmMeasures,
   rfmMeasuresOverTime,
   rfmPopulationAsOf,
-} from './rfm-segments';
+} from './rfm-scoring';
 import { seededRandom } from '../test/fixtures/seeded-random';
 
 const NOW = '2026-07-01T00:00:00.000Z';

@@ -1,7 +1,7 @@
 import { latestConsentGiven } from './consent';
 import { addCounters, Counters, FigureBucket, PopulationFigure } from './population-figure';
 import { PurchaseHistory } from './purchase-history.projection';
-import { fmScore, Quintile, rfmCurrency, RfmMeasures, RfmScore, segmentOf } from './rfm-segments';
+import { fmScore, Quintile, rfmCurrency, RfmMeasures, RfmScore, segmentOf } from './rfm-scoring';
 
 /**
  * The RFM population kept month by month, so that one customer's segment (now, and at each month end of the

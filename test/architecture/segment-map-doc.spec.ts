@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RFM_SEGMENT_MAP, RFM_SEGMENT_MEANINGS, RFM_SEGMENTS } from '../../projections/rfm-segments';
+import { RFM_SEGMENT_MAP, RFM_SEGMENT_MEANINGS, RFM_SEGMENTS } from '../../projections/rfm-scoring';
 
 /** The segment table analysts read (docs/segments.md) is the one the code applies (RFM_SEGMENT_MAP). */
 describe('the RFM segment table in docs/segments.md', () => {

@@ -8,7 +8,7 @@ import { runLedgerCli } from '../support/ledger-cli';
 /**
  * `ledger segments` and `ledger cohorts` on a small history imported as NDJSON: customer i (1..5) bought i
  * times in month i of 2025 for EUR 100 * i each time, so the segments as of 30 June are known (see
- * projections/rfm-segments.spec.ts): c1 lost, c2 hibernating, c3 needs-attention, c4 loyal, c5 champions.
+ * reports/rfm.spec.ts): c1 lost, c2 hibernating, c3 needs-attention, c4 loyal, c5 champions.
  */
 describe('ledger segments and cohorts', () => {
   const directory = mkdtempSync(join(tmpdir(), 'ledger-segments-cli-'));

@@ -2,7 +2,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { RFM_SEGMENT_MAP, RFM_SEGMENTS } from '../../projections/rfm-segments';
+import { RFM_SEGMENT_MAP, RFM_SEGMENTS } from '../../projections/rfm-scoring';
 import { CustomerLedger } from '../../src/application/customers/customer-ledger';
 import { IMPORT_PRESETS } from '../../src/interfaces/cli/import-presets';
 import { importTouchpoints, ImportSummary } from '../../src/interfaces/cli/import-touchpoints';

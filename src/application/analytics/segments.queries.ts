@@ -24,19 +24,15 @@ import {
   isWithheldSegment,
   Quintile,
   RFM_SEGMENTS,
-  rfmAsOf,
   RfmMeasures,
   rfmPopulation,
   rfmScore,
   RfmContext,
-  rfmReport,
-  RfmReport,
   RfmSegment,
   segmentSince,
-  segmentTransitions,
-  SegmentTransitions,
   WithheldSegment,
-} from '../../../projections/rfm-segments';
+} from '../../../projections/rfm-scoring';
+import { rfmAsOf, rfmReport, RfmReport, segmentTransitions, SegmentTransitions } from '../../../reports/rfm';
 import {
   satisfactionCutDays,
   SatisfactionReport,

@@ -22,7 +22,7 @@ import type { CohortReport } from '../../../reports/cohorts';
 import type { ComplaintReport } from '../../../reports/complaint-analytics';
 import type { FunnelReport } from '../../../projections/funnel.projection';
 import type { LoyaltyScore, WithheldLoyalty } from '../../../projections/loyalty.projection';
-import type { RfmReport, SegmentTransitions } from '../../../projections/rfm-segments';
+import type { RfmReport, SegmentTransitions } from '../../../reports/rfm';
 import type { SatisfactionReport } from '../../../reports/satisfaction';
 import type { Health } from './health.controller';
 import type { ProblemDetails } from './problem-details';

@@ -8,7 +8,7 @@ import {
 import { CustomerFiguresOverTime } from '../../../../projections/customer-figures';
 import { ConsentState, OpenComplaint } from '../../../../projections/customer-summary.projection';
 import { FunnelStage } from '../../../../projections/funnel.projection';
-import { WithheldSegment } from '../../../../projections/rfm-segments';
+import { WithheldSegment } from '../../../../projections/rfm-scoring';
 import { ConsentPurpose } from '../../../domain/customer-events';
 import { LEDGER_CONFIG, LedgerConfig } from '../../../config/ledger-config';
 import { ERASED_VALUE, PiiCipher } from '../../../privacy/pii-cipher';

@@ -1,5 +1,5 @@
-import { ConsentHistory } from './consent';
-import { PurchaseHistory } from './purchase-history.projection';
+import { ConsentHistory } from '../projections/consent';
+import { PurchaseHistory } from '../projections/purchase-history.projection';
 import {
   customerSegmentAsOf,
   fmScore,
@@ -8,14 +8,12 @@ import {
   quintileOf,
   RFM_SEGMENT_MAP,
   RFM_SEGMENTS,
-  rfmAsOf,
   rfmMeasures,
   rfmPopulationAsOf,
-  rfmReport,
   segmentOf,
   segmentSince,
-  segmentTransitions,
-} from './rfm-segments';
+} from '../projections/rfm-scoring';
+import { rfmAsOf, rfmReport, segmentTransitions } from './rfm';
 
 const AS_OF = '2026-06-30T00:00:00.000Z';
 const NOW = '2026-07-01T00:00:00.000Z';

@@ -1,4 +1,4 @@
-import { principalCurrency, toDecimal } from '../src/domain/money';
+import { principalCurrency } from '../src/domain/money';
 
 import { consentGiven, withdrawnSince } from './consent';
 import { daysBetween } from './projection';
@@ -210,51 +210,13 @@ export function rfmScore(measures: RfmMeasures, population: RfmPopulation, count
   return { segment: segmentOf(recency, fm), recency, frequency, monetary, fm, measures };
 }
 
-/** Who is scored as of an instant, and who was left out for consent. */
-export interface RfmAsOf {
-  readonly population: RfmPopulation;
-  /** Customers with a segment: in the population and with profiling consent as of the instant. */
-  readonly scored: ReadonlyMap<string, RfmScore>;
-  /**
-   * Buyers left out: `analytics` (consent withdrawn at the processing instant: not in the population, no
-   * figure), `profiling` (in the population, but consent withdrawn as of the instant asked: no segment).
-   */
-  readonly leftOutWithoutConsent: { readonly analytics: number; readonly profiling: number };
-}
-
 export interface RfmContext {
   readonly ledgerCurrency: string;
   /** When the processing happens: a customer whose analytics consent is withdrawn then is left out. */
   readonly now: string;
 }
 
-/**
- * Scores every customer as of `asOf`. The population (what quintiles are relative to) is every customer that
- * had bought by then and whose analytics consent holds now; a segment is given to those of them whose
- * profiling consent held as of `asOf`.
- */
-export function rfmAsOf(histories: Iterable<PurchaseHistory>, asOf: string, context: RfmContext): RfmAsOf {
-  const inScope: { measures: RfmMeasures; history: PurchaseHistory }[] = [];
-  const leftOut = { analytics: 0, profiling: 0 };
-  for (const history of histories) {
-    const measures = rfmMeasures(history, asOf);
-    if (!measures) continue;
-    if (!consentGiven(history.consents, 'analytics', context.now)) leftOut.analytics++;
-    else inScope.push({ measures, history });
-  }
-  const population = rfmPopulation(
-    inScope.map(({ measures }) => measures),
-    asOf,
-  );
-  const scored = new Map<string, RfmScore>();
-  for (const { measures, history } of inScope) {
-    if (!consentGiven(history.consents, 'profiling', asOf)) leftOut.profiling++;
-    else scored.set(history.customerId, rfmScore(measures, population));
-  }
-  return { population, scored, leftOutWithoutConsent: leftOut };
-}
-
-/** Only the population as of `asOf` (see rfmAsOf): what one customer's segment is ranked against. */
+/** Only the population as of `asOf` (see rfmAsOf in reports/rfm.ts): what one customer's segment is ranked against. */
 export function rfmPopulationAsOf(
   histories: Iterable<PurchaseHistory>,
   asOf: string,
@@ -432,166 +394,4 @@ export function segmentSince(
     earliestChecked = monthEnd;
   }
   return { since: firstPurchaseAt };
-}
-
-/** Segment counts and the R x FM grid as of an instant. */
-export interface RfmReport {
-  readonly asOf: string;
-  readonly ledgerCurrency: string;
-  /** Buyers in the population (what the quintiles are relative to). */
-  readonly population: number;
-  /** Customers with a segment. */
-  readonly customers: number;
-  readonly segments: readonly {
-    readonly segment: RfmSegment;
-    readonly meaning: string;
-    readonly customers: number;
-    readonly share: number | null;
-  }[];
-  /** 25 cells: recency 5..1 by FM 1..5, each with its segment and count. */
-  readonly grid: readonly {
-    readonly recency: Quintile;
-    readonly fm: Quintile;
-    readonly segment: RfmSegment;
-    readonly customers: number;
-  }[];
-  /** Per score, the range of the raw measure among the scored customers (null where nobody has that score). */
-  readonly quintiles: readonly {
-    readonly score: Quintile;
-    readonly recencyDays: Range | null;
-    readonly frequency: Range | null;
-    /** Net spend of the customers whose principal currency is the ledger currency, in it. */
-    readonly monetary: Range | null;
-    /** Net spend by principal currency (each currency is ranked on its own), in that currency. */
-    readonly monetaryByCurrency: Readonly<Record<string, Range>>;
-  }[];
-  readonly leftOutWithoutConsent: { readonly analytics: number; readonly profiling: number };
-}
-
-interface Range {
-  readonly min: number;
-  readonly max: number;
-}
-
-const QUINTILES: readonly Quintile[] = [1, 2, 3, 4, 5];
-
-/** The analyst's RFM figures from a scoring as of an instant. */
-export function rfmReport(scoring: RfmAsOf, ledgerCurrency: string): RfmReport {
-  const scores = [...scoring.scored.values()];
-  const bySegment = new Map<RfmSegment, number>();
-  const byCell = new Map<string, number>();
-  for (const score of scores) {
-    bySegment.set(score.segment, (bySegment.get(score.segment) ?? 0) + 1);
-    const cell = `${score.recency}:${score.fm}`;
-    byCell.set(cell, (byCell.get(cell) ?? 0) + 1);
-  }
-  const rangeOf = (values: number[]): Range | null =>
-    values.length === 0 ? null : { min: Math.min(...values), max: Math.max(...values) };
-  const inMajor = (range: Range | null, currency: string): Range | null =>
-    range && {
-      min: toDecimal({ amountMinor: range.min, currency }),
-      max: toDecimal({ amountMinor: range.max, currency }),
-    };
-  const currencies = [...new Set(scores.map((s) => s.measures.monetaryCurrency))].sort();
-  return {
-    asOf: scoring.population.asOf,
-    ledgerCurrency,
-    population: scoring.population.size,
-    customers: scores.length,
-    segments: RFM_SEGMENTS.map((segment) => ({
-      segment,
-      meaning: RFM_SEGMENT_MEANINGS[segment],
-      customers: bySegment.get(segment) ?? 0,
-      share: scores.length === 0 ? null : (bySegment.get(segment) ?? 0) / scores.length,
-    })),
-    grid: [...QUINTILES].reverse().flatMap((recency) =>
-      QUINTILES.map((fm) => ({
-        recency,
-        fm,
-        segment: segmentOf(recency, fm),
-        customers: byCell.get(`${recency}:${fm}`) ?? 0,
-      })),
-    ),
-    quintiles: QUINTILES.map((score) => {
-      const spendIn = (currency: string) =>
-        inMajor(
-          rangeOf(
-            scores
-              .filter((s) => s.monetary === score && s.measures.monetaryCurrency === currency)
-              .map((s) => s.measures.monetaryMinor),
-          ),
-          currency,
-        );
-      const byCurrency = currencies.flatMap((currency) => {
-        const range = spendIn(currency);
-        return range ? [[currency, range] as const] : [];
-      });
-      return {
-        score,
-        recencyDays: rangeOf(scores.filter((s) => s.recency === score).map((s) => s.measures.recencyDays)),
-        frequency: rangeOf(scores.filter((s) => s.frequency === score).map((s) => s.measures.frequency)),
-        monetary: spendIn(ledgerCurrency),
-        monetaryByCurrency: Object.fromEntries(byCurrency),
-      };
-    }),
-    leftOutWithoutConsent: scoring.leftOutWithoutConsent,
-  };
-}
-
-/** Where the customers in segment X as of D1 were as of D2 (`none`: not a buyer yet at D1). */
-export interface SegmentTransitions {
-  readonly from: string;
-  readonly to: string;
-  /** Every non-empty pair, the most customers first. */
-  readonly transitions: readonly {
-    readonly from: RfmSegment | 'none';
-    readonly to: RfmSegment;
-    readonly customers: number;
-  }[];
-  /** Customers counted in the pairs: those with a segment as of D2. */
-  readonly customers: number;
-  readonly leftOutWithoutConsent: { readonly analytics: number; readonly profiling: number };
-}
-
-/**
- * Counts the movements between two scorings of the same histories (D1 before D2). Counted: every customer
- * with a segment as of D2, coming from their segment as of D1 or from `none` when they had not bought yet.
- * Left out: buyers whose analytics consent is withdrawn (in neither scoring) and those whose profiling consent
- * was withdrawn at either date.
- */
-export function segmentTransitions(
-  histories: Iterable<PurchaseHistory>,
-  from: RfmAsOf,
-  to: RfmAsOf,
-): SegmentTransitions {
-  const pairs = new Map<string, number>();
-  let customers = 0;
-  let withheldAtFrom = 0;
-  for (const history of histories) {
-    const after = to.scored.get(history.customerId);
-    if (!after) continue;
-    const before = from.scored.get(history.customerId);
-    if (!before && history.purchases.some((purchase) => purchase.at <= from.population.asOf)) {
-      withheldAtFrom++;
-      continue;
-    }
-    customers++;
-    const key = `${before?.segment ?? 'none'}>${after.segment}`;
-    pairs.set(key, (pairs.get(key) ?? 0) + 1);
-  }
-  return {
-    from: from.population.asOf,
-    to: to.population.asOf,
-    transitions: [...pairs.entries()]
-      .map(([key, count]) => {
-        const [fromSegment, toSegment] = key.split('>') as [RfmSegment | 'none', RfmSegment];
-        return { from: fromSegment, to: toSegment, customers: count };
-      })
-      .sort((a, b) => b.customers - a.customers || a.from.localeCompare(b.from) || a.to.localeCompare(b.to)),
-    customers,
-    leftOutWithoutConsent: {
-      analytics: to.leftOutWithoutConsent.analytics,
-      profiling: to.leftOutWithoutConsent.profiling + withheldAtFrom,
-    },
-  };
 }
