@@ -284,7 +284,7 @@ describe('RFM segments', () => {
       ];
       const from = rfmAsOf(customers, '2026-04-30T00:00:00.000Z', context);
       const to = rfmAsOf(customers, AS_OF, context);
-      const moves = segmentTransitions(customers, from, to);
+      const moves = segmentTransitions(from, to);
       // 30 April, c1..c4 only: 0, 1, 2, 3 of 4 below give R = F = M = 1, 2, 3, 4: lost, hibernating,
       // needs-attention, loyal. 30 June, six buyers: recency by last purchase c1 < c2 < c3 < c4 < c5 < late
       // gives R 1, 1, 2, 3, 4, 5; frequencies [c1 1, c2 2, late 2, c3 3, c4 4, c5 5] give F 1, 1, 1, 3, 4, 5;

@@ -21,6 +21,8 @@ export interface RfmAsOf {
   readonly population: RfmPopulation;
   /** Customers with a segment: in the population and with profiling consent as of the instant. */
   readonly scored: ReadonlyMap<string, RfmScore>;
+  /** Customers in the population without a segment: profiling consent withdrawn as of the instant. */
+  readonly withheld: ReadonlySet<string>;
   /**
    * Buyers left out: `analytics` (consent withdrawn at the processing instant: not in the population, no
    * figure), `profiling` (in the population, but consent withdrawn as of the instant asked: no segment).
@@ -29,29 +31,52 @@ export interface RfmAsOf {
 }
 
 /**
- * Scores every customer as of `asOf`. The population (what quintiles are relative to) is every customer that
- * had bought by then and whose analytics consent holds now; a segment is given to those of them whose
- * profiling consent held as of `asOf`.
+ * Scores every customer as of `asOf`, their histories given one at a time (a stream of the read model): only
+ * each buyer's measures are kept, never the histories. The population (what quintiles are relative to) is every
+ * customer that had bought by then and whose analytics consent holds now; a segment is given to those of them
+ * whose profiling consent held as of `asOf`.
  */
+export class RfmScoring {
+  private readonly inScope: { readonly measures: RfmMeasures; readonly profiling: boolean }[] = [];
+  private analyticsLeftOut = 0;
+
+  constructor(
+    readonly asOf: string,
+    private readonly context: RfmContext,
+  ) {}
+
+  add(history: PurchaseHistory): void {
+    const measures = rfmMeasures(history, this.asOf);
+    if (!measures) return;
+    if (!consentGiven(history.consents, 'analytics', this.context.now)) this.analyticsLeftOut++;
+    else this.inScope.push({ measures, profiling: consentGiven(history.consents, 'profiling', this.asOf) });
+  }
+
+  result(): RfmAsOf {
+    const population = rfmPopulation(
+      this.inScope.map(({ measures }) => measures),
+      this.asOf,
+    );
+    const scored = new Map<string, RfmScore>();
+    const withheld = new Set<string>();
+    for (const { measures, profiling } of this.inScope) {
+      if (!profiling) withheld.add(measures.customerId);
+      else scored.set(measures.customerId, rfmScore(measures, population));
+    }
+    return {
+      population,
+      scored,
+      withheld,
+      leftOutWithoutConsent: { analytics: this.analyticsLeftOut, profiling: withheld.size },
+    };
+  }
+}
+
+/** RfmScoring over histories at hand. */
 export function rfmAsOf(histories: Iterable<PurchaseHistory>, asOf: string, context: RfmContext): RfmAsOf {
-  const inScope: { measures: RfmMeasures; history: PurchaseHistory }[] = [];
-  const leftOut = { analytics: 0, profiling: 0 };
-  for (const history of histories) {
-    const measures = rfmMeasures(history, asOf);
-    if (!measures) continue;
-    if (!consentGiven(history.consents, 'analytics', context.now)) leftOut.analytics++;
-    else inScope.push({ measures, history });
-  }
-  const population = rfmPopulation(
-    inScope.map(({ measures }) => measures),
-    asOf,
-  );
-  const scored = new Map<string, RfmScore>();
-  for (const { measures, history } of inScope) {
-    if (!consentGiven(history.consents, 'profiling', asOf)) leftOut.profiling++;
-    else scored.set(history.customerId, rfmScore(measures, population));
-  }
-  return { population, scored, leftOutWithoutConsent: leftOut };
+  const scoring = new RfmScoring(asOf, context);
+  for (const history of histories) scoring.add(history);
+  return scoring.result();
 }
 
 /** Segment counts and the R x FM grid as of an instant. */
@@ -174,24 +199,19 @@ export interface SegmentTransitions {
 }
 
 /**
- * Counts the movements between two scorings of the same histories (D1 before D2). Counted: every customer
- * with a segment as of D2, coming from their segment as of D1 or from `none` when they had not bought yet.
- * Left out: buyers whose analytics consent is withdrawn (in neither scoring) and those whose profiling consent
- * was withdrawn at either date.
+ * Counts the movements between two scorings of the same customers (D1 before D2). Counted: every customer with a
+ * segment as of D2, coming from their segment as of D1 or from `none` when they had not bought yet. Left out:
+ * buyers whose analytics consent is withdrawn (in neither scoring) and those whose profiling consent was
+ * withdrawn at either date.
  */
-export function segmentTransitions(
-  histories: Iterable<PurchaseHistory>,
-  from: RfmAsOf,
-  to: RfmAsOf,
-): SegmentTransitions {
+export function segmentTransitions(from: RfmAsOf, to: RfmAsOf): SegmentTransitions {
   const pairs = new Map<string, number>();
   let customers = 0;
   let withheldAtFrom = 0;
-  for (const history of histories) {
-    const after = to.scored.get(history.customerId);
-    if (!after) continue;
-    const before = from.scored.get(history.customerId);
-    if (!before && history.purchases.some((purchase) => purchase.at <= from.population.asOf)) {
+  for (const [customerId, after] of to.scored) {
+    const before = from.scored.get(customerId);
+    // A buyer by D1 without a segment then: profiling was withdrawn at D1 (analytics is asked as of now in both).
+    if (!before && from.withheld.has(customerId)) {
       withheldAtFrom++;
       continue;
     }

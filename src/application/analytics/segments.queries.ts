@@ -32,7 +32,7 @@ import {
   segmentSince,
   WithheldSegment,
 } from '../../../projections/rfm-scoring';
-import { rfmAsOf, rfmReport, RfmReport, segmentTransitions, SegmentTransitions } from '../../../reports/rfm';
+import { rfmReport, RfmReport, segmentTransitions, SegmentTransitions } from '../../../reports/rfm';
 import {
   satisfactionCutDays,
   SatisfactionReport,
@@ -170,11 +170,11 @@ export class ReadRfmReportHandler implements IQueryHandler<ReadRfmReport> {
 
   async execute({ asOf, now }: ReadRfmReport): Promise<RfmReport> {
     const { ledgerCurrency } = this.config;
-    const scoring = rfmAsOf(await this.readModels.allPurchaseHistories(), asOf.toISOString(), {
+    const [scoring] = await this.readModels.rfmScorings([asOf.toISOString()], {
       ledgerCurrency,
       now: now.toISOString(),
     });
-    return rfmReport(scoring, ledgerCurrency);
+    return rfmReport(scoring!, ledgerCurrency);
   }
 }
 
@@ -230,11 +230,11 @@ export class ReadSegmentMembersHandler implements IQueryHandler<ReadSegmentMembe
       );
     }
     const { ledgerCurrency } = this.config;
-    const scoring = rfmAsOf(await this.readModels.allPurchaseHistories(), asOf.toISOString(), {
+    const [scoring] = await this.readModels.rfmScorings([asOf.toISOString()], {
       ledgerCurrency,
       now: now.toISOString(),
     });
-    const members = [...scoring.scored.values()]
+    const members = [...scoring!.scored.values()]
       .filter((score) => segment === undefined || score.segment === segment)
       .sort(
         (a, b) =>
@@ -263,7 +263,7 @@ export class ReadSegmentMembersHandler implements IQueryHandler<ReadSegmentMembe
           currency: score.measures.monetaryCurrency,
         },
       })),
-      leftOutWithoutConsent: scoring.leftOutWithoutConsent,
+      leftOutWithoutConsent: scoring!.leftOutWithoutConsent,
     };
   }
 }
@@ -288,13 +288,9 @@ export class ReadSegmentTransitionsHandler implements IQueryHandler<ReadSegmentT
 
   async execute({ from, to, now }: ReadSegmentTransitions): Promise<SegmentTransitions> {
     invalidRange(from.toISOString(), to.toISOString());
-    const histories = await this.readModels.allPurchaseHistories();
     const context = { ledgerCurrency: this.config.ledgerCurrency, now: now.toISOString() };
-    return segmentTransitions(
-      histories,
-      rfmAsOf(histories, from.toISOString(), context),
-      rfmAsOf(histories, to.toISOString(), context),
-    );
+    const [atFrom, atTo] = await this.readModels.rfmScorings([from.toISOString(), to.toISOString()], context);
+    return segmentTransitions(atFrom!, atTo!);
   }
 }
 

@@ -29,6 +29,8 @@ import {
   customerMonths,
   monthsToRead,
 } from '../../../projections/customer-figures';
+import { RfmContext } from '../../../projections/rfm-scoring';
+import { RfmAsOf, RfmScoring } from '../../../reports/rfm';
 import { FindQuery, READ_STORE, ReadStore } from '../../ports/read-store.port';
 import { PROJECTION_ENGINE, ProjectionEngine } from './projection-engine';
 
@@ -134,6 +136,19 @@ export class ReadModels {
         ]),
       ),
     };
+  }
+
+  /**
+   * The RFM scorings of every customer as of each instant, from one stream of the purchase histories: each
+   * history is measured as it is read and let go (RfmScoring keeps the buyers' measures only).
+   */
+  async rfmScorings(instants: readonly string[], context: RfmContext): Promise<RfmAsOf[]> {
+    const scorings = instants.map((instant) => new RfmScoring(instant, context));
+    const collection = this.engine.collection('purchase-history');
+    for await (const history of this.store.scan<PurchaseHistory>(collection)) {
+      for (const scoring of scorings) scoring.add(history);
+    }
+    return scorings.map((scoring) => scoring.result());
   }
 
   /** Every purchase history, read afresh (the analyst's reports that rank every customer exactly). */
