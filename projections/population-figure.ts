@@ -22,7 +22,7 @@ export interface FigureBucket {
   readonly counters: Counters;
 }
 
-/** The change each bucket takes when documents go from `before` to `after` (null: no document). */
+/** The change each bucket takes when documents go from `before` to `after` (null: no document); only changes. */
 export function figureDeltas<Doc extends object>(
   figure: PopulationFigure<Doc>,
   changes: Iterable<readonly [before: Doc | null, after: Doc | null]>,
@@ -40,6 +40,12 @@ export function figureDeltas<Doc extends object>(
     if (before === after) continue;
     add(before, -1);
     add(after, 1);
+  }
+  // What a change left as it was is no change: a document whose contributions stayed the same (a fold that
+  // touched other fields) writes no bucket.
+  for (const [bucket, delta] of deltas) {
+    for (const [name, count] of Object.entries(delta)) if (count === 0) delete delta[name];
+    if (Object.keys(delta).length === 0) deltas.delete(bucket);
   }
   return deltas;
 }
