@@ -13,7 +13,15 @@ import {
   CustomerBasePredictions,
   ReadPredictionBacktestHandler,
 } from './application/predictions/customer-base-predictions';
-import { ProductAssociations } from './application/predictions/product-associations';
+import {
+  ProductAssociations,
+  ReadAssociationRulesHandler,
+} from './application/predictions/product-associations';
+import { PredictionModels } from './application/predictions/prediction-models';
+import {
+  CustomerOutlooks,
+  ReadCustomerPredictionsHandler,
+} from './application/predictions/customer-outlooks';
 import {
   CustomerSegments,
   ReadCohortReportHandler,
@@ -252,6 +260,10 @@ export class AppModule {
         CustomerBasePredictions,
         ReadPredictionBacktestHandler,
         ProductAssociations,
+        ReadAssociationRulesHandler,
+        PredictionModels,
+        CustomerOutlooks,
+        ReadCustomerPredictionsHandler,
         SubscriptionStore,
         SubscriptionSecrets,
         SubscriptionViews,

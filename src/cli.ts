@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { LocalAccounts } from './application/staff-auth/local-accounts';
 import { ReadStaffActivity } from './application/staff-auth/staff-activity.query';
+import { isISO31661Alpha2 } from 'class-validator';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { NestFactory } from '@nestjs/core';
 import { INestApplicationContext } from '@nestjs/common';
@@ -52,7 +53,8 @@ import {
 } from './application/analytics/segments.queries';
 import { cohortRows, formatRows, segmentMemberRows, TableFormat } from './interfaces/cli/analytics-tables';
 import { CustomerBasePredictions } from './application/predictions/customer-base-predictions';
-import { ProductAssociations } from './application/predictions/product-associations';
+import { DEFAULT_RULE_THRESHOLDS, ProductAssociations } from './application/predictions/product-associations';
+import { PredictionModels } from './application/predictions/prediction-models';
 import { PURCHASE_MODELS, PurchaseModel } from './domain/predictions/customer-forecast';
 import { TIME_UNITS, TimeUnit } from './domain/predictions/purchase-summary';
 
@@ -413,6 +415,19 @@ function numberOption(name: string, value: string | undefined, fallback: number)
   return number;
 }
 
+/** The rules' thresholds from the options (the defaults are DEFAULT_RULE_THRESHOLDS, written in the options). */
+function ruleThresholds(options: { minSupport: string; minConfidence: string; minLift: string }) {
+  return {
+    minSupport: numberOption('min-support', options.minSupport, DEFAULT_RULE_THRESHOLDS.minSupport),
+    minConfidence: numberOption(
+      'min-confidence',
+      options.minConfidence,
+      DEFAULT_RULE_THRESHOLDS.minConfidence,
+    ),
+    minLift: numberOption('min-lift', options.minLift, DEFAULT_RULE_THRESHOLDS.minLift),
+  };
+}
+
 const predictCommand = program
   .command('predict')
   .description(
@@ -471,6 +486,39 @@ const predictCommand = program
   );
 
 predictCommand
+  .command('refresh')
+  .description(
+    'Fit the models and count the association rules as of an instant (now when absent) and store them: the rep profile and the per-customer answers score with the stored models. Run it on a schedule (daily, e.g. from cron); prints the fit and the rules kept (JSON)',
+  )
+  .option('--as-of <instant>', 'the instant (ISO 8601); now when absent')
+  .addOption(timeUnitOption())
+  .option('--min-support <share>', 'smallest share of baskets holding a rule', '0.01')
+  .option('--min-confidence <share>', 'smallest confidence', '0.3')
+  .option('--min-lift <lift>', 'smallest lift', '1')
+  .action(
+    async (options: {
+      asOf?: string;
+      timeUnit: TimeUnit;
+      minSupport: string;
+      minConfidence: string;
+      minLift: string;
+    }) => {
+      const now = new Date();
+      const asOf = (instantOption('as-of', options.asOf) ?? now).toISOString();
+      const thresholds = ruleThresholds(options);
+      const stored = await withLedger(async (app) => {
+        await untilReadModelsFoldHead(app);
+        return app.get(PredictionModels).refresh(asOf, options.timeUnit, thresholds, now);
+      });
+      print({
+        refreshedAt: stored.refreshedAt,
+        ...stored.report,
+        rules: { ...stored.rules.thresholds, baskets: stored.rules.baskets, kept: stored.rules.rules.length },
+      });
+    },
+  );
+
+predictCommand
   .command('backtest')
   .description(
     'Fit as of --calibration-end and compare with what happened up to --holdout-end: per calibration-frequency class, cumulative per week, per-customer correlation, value (JSON)',
@@ -501,6 +549,10 @@ program
   .option('--min-support <share>', 'smallest share of baskets holding a rule', '0.01')
   .option('--min-confidence <share>', 'smallest confidence', '0.3')
   .option('--min-lift <lift>', 'smallest lift', '1')
+  .option(
+    '--country <code>',
+    'only the purchases of customers registered in this country (ISO 3166-1 alpha-2)',
+  )
   .action(
     async (options: {
       asOf?: string;
@@ -509,17 +561,18 @@ program
       minSupport: string;
       minConfidence: string;
       minLift: string;
+      country?: string;
     }) => {
+      if (options.country !== undefined && !isISO31661Alpha2(options.country)) {
+        program.error('--country must be an ISO 3166-1 alpha-2 code such as GB');
+      }
       const range = {
         asOf: (instantOption('as-of', options.asOf) ?? new Date()).toISOString(),
         from: instantOption('from', options.from)?.toISOString(),
         to: instantOption('to', options.to)?.toISOString(),
+        country: options.country,
       };
-      const thresholds = {
-        minSupport: numberOption('min-support', options.minSupport, 0.01),
-        minConfidence: numberOption('min-confidence', options.minConfidence, 0.3),
-        minLift: numberOption('min-lift', options.minLift, 1),
-      };
+      const thresholds = ruleThresholds(options);
       print(
         await withLedger(async (app) => {
           await untilReadModelsFoldHead(app);

@@ -17,6 +17,8 @@ import { CurrentSegment, CustomerSegments } from '../../analytics/segments.queri
 import { principalCurrency, toDecimal } from '../../../domain/money';
 import { CustomerSummary } from '../../../../projections/customer-summary.projection';
 import { unknownCustomer } from '../../../domain/domain-error';
+import { CustomerOutlook } from '../../../domain/predictions/customer-outlook';
+import { CustomerOutlooks, WithheldOutlook } from '../../predictions/customer-outlooks';
 
 /** The profile a service rep sees: who it is, where they stand, what is open. */
 export interface CustomerProfile {
@@ -32,6 +34,8 @@ export interface CustomerProfile {
   readonly funnelStage: FunnelStage;
   readonly loyalty: Pick<LoyaltyScore, 'score' | 'tier' | 'components'> | WithheldLoyalty;
   readonly segment: CurrentSegment | WithheldSegment;
+  /** Probability alive, expected value over the next year, likely next products, each with its reason. */
+  readonly predictions: CustomerOutlook | WithheldOutlook;
   readonly purchaseCount: number;
   /** Lifetime purchases minus refunds in the customer's principal currency (the one most purchases were in). */
   readonly netSpend: { readonly amount: number; readonly currency: string };
@@ -62,16 +66,18 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
     private readonly readModels: ReadModels,
     private readonly cipher: PiiCipher,
     private readonly segments: CustomerSegments,
+    private readonly outlooks: CustomerOutlooks,
     @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
   ) {}
 
   async execute({ customerId, now }: ReadProfile): Promise<CustomerProfile> {
     const summary = await this.readModels.summary(customerId);
     if (!summary) throw unknownCustomer(customerId);
-    const [funnel, facts, segment] = await Promise.all([
+    const [funnel, facts, segment, predictions] = await Promise.all([
       this.readModels.funnel(customerId),
       this.readModels.loyaltyFacts(customerId),
       this.segments.current(customerId, now),
+      this.outlooks.of(customerId, now),
     ]);
     const personal = await this.cipher.decryptFields(customerId, ['name', 'email', 'phone'], {
       name: summary.name,
@@ -99,6 +105,7 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
         ? loyalty
         : { score: loyalty.score, tier: loyalty.tier, components: loyalty.components },
       segment,
+      predictions,
       purchaseCount: summary.purchaseCount,
       netSpend: spend[0]!,
       netSpendByCurrency: spend,
