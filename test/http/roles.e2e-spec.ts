@@ -60,6 +60,13 @@ const ENDPOINTS: {
   { method: 'GET', url: '/v1/analytics/cohorts', roles: ['analyst'] },
   { method: 'GET', url: '/v1/analytics/complaints', roles: ['analyst'] },
   { method: 'GET', url: '/v1/analytics/satisfaction', roles: ['analyst'] },
+  { method: 'GET', url: '/v1/analytics/predictions/rules?country=GB', roles: ['analyst'] },
+  {
+    method: 'GET',
+    url: '/v1/analytics/predictions/backtest?calibrationEnd=2026-01-01T00:00:00Z&holdoutEnd=2026-06-01T00:00:00Z',
+    roles: ['analyst'],
+  },
+  { method: 'GET', url: '/v1/analytics/predictions/customers?maxPAlive=0.5', roles: ['analyst'] },
   { method: 'GET', url: '/v1/projections', roles: ['admin'] },
   { method: 'POST', url: '/v1/projections/timeline/rebuild', body: {}, roles: ['admin'] },
   { method: 'GET', url: '/v1/customers/m-1/export', roles: ['auditor', 'admin'] },
