@@ -3,20 +3,19 @@ import { CustomerBasePredictions } from '../../src/application/predictions/custo
 import { PredictionModels } from '../../src/application/predictions/prediction-models';
 import { Role } from '../../src/config/api-keys';
 import { Pseudonyms } from '../../src/privacy/pseudonyms';
+import { predictionShop } from '../fixtures/prediction-shop';
 import { LedgerTestApp } from '../support/ledger-app';
 
 const keyOf = (role: Role) => `predictions-http-test-key-for-the-${role}-role`;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const as = (role: Role) => ({ authorization: `Bearer ${keyOf(role)}` });
 
-const DAY = 86_400_000;
 const NOW = Date.now();
-const daysAgo = (days: number) => new Date(NOW - days * DAY).toISOString();
+const { daysAgo } = predictionShop(NOW);
 
 /**
- * Predictions where people see them, through the HTTP API: 20 customers (12 in GB, who buy A with B; 8 in FR,
- * who buy C with D), each buying every five weeks up to 3, 9, 15 or 21 weeks ago. c0 bought A alone and, about a year
- * ago, LIGHTS; c19 withdrew profiling consent. The stored models come from PredictionModels.refresh, what
+ * Predictions where people see them, through the HTTP API, on the prediction shop (test/fixtures); c19
+ * withdrew profiling consent yesterday. The stored models come from PredictionModels.refresh, what
  * `ledger predict refresh` runs.
  */
 describe('predictions over HTTP', () => {
@@ -24,16 +23,6 @@ describe('predictions over HTTP', () => {
   let pseudonyms: Pseudonyms;
   const get = (url: string, role: Role) => ledger.request('GET', url, undefined, as(role));
   const post = (url: string, body: unknown) => ledger.post(url, body, as('ingest'));
-
-  const purchase = (customerId: string, occurredAt: string, skus: string[], orderId: string) => ({
-    customerId,
-    type: 'purchase',
-    occurredAt,
-    data: {
-      orderId,
-      items: skus.map((sku) => ({ sku, quantity: 1, unitPrice: { amount: 20, currency: 'EUR' } })),
-    },
-  });
 
   beforeAll(async () => {
     ledger = await LedgerTestApp.start({
@@ -44,33 +33,10 @@ describe('predictions over HTTP', () => {
       })),
     });
     pseudonyms = new Pseudonyms(ledger.config.masterKey);
-    const touchpoints = Array.from({ length: 20 }, (_, i) => {
-      const gb = i < 12;
-      const purchases = 2 + (i % 5);
-      const lastDaysAgo = 7 * (3 + (i % 4) * 6);
-      return Array.from({ length: purchases }, (_, n) => {
-        const skus = i === 0 ? ['A'] : gb ? ['A', 'B'] : ['C', 'D'];
-        return purchase(`c${i}`, daysAgo(lastDaysAgo + 35 * n), skus, `O-${i}-${n}`);
-      });
-    }).flat();
-    touchpoints.push(purchase('c0', daysAgo(362), ['LIGHTS'], 'O-0-lights'));
-    // A background of 60 unregistered buyers at other rhythms, some long gone, so that the fit has a spread.
-    for (let j = 0; j < 60; j++) {
-      const gap = 10 + ((j * 37) % 90);
-      const last = 5 + ((j * 53) % 400);
-      for (let n = 0; n <= j % 4; n++) {
-        touchpoints.push(purchase(`b${j}`, daysAgo(last + gap * n), [`Z${j % 7}`], `B-${j}-${n}`));
-      }
-    }
+    const { touchpoints, registrations } = predictionShop(NOW);
     expect((await post('/v1/touchpoints/batch', { touchpoints })).status).toBe(201);
-    for (let i = 0; i < 20; i++) {
-      const registered = await post('/v1/customers', {
-        customerId: `c${i}`,
-        name: `Customer ${i}`,
-        email: `c${i}@example.org`,
-        country: i < 12 ? 'GB' : 'FR',
-      });
-      expect(registered.status).toBe(201);
+    for (const registration of registrations) {
+      expect((await post('/v1/customers', registration)).status).toBe(201);
     }
     const withdrawn = await post('/v1/customers/c19/consents', {
       purpose: 'profiling',
