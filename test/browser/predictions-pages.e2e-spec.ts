@@ -156,6 +156,9 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
     expect((await texts('[data-status="risk"]'))[0]).toMatch(
       new RegExp(`^${atRisk.customers} customers at most 50\\.0% likely still customers`),
     );
+    expect((await texts('[data-status="rules"]'))[0]).toMatch(/^Reads every purchase in the log/);
+    await page.locator('#rules-panel').getByRole('button', { name: 'Show' }).click();
+    await page.locator('[data-status="rules"]', { hasText: 'rules from' }).waitFor({ timeout: 60_000 });
     const rules = await texts('#rules-table tr');
     expect(rules.slice(1).map((row) => row.slice(0, 2))).toEqual(
       expect.arrayContaining(['AB', 'BA', 'CD', 'DC']),

@@ -404,14 +404,20 @@ function showLogin(message) {
   $('api-key').focus();
 }
 
-/** Every panel loads at once with its default range: the dashboard's first paint. */
+/**
+ * Every panel loads at once with its default range: the dashboard's first paint. Panels whose question is
+ * costly (a backtest fits, the rules read the whole log) wait to be asked and say so.
+ */
 function showDashboard(label) {
   $('login-view').hidden = true;
   $('dashboard').hidden = false;
   $('session-state').hidden = false;
   $('session-label').textContent = label;
   $('sign-out').hidden = !session.key && !staff;
-  for (const form of document.querySelectorAll('form.range')) void show(form.dataset.panel, form);
+  for (const form of document.querySelectorAll('form.range')) {
+    if (form.dataset.onRequest) setStatus(form.dataset.panel, form.dataset.onRequest);
+    else void show(form.dataset.panel, form);
+  }
 }
 
 /** The person signed in through staff sign-in (on this page or the rep page), or null with an API key. */
