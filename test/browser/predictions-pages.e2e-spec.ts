@@ -158,7 +158,15 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
     );
     expect((await texts('[data-status="rules"]'))[0]).toMatch(/^Reads every purchase in the log/);
     await page.locator('#rules-panel').getByRole('button', { name: 'Show' }).click();
-    await page.locator('[data-status="rules"]', { hasText: 'rules from' }).waitFor({ timeout: 60_000 });
+    await page.waitForFunction(
+      () => {
+        const status = [...document.querySelectorAll('[data-status="rules"]')][0]?.textContent ?? '';
+        return !status.startsWith('Loading') && !status.startsWith('Reads every');
+      },
+      undefined,
+      { timeout: 120_000 },
+    );
+    expect((await texts('[data-status="rules"]'))[0]).toMatch(/^4 rules from 231 baskets/);
     const rules = await texts('#rules-table tr');
     expect(rules.slice(1).map((row) => row.slice(0, 2))).toEqual(
       expect.arrayContaining(['AB', 'BA', 'CD', 'DC']),

@@ -155,5 +155,5 @@ describe('ledger predict', () => {
     const refused = await runLedgerCli(env, ['rules', '--country', 'Narnia']);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('--country');
-  }, 120_000);
+  }, 240_000);
 });
