@@ -488,21 +488,24 @@ const predictCommand = program
 predictCommand
   .command('refresh')
   .description(
-    'Fit the models and count the association rules as of an instant (now when absent) and store them: the rep profile and the per-customer answers score with the stored models. Run it on a schedule (daily, e.g. from cron); prints the fit and the rules kept (JSON)',
+    'Fit the models and count the association rules as of --as-of (now when absent; in --time-unit) and store them: the rep profile and the per-customer answers score with the stored models. Run it on a schedule (daily, e.g. from cron); prints the fit and the rules kept (JSON)',
   )
-  .option('--as-of <instant>', 'the instant (ISO 8601); now when absent')
-  .addOption(timeUnitOption())
   .option('--min-support <share>', 'smallest share of baskets holding a rule', '0.01')
   .option('--min-confidence <share>', 'smallest confidence', '0.3')
   .option('--min-lift <lift>', 'smallest lift', '1')
   .action(
-    async (options: {
-      asOf?: string;
-      timeUnit: TimeUnit;
-      minSupport: string;
-      minConfidence: string;
-      minLift: string;
-    }) => {
+    async (
+      _options: unknown,
+      // --as-of and --time-unit are the parent `predict` command's: it parses them wherever they stand.
+      command: Command,
+    ) => {
+      const options = command.optsWithGlobals<{
+        asOf?: string;
+        timeUnit: TimeUnit;
+        minSupport: string;
+        minConfidence: string;
+        minLift: string;
+      }>();
       const now = new Date();
       const asOf = (instantOption('as-of', options.asOf) ?? now).toISOString();
       const thresholds = ruleThresholds(options);
@@ -525,8 +528,13 @@ predictCommand
   )
   .requiredOption('--calibration-end <instant>', 'the instant the models are fitted as of (ISO 8601)')
   .requiredOption('--holdout-end <instant>', 'the end of the period compared (ISO 8601)')
-  .addOption(timeUnitOption())
-  .action(async (options: { calibrationEnd: string; holdoutEnd: string; timeUnit: TimeUnit }) => {
+  .action(async (_options: unknown, command: Command) => {
+    // --time-unit is the parent `predict` command's: it parses it wherever it stands.
+    const options = command.optsWithGlobals<{
+      calibrationEnd: string;
+      holdoutEnd: string;
+      timeUnit: TimeUnit;
+    }>();
     const calibrationEnd = instantOption('calibration-end', options.calibrationEnd)!.toISOString();
     const holdoutEnd = instantOption('holdout-end', options.holdoutEnd)!.toISOString();
     if (holdoutEnd <= calibrationEnd) program.error('--holdout-end must be after --calibration-end');
