@@ -65,7 +65,8 @@ describe('predictions over HTTP', () => {
     beforeAll(async () => {
       const thresholds = { minSupport: 0.05, minConfidence: 0.3, minLift: 1 };
       await ledger.app.get(PredictionModels).refresh(daysAgo(0), 'week', thresholds, new Date());
-    });
+      // The shop's regular buyers make a fit whose parameters run to their bounds: seconds, more under load.
+    }, 240_000);
 
     it("shows the rep the customer's outlook with its reasons, scored without fitting", async () => {
       const fit = jest.spyOn(ledger.app.get(CustomerBasePredictions), 'fit');
