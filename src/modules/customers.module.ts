@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AnalyticsModule } from './analytics.module';
+import { PredictionsModule } from './predictions.module';
 import { ChangeContactDetailsHandler } from '../application/customers/change-contact-details/change-contact-details.command';
 import { CustomerLedger } from '../application/customers/customer-ledger';
 import { MergeCustomersHandler } from '../application/customers/merge-customers/merge-customers.command';
@@ -13,7 +14,7 @@ import { RegisterCustomerHandler } from '../application/customers/register-custo
 
 /** Customers: the command path and the use cases that record or read one customer. */
 @Module({
-  imports: [AnalyticsModule],
+  imports: [AnalyticsModule, PredictionsModule],
   providers: [
     CustomerLedger,
     RegisterCustomerHandler,

@@ -136,4 +136,24 @@ describe('ledger predict', () => {
     expect(backwards.code).not.toBe(0);
     expect(backwards.stderr).toContain('--holdout-end');
   }, 60_000);
+
+  it('stores the models the profile scores with, and refuses a country that is not a code', async () => {
+    const run = await runLedgerCli(env, ['predict', 'refresh', '--as-of', '1997-09-30']);
+    const stored = JSON.parse(run.stdout);
+
+    expect(run.code).toBe(0);
+    expect(stored).toMatchObject({
+      asOf: '1997-09-30T00:00:00.000Z',
+      timeUnit: 'week',
+      customers: customerIds.length,
+      // CDNOW records no items: no baskets, no rules.
+      rules: { minSupport: 0.01, minConfidence: 0.3, minLift: 1, baskets: 0, kept: 0 },
+    });
+    expect(Date.parse(stored.refreshedAt)).not.toBeNaN();
+    expect(Object.keys(stored.paretoNbd)).toEqual(expect.arrayContaining(['r', 'alpha', 's', 'beta']));
+
+    const refused = await runLedgerCli(env, ['rules', '--country', 'Narnia']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('--country');
+  }, 240_000);
 });

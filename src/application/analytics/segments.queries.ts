@@ -73,9 +73,10 @@ export class TransitionParams {
   @IsIsoTimestamp() to!: string;
 }
 
-const iso = (value: string | undefined) => (value === undefined ? undefined : new Date(value).toISOString());
+export const iso = (value: string | undefined) =>
+  value === undefined ? undefined : new Date(value).toISOString();
 
-function invalidRange(from: string | undefined, to: string | undefined): void {
+export function invalidRange(from: string | undefined, to: string | undefined): void {
   if (from !== undefined && to !== undefined && from > to) {
     throw new DomainError('invalid', 'empty-range', `from (${from}) is after to (${to})`, 'from');
   }

@@ -180,21 +180,25 @@ export class CustomerBasePredictions {
   }
 
   /** Every purchase history, streamed in the read store's batches, with purchases in the ledger currency. */
-  private async *histories(): AsyncIterable<{
+  async *histories(): AsyncIterable<{
     customerId: string;
     purchases: DatedPurchase[];
     consents: PurchaseHistory['consents'];
   }> {
-    const currency = this.config.ledgerCurrency;
     for await (const history of this.store.scan<PurchaseHistory>(
       this.engine.collection('purchase-history'),
     )) {
-      const purchases = history.purchases
-        .filter((purchase) => purchase.amount.currency === currency)
-        .map((purchase) => ({ at: purchase.at, value: toDecimal(purchase.amount) }));
+      const purchases = datedPurchases(history, this.config.ledgerCurrency);
       yield { customerId: history.customerId, purchases, consents: history.consents };
     }
   }
+}
+
+/** A customer's purchases in one currency as the models read them (refunds are not purchases). */
+export function datedPurchases(history: PurchaseHistory | undefined, currency: string): DatedPurchase[] {
+  return (history?.purchases ?? [])
+    .filter((purchase) => purchase.amount.currency === currency)
+    .map((purchase) => ({ at: purchase.at, value: toDecimal(purchase.amount) }));
 }
 
 function reportOf(

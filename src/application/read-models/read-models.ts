@@ -151,6 +151,11 @@ export class ReadModels {
     return scorings.map((scoring) => scoring.result());
   }
 
+  /** One customer's purchase history (every purchase and refund): the customer-base models' input. */
+  purchaseHistory(customerId: string) {
+    return this.store.get<PurchaseHistory>(this.engine.collection('purchase-history'), customerId);
+  }
+
   /** Every purchase history, read afresh (the analyst's reports that rank every customer exactly). */
   allPurchaseHistories(): Promise<PurchaseHistory[]> {
     return this.everyDocument<PurchaseHistory>('purchase-history');

@@ -31,8 +31,17 @@ export function groupSummaries(summaries: Iterable<PurchaseSummary>): SummaryGro
 }
 
 /**
- * Maximises a log-likelihood over positive parameters, searching their logarithms (so every step is valid);
- * starts at 1 for every parameter unless told otherwise.
+ * How far from 1 a parameter may go, as a power of e (e^-12 .. e^12, about 6e-6 .. 160,000). A population
+ * whose likelihood keeps rising towards a parameter's infinity (e.g. customers who all buy at one rate, so the
+ * rates' spread tends to 0) would otherwise send the search to values where each evaluation of the
+ * hypergeometric series takes thousands of terms, and the fit hours; at the bound it stops, and the parameter
+ * at an extreme says what happened.
+ */
+const LOG_PARAMETER_BOUND = 12;
+
+/**
+ * Maximises a log-likelihood over positive parameters, searching their logarithms (so every step is valid)
+ * within LOG_PARAMETER_BOUND; starts at 1 for every parameter unless told otherwise.
  */
 export function maximizeLikelihood<N extends string>(
   names: readonly N[],
@@ -43,7 +52,10 @@ export function maximizeLikelihood<N extends string>(
   const toParams = (point: readonly number[]) =>
     Object.fromEntries(names.map((name, i) => [name, Math.exp(point[i]!)])) as Record<N, number>;
   const minimum = minimize(
-    (point) => -logLikelihood(toParams(point)),
+    (point) =>
+      point.every((coordinate) => Math.abs(coordinate) <= LOG_PARAMETER_BOUND)
+        ? -logLikelihood(toParams(point))
+        : Infinity,
     names.map((name) => Math.log(start[name] ?? 1)),
   );
   return {

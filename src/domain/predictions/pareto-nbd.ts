@@ -62,11 +62,21 @@ export function paretoNbdProbabilityAlive(params: ParetoNbdParams, summary: Summ
 
 /** E[purchases in (T, T + t] | x, t_x, T], eq. (21) of the note (s != 1). */
 export function paretoNbdExpectedPurchases(params: ParetoNbdParams, summary: Summary, t: number): number {
-  const { r, alpha, s, beta } = params;
-  const { frequency: x, age } = summary;
+  return paretoNbdExpectedPurchasesIfActive(params, summary, t) * paretoNbdProbabilityAlive(params, summary);
+}
+
+/**
+ * The first factor of eq. (21): the purchases expected in (T, T + t] of a customer known to be active at T.
+ * Closed form (no hypergeometric function): a forecast over many horizons computes P(alive) once.
+ */
+export function paretoNbdExpectedPurchasesIfActive(
+  { r, alpha, s, beta }: ParetoNbdParams,
+  { frequency: x, age }: Summary,
+  t: number,
+): number {
   if (t <= 0) return 0;
-  const ifActive =
+  return (
     (((r + x) * (beta + age)) / ((alpha + age) * (s - 1))) *
-    -expm1((s - 1) * log((beta + age) / (beta + age + t)));
-  return ifActive * paretoNbdProbabilityAlive(params, summary);
+    -expm1((s - 1) * log((beta + age) / (beta + age + t)))
+  );
 }

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { DEFAULT_RULE_THRESHOLDS } from '../../application/predictions/product-associations';
 import { TIME_UNITS } from '../../domain/predictions/purchase-summary';
 
 /** A comma-separated option as a list. */
@@ -28,3 +29,32 @@ export function numberOption(
 /** The unit of time of the customer-base models. */
 export const timeUnitOption = () =>
   new Option('--time-unit <unit>', 'the unit of time of the models').choices(TIME_UNITS).default('week');
+
+/** The association rules' thresholds from the options (the defaults are DEFAULT_RULE_THRESHOLDS). */
+export function ruleThresholds(
+  program: Command,
+  options: { minSupport?: string; minConfidence?: string; minLift?: string },
+) {
+  return {
+    minSupport: numberOption(program, 'min-support', options.minSupport, DEFAULT_RULE_THRESHOLDS.minSupport),
+    minConfidence: numberOption(
+      program,
+      'min-confidence',
+      options.minConfidence,
+      DEFAULT_RULE_THRESHOLDS.minConfidence,
+    ),
+    minLift: numberOption(program, 'min-lift', options.minLift, DEFAULT_RULE_THRESHOLDS.minLift),
+  };
+}
+
+/** The options of the association rules' thresholds, their defaults written in the help. */
+export function withRuleThresholdOptions(command: Command): Command {
+  return command
+    .option(
+      '--min-support <share>',
+      'smallest share of baskets holding a rule',
+      `${DEFAULT_RULE_THRESHOLDS.minSupport}`,
+    )
+    .option('--min-confidence <share>', 'smallest confidence', `${DEFAULT_RULE_THRESHOLDS.minConfidence}`)
+    .option('--min-lift <lift>', 'smallest lift', `${DEFAULT_RULE_THRESHOLDS.minLift}`);
+}

@@ -13,6 +13,8 @@ import type { ParkedRetryReport } from '../../application/subscriptions/retry-pa
 import type { ParkedDeliveriesPage } from '../../application/subscriptions/subscription.queries';
 import type { SubscriptionView } from '../../application/subscriptions/subscription-views';
 import type { PredictionBacktest } from '../../application/predictions/customer-base-predictions';
+import type { CustomerPredictionList } from '../../application/predictions/customer-outlooks';
+import type { ProductAssociationReport } from '../../application/predictions/product-associations';
 import type { StaffActivity } from '../../application/staff-auth/staff-activity.query';
 import type { StaffInvitation } from './local-accounts.controller';
 import type { PersonSessions, PersonSessionsEnded } from './staff-auth.controller';
@@ -48,6 +50,8 @@ export interface PublishedAnswers {
   PseudonymousLoyalty: (LoyaltyScore | WithheldLoyalty) & { readonly pseudonym: string };
   RfmReport: RfmReport;
   PredictionBacktest: PredictionBacktest;
+  CustomerPredictionList: CustomerPredictionList;
+  ProductAssociationReport: ProductAssociationReport;
   PersonSessions: PersonSessions;
   PersonSessionsEnded: PersonSessionsEnded;
   StaffInvitation: StaffInvitation;

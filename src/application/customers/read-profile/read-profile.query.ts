@@ -18,6 +18,8 @@ import { principalCurrency, toDecimal } from '../../../domain/money';
 import { CustomerSummary } from '../../../../projections/customer-summary.projection';
 import { unknownCustomer } from '../../../domain/domain-error';
 import { yieldToEventLoop } from '../../../ports/event-store.port';
+import { CustomerOutlook } from '../../../domain/predictions/customer-outlook';
+import { CustomerOutlooks, WithheldOutlook } from '../../predictions/customer-outlooks';
 
 /** The profile a service rep sees: who it is, where they stand, what is open. */
 export interface CustomerProfile {
@@ -33,6 +35,8 @@ export interface CustomerProfile {
   readonly funnelStage: FunnelStage;
   readonly loyalty: Pick<LoyaltyScore, 'score' | 'tier' | 'components'> | WithheldLoyalty;
   readonly segment: CurrentSegment | WithheldSegment;
+  /** Probability alive, expected value over the next year, likely next products, each with its reason. */
+  readonly predictions: CustomerOutlook | WithheldOutlook;
   readonly purchaseCount: number;
   /** Lifetime purchases minus refunds in the customer's principal currency (the one most purchases were in). */
   readonly netSpend: { readonly amount: number; readonly currency: string };
@@ -63,6 +67,7 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
     private readonly readModels: ReadModels,
     private readonly cipher: PiiCipher,
     private readonly segments: CustomerSegments,
+    private readonly outlooks: CustomerOutlooks,
     @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
   ) {}
 
@@ -71,9 +76,10 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
     if (!summary) throw unknownCustomer(customerId);
     const at = now.toISOString();
     // The customer's own figures as of now: month totals and a few small pages, whatever the history's size.
-    const [funnel, figures] = await Promise.all([
+    const [funnel, figures, predictions] = await Promise.all([
       this.readModels.funnel(customerId),
       this.readModels.customerFigures(customerId, at),
+      this.outlooks.of(customerId, now),
     ]);
     // Every read model folds the same consent choices; the funnel's document is small.
     const consents = funnel?.consents;
@@ -100,6 +106,7 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
       funnelStage: funnel?.stage ?? 'browsing',
       loyalty,
       segment,
+      predictions,
       purchaseCount: summary.purchaseCount,
       netSpend: spend[0]!,
       netSpendByCurrency: spend,

@@ -12,6 +12,7 @@ import { addExportCommand } from './export.command';
 import { addImportCommand } from './import.command';
 import { addPredictBacktestCommand } from './predict-backtest.command';
 import { addPredictCommand } from './predict.command';
+import { addPredictRefreshCommand } from './predict-refresh.command';
 import { addProjectCommand } from './project.command';
 import { addProjectionsRetryCommand } from './projections-retry.command';
 import { addRebuildCommand } from './rebuild.command';
@@ -42,7 +43,9 @@ export function ledgerProgram(runLedger: RunLedger): Command {
   addAsOfCommand(program, runLedger);
   addSegmentsCommand(program, runLedger);
   addCohortsCommand(program, runLedger);
-  addPredictBacktestCommand(addPredictCommand(program, runLedger), program, runLedger);
+  const predict = addPredictCommand(program, runLedger);
+  addPredictRefreshCommand(predict, program, runLedger);
+  addPredictBacktestCommand(predict, program, runLedger);
   addRulesCommand(program, runLedger);
   addRebuildCommand(program, runLedger);
   addProjectionsRetryCommand(program, runLedger);

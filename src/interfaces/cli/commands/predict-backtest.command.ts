@@ -3,7 +3,7 @@ import { CustomerBasePredictions } from '../../../application/predictions/custom
 import { TimeUnit } from '../../../domain/predictions/purchase-summary';
 import { RunLedger, untilReadModelsFoldHead } from '../ledger-run';
 import { print } from '../terminal-output';
-import { instantOption, timeUnitOption } from '../option-values';
+import { instantOption } from '../option-values';
 
 export function addPredictBacktestCommand(predict: Command, program: Command, runLedger: RunLedger): void {
   predict
@@ -13,8 +13,13 @@ export function addPredictBacktestCommand(predict: Command, program: Command, ru
     )
     .requiredOption('--calibration-end <instant>', 'the instant the models are fitted as of (ISO 8601)')
     .requiredOption('--holdout-end <instant>', 'the end of the period compared (ISO 8601)')
-    .addOption(timeUnitOption())
-    .action(async (options: { calibrationEnd: string; holdoutEnd: string; timeUnit: TimeUnit }) => {
+    .action(async (_options: unknown, command: Command) => {
+      // --time-unit is the parent `predict` command's: it parses it wherever it stands.
+      const options = command.optsWithGlobals<{
+        calibrationEnd: string;
+        holdoutEnd: string;
+        timeUnit: TimeUnit;
+      }>();
       const calibrationEnd = instantOption(program, 'calibration-end', options.calibrationEnd)!.toISOString();
       const holdoutEnd = instantOption(program, 'holdout-end', options.holdoutEnd)!.toISOString();
       if (holdoutEnd <= calibrationEnd) program.error('--holdout-end must be after --calibration-end');

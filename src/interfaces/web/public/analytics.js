@@ -30,9 +30,12 @@ function instant(name, day) {
   return name === 'from' ? `${day}T00:00:00Z` : `${day}T23:59:59Z`;
 }
 
+/** The form's inputs by name: dates as instants, other values as typed (left out when empty). */
 function formParams(form) {
   const params = {};
-  for (const input of form.querySelectorAll('input')) params[input.name] = instant(input.name, input.value);
+  for (const input of form.querySelectorAll('input')) {
+    params[input.name] = input.type === 'date' ? instant(input.name, input.value) : input.value || undefined;
+  }
   return params;
 }
 
@@ -135,6 +138,38 @@ const PANELS = {
     return `NPS ${nps} over ${count(overall.nps.answers)} answers; CSAT ${csat}; CES ${ces}.${undatedNote}${leftOut(answer)}`;
   },
 
+  async risk(params) {
+    const answer = await api(`/v1/analytics/predictions/customers${query({ ...params, limit: 20 })}`);
+    renderRisk(answer);
+    const value = answer.predictions.reduce((sum, c) => sum + c.spend, 0);
+    return `${count(answer.customers)} customers at most ${percent(Number(params.maxPAlive ?? 1))} likely still customers as of ${answer.asOf.slice(0, 10)} (${MODEL_NAMES[answer.model]}, models stored ${answer.refreshedAt.slice(0, 10)}); the ${answer.predictions.length} shown spent ${decimal(value)} ${answer.currency}.${leftOut(answer)}`;
+  },
+
+  async backtest(params) {
+    if (!params.calibrationEnd || !params.holdoutEnd) {
+      return 'Choose the instant to fit as of and the end of the period to compare with, then Show.';
+    }
+    const answer = await api(`/v1/analytics/predictions/backtest${query(params)}`);
+    renderBacktest(answer);
+    const { purchases, correlation, customers } = answer.backtest;
+    const expected = Object.entries(purchases.expected)
+      .map(
+        ([model, value]) => `${MODEL_NAMES[model]} ${decimal(value, 0)} (r = ${decimal(correlation[model])})`,
+      )
+      .join(', ');
+    return `${count(customers)} customers: ${count(purchases.actual)} purchases after the fit; expected ${expected}.${leftOut(answer.fit)}`;
+  },
+
+  async rules(params) {
+    const answer = await api(`/v1/analytics/predictions/rules${query(params)}`);
+    renderRules(answer);
+    const shown = answer.rules.length > 50 ? ' (the first 50 shown)' : '';
+    const left = answer.customersLeftOut
+      ? ` ${count(answer.customersLeftOut)} customers without analytics consent left out.`
+      : '';
+    return `${count(answer.rules.length)} rules${shown} from ${count(answer.baskets)} baskets${answer.country ? ` of customers in ${answer.country}` : ''}, in ${decimal(answer.durationMs / 1000, 1)} s.${left}`;
+  },
+
   async complaints(params) {
     const answer = await api(`/v1/analytics/complaints${query(params)}`);
     draw(
@@ -151,6 +186,110 @@ const PANELS = {
     return `${count(answer.backlog.open)} open as of ${answer.asOf.slice(0, 10)}. Filed in range: ${count(answer.filed)}; resolved ${count(resolved)}, median ${median === null ? '–' : median.toFixed(1)} days; ${satisfaction}.${leftOut(answer)}`;
   },
 };
+
+const MODEL_COLOURS = { 'bg-nbd': '#c77c0e', 'pareto-nbd': '#2e7d32' };
+const MODEL_NAMES = { 'bg-nbd': 'BG/NBD', 'pareto-nbd': 'Pareto/NBD' };
+const decimal = (value, digits = 2) => value.toLocaleString('en-GB', { maximumFractionDigits: digits });
+
+function renderRisk(answer) {
+  const table = $('risk-table');
+  resetTable(table);
+  const head = document.createElement('tr');
+  head.append(
+    ...['pseudonym', 'spend to date', 'still a customer', 'expected next year', 'last purchase'].map((t) =>
+      cell('th', t),
+    ),
+  );
+  table.append(head);
+  for (const customer of answer.predictions) {
+    const row = document.createElement('tr');
+    row.append(
+      cell('td', customer.pseudonym.slice(0, 12), 'pseudonym'),
+      cell('td', `${decimal(customer.spend)} ${answer.currency}`, 'number'),
+      cell('td', percent(customer.pAlive), 'number'),
+      cell('td', `${decimal(customer.expectedValue)} ${answer.currency}`, 'number'),
+      cell('td', `${decimal(customer.age - customer.recency, 0)} ${answer.timeUnit}s ago`, 'number'),
+    );
+    row.title = customer.pseudonym;
+    table.append(row);
+  }
+}
+
+function renderBacktest(answer) {
+  const { cumulative, byCalibrationFrequency } = answer.backtest;
+  const models = Object.keys(answer.backtest.purchases.expected);
+  draw('backtest-chart', {
+    type: 'line',
+    data: {
+      labels: cumulative.map((point) => decimal(point.weeks, 1)),
+      datasets: [
+        {
+          label: 'actual',
+          data: cumulative.map((point) => point.actual),
+          borderColor: ACCENT,
+          backgroundColor: ACCENT,
+          pointRadius: 0,
+        },
+        ...models.map((model) => ({
+          label: MODEL_NAMES[model],
+          data: cumulative.map((point) => point.expected[model]),
+          borderColor: MODEL_COLOURS[model],
+          backgroundColor: MODEL_COLOURS[model],
+          borderDash: [6, 4],
+          pointRadius: 0,
+        })),
+      ],
+    },
+    options: {
+      scales: {
+        x: { title: { display: true, text: 'weeks after the fit' } },
+        y: { beginAtZero: true, title: { display: true, text: 'cumulative purchases' } },
+      },
+    },
+  });
+  const table = $('backtest-classes');
+  resetTable(table);
+  const head = document.createElement('tr');
+  head.append(
+    cell('th', 'repeat purchases'),
+    cell('th', 'customers'),
+    cell('th', 'actual'),
+    ...models.map((model) => cell('th', MODEL_NAMES[model])),
+  );
+  table.append(head);
+  for (const row of byCalibrationFrequency) {
+    const tr = document.createElement('tr');
+    tr.append(
+      cell('td', row.frequency),
+      cell('td', count(row.customers), 'number'),
+      cell('td', decimal(row.actual), 'number'),
+      ...models.map((model) => cell('td', decimal(row.expected[model]), 'number')),
+    );
+    table.append(tr);
+  }
+}
+
+function renderRules(answer) {
+  const table = $('rules-table');
+  resetTable(table);
+  const head = document.createElement('tr');
+  head.append(
+    ...['if bought', 'then also', 'baskets', 'support', 'confidence', 'lift'].map((t) => cell('th', t)),
+  );
+  table.append(head);
+  for (const rule of answer.rules.slice(0, 50)) {
+    const row = document.createElement('tr');
+    row.append(
+      cell('td', rule.antecedent.join(' + ')),
+      cell('td', rule.consequent.join(' + ')),
+      cell('td', count(rule.baskets), 'number'),
+      cell('td', percent(rule.support), 'number'),
+      cell('td', percent(rule.confidence), 'number'),
+      cell('td', decimal(rule.lift, 1), 'number'),
+    );
+    table.append(row);
+  }
+}
 
 /** Cell shades from white to the accent by share of the largest value (set through CSSOM: CSP-safe). */
 function shade(cell, share) {
@@ -265,14 +404,20 @@ function showLogin(message) {
   $('api-key').focus();
 }
 
-/** Every panel loads at once with its default range: the dashboard's first paint. */
+/**
+ * Every panel loads at once with its default range: the dashboard's first paint. Panels whose question is
+ * costly (a backtest fits, the rules read the whole log) wait to be asked and say so.
+ */
 function showDashboard(label) {
   $('login-view').hidden = true;
   $('dashboard').hidden = false;
   $('session-state').hidden = false;
   $('session-label').textContent = label;
   $('sign-out').hidden = !session.key && !staff;
-  for (const form of document.querySelectorAll('form.range')) void show(form.dataset.panel, form);
+  for (const form of document.querySelectorAll('form.range')) {
+    if (form.dataset.onRequest) setStatus(form.dataset.panel, form.dataset.onRequest);
+    else void show(form.dataset.panel, form);
+  }
 }
 
 /** The person signed in through staff sign-in (on this page or the rep page), or null with an API key. */

@@ -358,6 +358,69 @@ function consents(profile) {
   );
 }
 
+/** A probability as a whole percentage, with "<1 %" and ">99 %" where rounding would say 0 or 100. */
+function likelihood(probability) {
+  if (probability > 0 && probability < 0.005) return '<1 %';
+  if (probability < 1 && probability > 0.995) return '>99 %';
+  return `${Math.round(100 * probability)} %`;
+}
+
+/**
+ * The customer's outlook from the stored models: how likely still a customer, the expected value over the
+ * next year, the likely next products, each with the line that explains it; or why there is none.
+ */
+function outlookCard(predictions) {
+  if (!predictions) return undefined;
+  const heading = h('h3', { id: 'outlook-heading' }, 'Outlook');
+  if (predictions.reason) {
+    return h(
+      'section',
+      { class: 'card outlook', 'aria-labelledby': 'outlook-heading' },
+      heading,
+      h('p', { class: 'muted', id: 'outlook-withheld' }, `No predictions: ${predictions.reason}`),
+    );
+  }
+  const { pAlive, expectedValue, nextProducts } = predictions;
+  return h(
+    'section',
+    { class: 'card outlook', 'aria-labelledby': 'outlook-heading' },
+    heading,
+    h(
+      'dl',
+      { class: 'pairs' },
+      h('dt', {}, 'Still a customer'),
+      h(
+        'dd',
+        { id: 'outlook-alive' },
+        h('strong', {}, likelihood(pAlive.probability)),
+        h('span', { class: 'reason' }, pAlive.reason),
+      ),
+      h('dt', {}, 'Next year'),
+      h(
+        'dd',
+        { id: 'outlook-value' },
+        h('strong', {}, decimalMoney(expectedValue)),
+        h('span', { class: 'reason' }, expectedValue.reason),
+      ),
+    ),
+    h('h4', {}, 'Likely next products'),
+    nextProducts.length === 0
+      ? h('p', { class: 'muted', id: 'next-products' }, 'None to suggest yet.')
+      : h(
+          'ul',
+          { class: 'next-products', id: 'next-products' },
+          nextProducts.map((product) =>
+            h('li', {}, h('strong', {}, product.sku), h('span', { class: 'reason' }, product.reason)),
+          ),
+        ),
+    h(
+      'p',
+      { class: 'muted' },
+      `Models fitted as of ${predictions.fittedAsOf.slice(0, 10)}; value discounted at 10 % a year.`,
+    ),
+  );
+}
+
 /** The profile card: who it is, what is open (first), where they stand, how to reach them, consents. */
 export function profileCard(profile, { onResolve, onNewComplaint }) {
   const stageIndex = STAGES.indexOf(profile.funnelStage);
@@ -460,6 +523,7 @@ export function profileCard(profile, { onResolve, onNewComplaint }) {
             ),
           ),
     ),
+    outlookCard(profile.predictions),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'contact-heading' },

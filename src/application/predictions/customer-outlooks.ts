@@ -1,0 +1,194 @@
+import { Injectable } from '@nestjs/common';
+import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
+import { Type } from 'class-transformer';
+import { IsInt, IsNumber, Max, Min } from 'class-validator';
+import { consentGiven, withdrawnSince } from '../../../projections/consent';
+import { DomainError } from '../../domain/domain-error';
+import { PurchaseModel } from '../../domain/predictions/customer-forecast';
+import {
+  customerOutlook,
+  CustomerOutlook,
+  likelyNextProducts,
+  OUTLOOK_DISCOUNT_RATE,
+  OUTLOOK_MODEL,
+  OwnPurchase,
+} from '../../domain/predictions/customer-outlook';
+import { forecastCustomer } from '../../domain/predictions/customer-forecast';
+import { summarizePurchases, TimeUnit, UNIT_MS } from '../../domain/predictions/purchase-summary';
+import { Pseudonyms } from '../../privacy/pseudonyms';
+import { IsOmittable } from '../../validation/validators';
+import { ReadModels } from '../read-models/read-models';
+import { CustomerBasePredictions, datedPurchases, LeftOutWithoutConsent } from './customer-base-predictions';
+import { PredictionModels } from './prediction-models';
+
+/** Why a customer has no predictions: profiling consent withdrawn, no stored models yet, or no purchase. */
+export interface WithheldOutlook {
+  readonly asOf: string;
+  readonly reason: string;
+  readonly withheld?: { readonly purpose: 'profiling'; readonly since: string };
+}
+
+export function isWithheldOutlook(outlook: CustomerOutlook | WithheldOutlook): outlook is WithheldOutlook {
+  return 'reason' in outlook;
+}
+
+/** The customer's own purchases the next products read: the most recent this many. */
+const OWN_PURCHASES = 1_000;
+
+/**
+ * One customer's predictions for the rep: the stored models (PredictionModels) score the customer's own
+ * purchase history as of the instant, so the cost is the customer's own data and one small stored value,
+ * whatever the number of customers. No prediction without profiling consent as of the instant.
+ */
+@Injectable()
+export class CustomerOutlooks {
+  constructor(
+    private readonly readModels: ReadModels,
+    private readonly models: PredictionModels,
+  ) {}
+
+  async of(customerId: string, now: Date): Promise<CustomerOutlook | WithheldOutlook> {
+    const asOf = now.toISOString();
+    const history = await this.readModels.purchaseHistory(customerId);
+    const since = withdrawnSince(history?.consents, 'profiling', asOf);
+    if (since !== undefined) {
+      return {
+        asOf,
+        reason: `the customer withdrew consent to profiling on ${since}: no prediction is made`,
+        withheld: { purpose: 'profiling', since },
+      };
+    }
+    const stored = await this.models.latest();
+    if (!stored) {
+      return {
+        asOf,
+        reason: 'no models fitted yet: `ledger predict refresh` fits them (docs/predictions.md)',
+      };
+    }
+    const { currency } = stored.report;
+    const summary = summarizePurchases(datedPurchases(history, currency), asOf, stored.fit.timeUnit);
+    if (!summary) return { asOf, reason: `no purchase in ${currency} yet: the models need one` };
+    const nextProducts = likelyNextProducts(await this.ownPurchases(customerId), stored.rules.rules, asOf);
+    return customerOutlook(stored.fit, summary, asOf, currency, nextProducts);
+  }
+
+  /** The SKUs of the customer's most recent purchases, from their timeline. */
+  private async ownPurchases(customerId: string): Promise<OwnPurchase[]> {
+    const entries = await this.readModels.timeline({
+      where: { customerId, type: 'PurchaseCompleted' },
+      sort: [['occurredAt', -1]],
+      limit: OWN_PURCHASES,
+    });
+    return entries.map((entry) => ({
+      at: entry.occurredAt,
+      skus: ((entry.details.items ?? []) as readonly { sku: string }[]).map((item) => item.sku),
+    }));
+  }
+}
+
+/** `maxPAlive`: only customers at most this likely to be still active (the ones at risk); `limit`: how many. */
+export class CustomerPredictionParams {
+  @IsOmittable() @Type(() => Number) @IsNumber() @Min(0) @Max(1) maxPAlive?: number;
+  @IsOmittable() @Type(() => Number) @IsInt() @Min(1) @Max(10_000) limit?: number;
+}
+
+/** One customer's predictions under their pseudonym, for analysts. */
+export interface PredictedCustomer {
+  readonly pseudonym: string;
+  /** Purchases to date in the models' currency: what the customer has been worth. */
+  readonly spend: number;
+  readonly frequency: number;
+  readonly recency: number;
+  readonly age: number;
+  readonly pAlive: number;
+  readonly expectedPurchases: number;
+  readonly expectedValue: number;
+}
+
+/** Customers scored with the stored models as of the instant they were fitted, by spend to date. */
+export interface CustomerPredictionList {
+  readonly asOf: string;
+  readonly refreshedAt: string;
+  readonly model: PurchaseModel;
+  readonly timeUnit: TimeUnit;
+  readonly currency: string;
+  /** Over the next year, in the time unit. */
+  readonly horizon: number;
+  /** Customers scored that pass `maxPAlive` (all of them are counted; `predictions` holds the first `limit`). */
+  readonly customers: number;
+  readonly leftOutWithoutConsent: LeftOutWithoutConsent;
+  readonly predictions: readonly PredictedCustomer[];
+}
+
+export class ReadCustomerPredictions extends Query<CustomerPredictionList> {
+  constructor(readonly params: CustomerPredictionParams) {
+    super();
+  }
+}
+
+/**
+ * Scores every customer with the stored models, as of the instant they were fitted (so that a list and the
+ * fit describe the same moment), and lists those at or below `maxPAlive` by spend to date, largest first:
+ * "customers at risk by value". Analytics and profiling consent as of that instant, as for the fit.
+ */
+@QueryHandler(ReadCustomerPredictions)
+export class ReadCustomerPredictionsHandler implements IQueryHandler<ReadCustomerPredictions> {
+  constructor(
+    private readonly models: PredictionModels,
+    private readonly customerBase: CustomerBasePredictions,
+    private readonly pseudonyms: Pseudonyms,
+  ) {}
+
+  async execute({ params }: ReadCustomerPredictions): Promise<CustomerPredictionList> {
+    const stored = await this.models.latest();
+    if (!stored) {
+      throw new DomainError(
+        'not-found',
+        'no-stored-models',
+        'no models fitted yet: `ledger predict refresh` fits them (docs/predictions.md)',
+      );
+    }
+    const { fit } = stored;
+    const horizon = (365.25 * 86_400_000) / UNIT_MS[fit.timeUnit];
+    const settings = { model: OUTLOOK_MODEL, horizon, annualDiscountRate: OUTLOOK_DISCOUNT_RATE };
+    const maxPAlive = params.maxPAlive ?? 1;
+    const matching: (Omit<PredictedCustomer, 'pseudonym'> & { customerId: string })[] = [];
+    const leftOut = { analytics: 0, profiling: 0 };
+    for await (const { customerId, purchases, consents } of this.customerBase.histories()) {
+      const summary = summarizePurchases(purchases, fit.asOf, fit.timeUnit);
+      if (!summary) continue;
+      if (!consentGiven(consents, 'analytics', fit.asOf)) leftOut.analytics++;
+      else if (!consentGiven(consents, 'profiling', fit.asOf)) leftOut.profiling++;
+      else {
+        const forecast = forecastCustomer(fit, summary, settings);
+        if (forecast.pAlive > maxPAlive) continue;
+        const spend = purchases.filter((p) => p.at <= fit.asOf).reduce((sum, p) => sum + p.value, 0);
+        const { frequency, recency, age, pAlive, expectedPurchases, expectedValue } = forecast;
+        matching.push({
+          customerId,
+          spend,
+          frequency,
+          recency,
+          age,
+          pAlive,
+          expectedPurchases,
+          expectedValue,
+        });
+      }
+    }
+    matching.sort((a, b) => b.spend - a.spend || (a.customerId < b.customerId ? -1 : 1));
+    return {
+      asOf: fit.asOf,
+      refreshedAt: stored.refreshedAt,
+      model: OUTLOOK_MODEL,
+      timeUnit: fit.timeUnit,
+      currency: stored.report.currency,
+      horizon,
+      customers: matching.length,
+      leftOutWithoutConsent: leftOut,
+      predictions: matching
+        .slice(0, params.limit ?? 100)
+        .map(({ customerId, ...predicted }) => ({ pseudonym: this.pseudonyms.of(customerId), ...predicted })),
+    };
+  }
+}
