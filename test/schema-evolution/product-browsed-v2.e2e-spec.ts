@@ -156,15 +156,18 @@ async function documents(app: LedgerTestApp, projection: string): Promise<unknow
 function clockFree({
   loyalty,
   segment,
+  predictions,
   ...profile
 }: {
   loyalty: { score: number; tier: string };
   segment: Record<string, unknown>;
+  predictions: Record<string, unknown>;
 }) {
   return {
     ...profile,
     loyalty: { score: loyalty.score, tier: loyalty.tier },
     segment: { ...segment, asOf: 'now' },
+    predictions: { ...predictions, asOf: 'now' },
   };
 }
 
