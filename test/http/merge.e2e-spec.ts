@@ -157,7 +157,12 @@ describe('merging customers and identifying anonymous visitors', () => {
     await ledger.post('/v1/touchpoints', aPurchase(survivor));
     await ledger.projected();
     const read = async () => [
-      { ...(await ledger.get(`/v1/customers/${survivor}`)).body, loyalty: undefined, segment: undefined },
+      {
+        ...(await ledger.get(`/v1/customers/${survivor}`)).body,
+        loyalty: undefined,
+        segment: undefined,
+        predictions: undefined,
+      },
       (await ledger.get(`/v1/customers/${survivor}/timeline?limit=50`)).body,
       (await ledger.get(`/v1/customers/${survivor}/loyalty?asOf=2026-12-01T00:00:00Z`)).body,
     ];
@@ -192,6 +197,7 @@ describe('merging customers and identifying anonymous visitors', () => {
       ...(await ledger.get(`/v1/customers/${survivor}`)).body,
       loyalty: undefined,
       segment: undefined,
+      predictions: undefined,
     });
     const before = await profile();
     expect(before).toMatchObject({ purchaseCount: 2, mergedFrom: [duplicate] });
