@@ -92,31 +92,12 @@ export function satisfactionReport(
   };
 }
 
-/** The figures of one set of answers. */
+/** The figures of one set of answers: their scores counted by `<kind>:<score>`, as the figure keeps them. */
 export function satisfactionFigures(answers: readonly SurveyRecord[]): SatisfactionFigures {
-  const scores = (kind: SurveyRecord['kind']) => answers.filter((a) => a.kind === kind).map((a) => a.score);
-  const nps = scores('nps');
-  const promoters = nps.filter((score) => score >= 9).length;
-  const detractors = nps.filter((score) => score <= 6).length;
-  const csat = scores('csat');
-  const ces = scores('ces');
-  const mean = (values: number[]) =>
-    values.length === 0 ? null : values.reduce((sum, value) => sum + value, 0) / values.length;
-  return {
-    nps: {
-      answers: nps.length,
-      promoters,
-      passives: nps.length - promoters - detractors,
-      detractors,
-      score: nps.length === 0 ? null : (100 * (promoters - detractors)) / nps.length,
-    },
-    csat: {
-      answers: csat.length,
-      mean: mean(csat),
-      satisfiedShare: csat.length === 0 ? null : csat.filter((score) => score >= 4).length / csat.length,
-    },
-    ces: { answers: ces.length, mean: mean(ces) },
-  };
+  const counts = new Map<string, number>();
+  for (const { kind, score } of answers)
+    counts.set(`${kind}:${score}`, (counts.get(`${kind}:${score}`) ?? 0) + 1);
+  return figuresOfCounts(counts);
 }
 
 const countUndated = (answers: readonly SurveyRecord[]) => answers.filter((answer) => answer.undated).length;
@@ -198,7 +179,7 @@ function answersCounted(month: string, counters: Counters, fromDay: string | und
   return counted;
 }
 
-/** satisfactionFigures of answers counted by `<kind>:<score>`. */
+/** The figures of answers counted by `<kind>:<score>` (scores are whole numbers: the sums are exact). */
 function figuresOfCounts(counts: ReadonlyMap<string, number>): SatisfactionFigures {
   const of = (kind: SurveyRecord['kind']) => {
     let answers = 0;
