@@ -10,6 +10,8 @@ import {
 } from '../test/fixtures/projected-events';
 import { seededRandom } from '../test/fixtures/seeded-random';
 import { ExchangeRates } from '../src/domain/exchange-rates';
+import { toDecimal } from '../src/domain/money';
+import { summarizePurchases } from '../src/domain/predictions/purchase-summary';
 import {
   complaintMonthsToRead,
   CustomerFigures,
@@ -105,15 +107,20 @@ function pagesOf(events: readonly ProjectedEvent[]) {
 }
 
 /** What ReadModels.customerFigures reads: the totals, then only the pages and buckets the instant needs. */
-function figuresAsOf({ pages, figures }: ReturnType<typeof pagesOf>, asOf: string): CustomerFigures {
+function figuresAsOf(
+  { pages, figures }: ReturnType<typeof pagesOf>,
+  asOf: string,
+  modelCurrency?: string,
+): CustomerFigures {
   const months = customerMonths(figures.get('customer-totals')!.get(CUSTOMER)?.counters, asOf);
   const instants = figures.get('complaint-instants')!;
   return {
     customerId: CUSTOMER,
     asOf,
+    modelCurrency,
     months,
     pages: new Map(
-      monthsToRead(months, asOf).map((month) => [
+      monthsToRead(months, asOf, modelCurrency).map((month) => [
         month,
         pages.get(monthPageId(CUSTOMER, month)) as MonthPage | undefined,
       ]),
@@ -186,6 +193,33 @@ describe("a customer's figures from month pages and totals", () => {
     },
   );
 
+  it.each([
+    [4, 'EUR', 'day'],
+    [5, 'GBP', 'week'],
+    [6, 'USD', 'day'],
+  ] as const)(
+    "give the customer-base models' purchase summary of the whole history, at any instant (seed %i, %s, %s)",
+    (seed, currency, unit) => {
+      const events = historyOf(seed);
+      const purchases = fold(purchaseHistoryProjection, events)!
+        .purchases.filter(({ amount }) => amount.currency === currency)
+        .map(({ at, amount }) => ({ at, value: toDecimal(amount) }));
+      const kept = pagesOf(events);
+      for (const asOf of instantsFor(events, seed)) {
+        const summary = new CustomerFiguresOverTime(figuresAsOf(kept, asOf, currency)).purchaseSummary(
+          asOf,
+          unit,
+        );
+        const expected = summarizePurchases(purchases, asOf, unit);
+        if (expected === undefined) expect(summary).toBeUndefined();
+        else {
+          const { meanRepeatValue, ...counts } = expected;
+          expect(summary).toEqual({ ...counts, meanRepeatValue: expect.closeTo(meanRepeatValue, 6) });
+        }
+      }
+    },
+  );
+
   it('give the RFM measures at every month end without reading a page beyond those of the instant asked', () => {
     const events = historyOf(9);
     const history = fold(purchaseHistoryProjection, events)!;
@@ -203,7 +237,8 @@ describe("a customer's figures from month pages and totals", () => {
     const totals = figures.get('customer-totals')!.get(CUSTOMER)!.counters;
     const months = new Set(Object.keys(totals).map((name) => name.split(':')[1]));
     expect(months.size).toBeLessThanOrEqual(36);
-    expect(Object.keys(totals).length).toBeLessThanOrEqual(months.size * 14);
+    // Purchases, spend, refunds and purchase days in three currencies, and five counters of their own.
+    expect(Object.keys(totals).length).toBeLessThanOrEqual(months.size * 17);
     const read = figuresAsOf({ pages, figures }, '2026-06-15T00:00:00.000Z');
     expect(read.pages.size).toBeLessThanOrEqual(14);
     expect(read.complaintInstants.size).toBe(2);

@@ -1,5 +1,7 @@
+import { toDecimal } from '../src/domain/money';
+import { PurchaseSummary, TimeUnit, UNIT_MS } from '../src/domain/predictions/purchase-summary';
 import { Counters } from './population-figure';
-import { MonthPage, monthOf } from './customer-pages.projection';
+import { dayOf, MonthPage, monthOf } from './customer-pages.projection';
 import { inLoyaltyWindow, LoyaltyInputs, LOYALTY_WINDOW_MS } from './loyalty.projection';
 import { rfmCurrency, RfmMeasures } from './rfm-scoring';
 
@@ -13,6 +15,8 @@ export interface CustomerFigures {
   readonly customerId: string;
   /** The instant the figures were read for: the latest one they answer, later months are not read. */
   readonly asOf: string;
+  /** The currency whose purchases the customer-base models read (purchaseSummary), if any was asked. */
+  readonly modelCurrency?: string;
   /** The customer-totals bucket read month by month up to asOf (customerMonths). */
   readonly months: CustomerMonths;
   /** Month pages by month, for each month of monthsToRead (undefined: no page). */
@@ -26,6 +30,8 @@ export interface MonthTotals {
   readonly purchases: Map<string, number>;
   readonly spend: Map<string, number>;
   readonly refunded: Map<string, number>;
+  /** UTC days with a purchase, per currency. */
+  readonly purchaseDays: Map<string, number>;
   /** Instant (ms) of the month's last purchase. */
   last: number;
   surveys: number;
@@ -38,6 +44,7 @@ const emptyMonth = (): MonthTotals => ({
   purchases: new Map(),
   spend: new Map(),
   refunded: new Map(),
+  purchaseDays: new Map(),
   last: 0,
   surveys: 0,
   units: 0,
@@ -69,6 +76,7 @@ export function customerMonths(totals: Counters | undefined, asOf: string): Cust
     if (measure === 'p') addTo(totalsOf.purchases);
     else if (measure === 's') addTo(totalsOf.spend);
     else if (measure === 'r') addTo(totalsOf.refunded);
+    else if (measure === 'd') addTo(totalsOf.purchaseDays);
     else if (measure === 'l') totalsOf.last = value;
     else if (measure === 'n') totalsOf.surveys = value;
     else if (measure === 'u') totalsOf.units = value;
@@ -104,14 +112,29 @@ function monthsBetween(from: string, to: string): string[] {
 
 /**
  * The month pages a question as of `asOf` reads (loyalty, segment and since when): the pages of the loyalty
- * window that hold anything, and the page of the first purchase (its exact instant).
+ * window that hold anything, and the page of the first purchase (its exact instant). With `modelCurrency`,
+ * also the pages of the first purchase in that currency and of the last one before asOf's month (the first
+ * and last transaction days of purchaseSummary).
  */
-export function monthsToRead(months: CustomerMonths, asOf: string): string[] {
-  const needed = monthsBetween(new Date(windowStart(asOf)).toISOString(), asOf).filter((month) =>
-    onPages(months.get(month)),
+export function monthsToRead(months: CustomerMonths, asOf: string, modelCurrency?: string): string[] {
+  const needed = new Set(
+    monthsBetween(new Date(windowStart(asOf)).toISOString(), asOf).filter((month) =>
+      onPages(months.get(month)),
+    ),
   );
-  const firstPurchase = [...months].find(([, month]) => month.purchases.size > 0)?.[0];
-  return firstPurchase === undefined || needed.includes(firstPurchase) ? needed : [firstPurchase, ...needed];
+  const withPurchases = (currency?: string) =>
+    [...months.keys()].filter((month) => {
+      const { purchases } = months.get(month)!;
+      return currency === undefined ? purchases.size > 0 : purchases.has(currency);
+    });
+  const firstPurchase = withPurchases()[0];
+  if (firstPurchase !== undefined) needed.add(firstPurchase);
+  if (modelCurrency !== undefined) {
+    const inCurrency = withPurchases(modelCurrency);
+    const lastBefore = inCurrency.filter((month) => month < monthOf(asOf)).pop();
+    for (const month of [inCurrency[0], lastBefore]) if (month !== undefined) needed.add(month);
+  }
+  return [...needed].sort();
 }
 
 /** The months whose complaint instants a question as of `asOf` reads: its own and the loyalty window's start. */
@@ -126,6 +149,9 @@ interface Running {
   readonly purchases: ReadonlyMap<string, number>;
   /** Spend net of refunds, per currency. */
   readonly net: ReadonlyMap<string, number>;
+  /** Spend and days with a purchase, per currency. */
+  readonly spend: ReadonlyMap<string, number>;
+  readonly purchaseDays: ReadonlyMap<string, number>;
   /** Instant of the last purchase up to this month, if any. */
   readonly last: number | undefined;
   readonly surveys: number;
@@ -149,24 +175,26 @@ export class CustomerFiguresOverTime {
       month: '',
       purchases: new Map(),
       net: new Map(),
+      spend: new Map(),
+      purchaseDays: new Map(),
       last: undefined,
       surveys: 0,
       units: 0,
       filed: 0,
       closed: 0,
     };
+    const plus = (running: ReadonlyMap<string, number>, month: ReadonlyMap<string, number>, sign = 1) => {
+      const sum = new Map(running);
+      month.forEach((value, currency) => sum.set(currency, (sum.get(currency) ?? 0) + sign * value));
+      return sum;
+    };
     for (const [month, totals] of this.months) {
-      const purchases = new Map(previous.purchases);
-      totals.purchases.forEach((count, currency) =>
-        purchases.set(currency, (purchases.get(currency) ?? 0) + count),
-      );
-      const net = new Map(previous.net);
-      totals.spend.forEach((minor, currency) => net.set(currency, (net.get(currency) ?? 0) + minor));
-      totals.refunded.forEach((minor, currency) => net.set(currency, (net.get(currency) ?? 0) - minor));
       previous = {
         month,
-        purchases,
-        net,
+        purchases: plus(previous.purchases, totals.purchases),
+        net: plus(plus(previous.net, totals.spend), totals.refunded, -1),
+        spend: plus(previous.spend, totals.spend),
+        purchaseDays: plus(previous.purchaseDays, totals.purchaseDays),
         last: totals.purchases.size > 0 ? totals.last : previous.last,
         surveys: previous.surveys + totals.surveys,
         units: previous.units + totals.units,
@@ -181,6 +209,10 @@ export class CustomerFiguresOverTime {
         ?.purchases.map(({ at }) => at)
         .sort()[0];
     }
+  }
+
+  get customerId(): string {
+    return this.figures.customerId;
   }
 
   /** A month page that was read (monthsToRead); undefined when the store holds none. */
@@ -249,6 +281,42 @@ export class CustomerFiguresOverTime {
     };
   }
 
+  /**
+   * What the customer-base models read as of an instant (summarizePurchases over the purchases in the models'
+   * currency, one transaction per UTC day): the days and spend of the months before it from the totals, the
+   * instant's month from its page, and the first and last transaction days from their pages.
+   */
+  purchaseSummary(instant: string, unit: TimeUnit): PurchaseSummary | undefined {
+    const currency = this.figures.modelCurrency;
+    if (currency === undefined) throw new Error('the figures were read without a model currency');
+    const { running, page } = this.at(instant);
+    const ofCurrency = (purchases: MonthPage['purchases']) =>
+      purchases.filter(({ at, amount }) => amount.currency === currency && at <= instant);
+    const inMonth = ofCurrency(page.purchases);
+    const days =
+      (running?.purchaseDays.get(currency) ?? 0) + new Set(inMonth.map(({ at }) => dayOf(at))).size;
+    if (days === 0) return undefined;
+    const monthsInCurrency = [...this.months]
+      .filter(([month, totals]) => totals.purchases.has(currency) && month <= (running?.month ?? ''))
+      .map(([month]) => month);
+    const pagePurchases = (month: string) => ofCurrency(this.page(month)?.purchases ?? []);
+    const first = dayTotals(monthsInCurrency.length > 0 ? pagePurchases(monthsInCurrency[0]!) : inMonth)[0]!;
+    const lastDays = dayTotals(inMonth.length > 0 ? inMonth : pagePurchases(monthsInCurrency.at(-1)!));
+    const last = lastDays[lastDays.length - 1]!;
+    const spendMinor = inMonth.reduce(
+      (sum, { amount }) => sum + amount.amountMinor,
+      running?.spend.get(currency) ?? 0,
+    );
+    const frequency = days - 1;
+    const repeatValue = toDecimal({ amountMinor: spendMinor - first.minor, currency });
+    return {
+      frequency,
+      recency: (last.day - first.day) / UNIT_MS[unit],
+      age: (Date.parse(instant) - first.day) / UNIT_MS[unit],
+      meanRepeatValue: frequency > 0 ? repeatValue / frequency : 0,
+    };
+  }
+
   /** What the loyalty formula reads as of an instant (see LoyaltyInputs). */
   loyaltyInputs(asOf: string): LoyaltyInputs {
     const { running, page } = this.at(asOf);
@@ -300,6 +368,16 @@ export class CustomerFiguresOverTime {
     }
     return before + inMonth;
   }
+}
+
+/** Purchases summed by UTC day (ms of the day's start), in day order. */
+function dayTotals(purchases: MonthPage['purchases']): { day: number; minor: number }[] {
+  const byDay = new Map<number, number>();
+  for (const { at, amount } of purchases) {
+    const day = Date.parse(dayOf(at));
+    byDay.set(day, (byDay.get(day) ?? 0) + amount.amountMinor);
+  }
+  return [...byDay].sort(([a], [b]) => a - b).map(([day, minor]) => ({ day, minor }));
 }
 
 interface PageUpTo {

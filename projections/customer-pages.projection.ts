@@ -52,6 +52,8 @@ export interface ComplaintPage extends PositionedDoc {
 }
 
 export const monthOf = (instant: string) => instant.slice(0, 7);
+/** The UTC day (`YYYY-MM-DD`) of an instant. */
+export const dayOf = (instant: string) => instant.slice(0, 10);
 export const monthPageId = (customerId: string, month: string) => `${customerId}/month/${month}`;
 export const complaintPageId = (customerId: string, complaintId: string) =>
   `${customerId}/complaint/${complaintId}`;
@@ -70,8 +72,8 @@ function add(counters: Record<string, number>, name: string, value: number): voi
 
 /**
  * A customer's facts month by month (bucket: the customer id), counters named `<measure>:<YYYY-MM>[:<currency>]`:
- * `p` purchases, `s` spend and `r` refunded (minor units) per currency; `l` the instant (ms since 1970) of the
- * month's last purchase; `n` survey answers and `u` their satisfaction units; `cf` complaints filed and `cc`
+ * `p` purchases, `s` spend and `r` refunded (minor units) per currency; `d` the UTC days with a purchase per
+ * currency (the customer-base models' transactions); `l` the instant (ms since 1970) of the month's last purchase; `n` survey answers and `u` their satisfaction units; `cf` complaints filed and `cc`
  * closed (by closedAt). Every figure as of a month end is a sum over months; `l` is the one value of the one
  * page of its month.
  */
@@ -82,11 +84,15 @@ export const customerTotalsFigure: PopulationFigure<CustomerPage> = {
     if (page.kind === 'month') {
       const { month } = page;
       let last: string | undefined;
+      const purchaseDays = new Map<string, Set<string>>();
       for (const { at, amount } of page.purchases) {
-        add(counters, `p:${month}:${amount.currency}`, 1);
-        add(counters, `s:${month}:${amount.currency}`, amount.amountMinor);
+        const { currency } = amount;
+        add(counters, `p:${month}:${currency}`, 1);
+        add(counters, `s:${month}:${currency}`, amount.amountMinor);
+        (purchaseDays.get(currency) ?? purchaseDays.set(currency, new Set()).get(currency)!).add(dayOf(at));
         if (last === undefined || at > last) last = at;
       }
+      purchaseDays.forEach((days, currency) => add(counters, `d:${month}:${currency}`, days.size));
       if (last !== undefined) add(counters, `l:${month}`, Date.parse(last));
       for (const { amount } of page.refunds)
         add(counters, `r:${month}:${amount.currency}`, amount.amountMinor);
@@ -128,7 +134,8 @@ export const complaintInstantsFigure: PopulationFigure<CustomerPage> = {
 
 export const customerPagesProjection: Projection<CustomerPage> = {
   name: 'customer-pages',
-  version: 1,
+  // 2: the customer totals count the days with a purchase (`d`).
+  version: 2,
   indexes: [],
   figures: [customerTotalsFigure, complaintInstantsFigure],
   documentId: (event) => {

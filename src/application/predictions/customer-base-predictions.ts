@@ -195,7 +195,7 @@ export class CustomerBasePredictions {
 }
 
 /** A customer's purchases in one currency as the models read them (refunds are not purchases). */
-export function datedPurchases(history: PurchaseHistory | undefined, currency: string): DatedPurchase[] {
+function datedPurchases(history: PurchaseHistory | undefined, currency: string): DatedPurchase[] {
   return (history?.purchases ?? [])
     .filter((purchase) => purchase.amount.currency === currency)
     .map((purchase) => ({ at: purchase.at, value: toDecimal(purchase.amount) }));

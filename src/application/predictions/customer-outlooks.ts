@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { Type } from 'class-transformer';
 import { IsInt, IsNumber, Max, Min } from 'class-validator';
-import { consentGiven, withdrawnSince } from '../../../projections/consent';
+import { ConsentHistory, consentGiven, withdrawnSince } from '../../../projections/consent';
+import { CustomerFiguresOverTime } from '../../../projections/customer-figures';
+import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
 import { DomainError } from '../../domain/domain-error';
 import { PurchaseModel } from '../../domain/predictions/customer-forecast';
 import {
@@ -18,7 +20,7 @@ import { summarizePurchases, TimeUnit, UNIT_MS } from '../../domain/predictions/
 import { Pseudonyms } from '../../privacy/pseudonyms';
 import { IsOmittable } from '../../validation/validators';
 import { ReadModels } from '../read-models/read-models';
-import { CustomerBasePredictions, datedPurchases, LeftOutWithoutConsent } from './customer-base-predictions';
+import { CustomerBasePredictions, LeftOutWithoutConsent } from './customer-base-predictions';
 import { PredictionModels } from './prediction-models';
 
 /** Why a customer has no predictions: profiling consent withdrawn, no stored models yet, or no purchase. */
@@ -32,25 +34,40 @@ export function isWithheldOutlook(outlook: CustomerOutlook | WithheldOutlook): o
   return 'reason' in outlook;
 }
 
-/** The customer's own purchases the next products read: the most recent this many. */
+/** The customer's own purchases the next products read: the most recent this many up to the instant. */
 const OWN_PURCHASES = 1_000;
 
 /**
- * One customer's predictions for the rep: the stored models (PredictionModels) score the customer's own
- * purchase history as of the instant, so the cost is the customer's own data and one small stored value,
- * whatever the number of customers. No prediction without profiling consent as of the instant.
+ * One customer's predictions for the rep: the stored models (PredictionModels) score the customer's purchase
+ * summary as of the instant, worked out from their month totals and a few pages (CustomerFiguresOverTime),
+ * and the next products read their most recent purchases: the cost is the customer's own small documents and
+ * one stored value, whatever the number of customers or the length of the history. No prediction without
+ * profiling consent as of the instant, nor from models fitted in another currency than the ledger's.
  */
 @Injectable()
 export class CustomerOutlooks {
   constructor(
     private readonly readModels: ReadModels,
     private readonly models: PredictionModels,
+    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
   ) {}
 
-  async of(customerId: string, now: Date): Promise<CustomerOutlook | WithheldOutlook> {
+  /** The currency whose purchases the outlook reads: the figures passed to `of` are read with it. */
+  get modelCurrency(): string {
+    return this.config.ledgerCurrency;
+  }
+
+  /**
+   * The outlook as of `now`, from the customer's figures read as of that instant with modelCurrency, and the
+   * customer's consent choices.
+   */
+  async of(
+    overTime: CustomerFiguresOverTime,
+    consents: ConsentHistory | undefined,
+    now: Date,
+  ): Promise<CustomerOutlook | WithheldOutlook> {
     const asOf = now.toISOString();
-    const history = await this.readModels.purchaseHistory(customerId);
-    const since = withdrawnSince(history?.consents, 'profiling', asOf);
+    const since = withdrawnSince(consents, 'profiling', asOf);
     if (since !== undefined) {
       return {
         asOf,
@@ -66,16 +83,29 @@ export class CustomerOutlooks {
       };
     }
     const { currency } = stored.report;
-    const summary = summarizePurchases(datedPurchases(history, currency), asOf, stored.fit.timeUnit);
+    if (currency !== this.modelCurrency) {
+      return {
+        asOf,
+        reason: `the models were fitted on purchases in ${currency}, the ledger's currency is now ${this.modelCurrency}: \`ledger predict refresh\` fits them again`,
+      };
+    }
+    const summary = overTime.purchaseSummary(asOf, stored.fit.timeUnit);
     if (!summary) return { asOf, reason: `no purchase in ${currency} yet: the models need one` };
-    const nextProducts = likelyNextProducts(await this.ownPurchases(customerId), stored.rules.rules, asOf);
-    return customerOutlook(stored.fit, summary, asOf, currency, nextProducts);
+    const own = await this.ownPurchases(overTime.customerId, asOf);
+    return customerOutlook(
+      stored.fit,
+      summary,
+      asOf,
+      currency,
+      likelyNextProducts(own, stored.rules.rules, asOf),
+    );
   }
 
-  /** The SKUs of the customer's most recent purchases, from their timeline. */
-  private async ownPurchases(customerId: string): Promise<OwnPurchase[]> {
+  /** The SKUs of the customer's most recent purchases up to the instant, from their timeline. */
+  private async ownPurchases(customerId: string, asOf: string): Promise<OwnPurchase[]> {
     const entries = await this.readModels.timeline({
       where: { customerId, type: 'PurchaseCompleted' },
+      range: { field: 'occurredAt', to: asOf },
       sort: [['occurredAt', -1]],
       limit: OWN_PURCHASES,
     });

@@ -8,6 +8,8 @@ import { ProductAssociations } from './product-associations';
 
 /** Where the stored models live: a small JSON value kept with the read models. */
 const STORED_MODELS_KEY = 'predictions:stored-models';
+/** The instant of the last refresh, stored beside them: a profile reads it and the models only when it changed. */
+const REFRESHED_AT_KEY = 'predictions:refreshed-at';
 /** The strongest rules kept for the rep's next products (by lift): enough for any customer, small to read. */
 const STORED_RULES = 500;
 
@@ -29,6 +31,9 @@ export interface StoredPredictionModels {
 
 @Injectable()
 export class PredictionModels {
+  /** The models last read, kept while the stored refresh instant is theirs (a refresh may run in another process). */
+  private lastRead?: StoredPredictionModels;
+
   constructor(
     @Inject(READ_STORE) private readonly store: ReadStore,
     private readonly customerBase: CustomerBasePredictions,
@@ -51,11 +56,19 @@ export class PredictionModels {
       rules: { thresholds, baskets: rules.baskets, rules: rules.rules.slice(0, STORED_RULES) },
     };
     await this.store.setState(STORED_MODELS_KEY, stored);
+    await this.store.setState(REFRESHED_AT_KEY, stored.refreshedAt);
     return stored;
   }
 
-  /** The models stored by the last refresh; undefined before the first. */
-  latest(): Promise<StoredPredictionModels | undefined> {
-    return this.store.getState<StoredPredictionModels>(STORED_MODELS_KEY);
+  /**
+   * The models stored by the last refresh; undefined before the first. Each call reads the small refresh
+   * instant; the models themselves (parameters and hundreds of rules) only when another refresh stored them.
+   */
+  async latest(): Promise<StoredPredictionModels | undefined> {
+    const refreshedAt = await this.store.getState<string>(REFRESHED_AT_KEY);
+    if (refreshedAt === undefined || refreshedAt !== this.lastRead?.refreshedAt) {
+      this.lastRead = await this.store.getState<StoredPredictionModels>(STORED_MODELS_KEY);
+    }
+    return this.lastRead;
   }
 }

@@ -104,15 +104,16 @@ export class ReadModels {
   /**
    * What a question about one customer as of an instant reads (customer-figures.ts): the customer's month
    * totals, then the few month pages and complaint instants the instant needs; never the whole history.
+   * With `modelCurrency`, also what the customer-base models read of the purchases in that currency.
    */
-  async customerFigures(customerId: string, asOf: string): Promise<CustomerFigures> {
+  async customerFigures(customerId: string, asOf: string, modelCurrency?: string): Promise<CustomerFigures> {
     const { name } = customerPagesProjection;
     const totals = await this.store.get<FigureBucket>(
       this.engine.figureCollection(name, customerTotalsFigure.name),
       customerId,
     );
     const totalsByMonth = customerMonths(totals?.counters, asOf);
-    const months = monthsToRead(totalsByMonth, asOf);
+    const months = monthsToRead(totalsByMonth, asOf, modelCurrency);
     const complaintMonths = complaintMonthsToRead(asOf);
     const [pages, instants] = await Promise.all([
       this.store.getMany<MonthPage>(
@@ -127,6 +128,7 @@ export class ReadModels {
     return {
       customerId,
       asOf,
+      modelCurrency,
       months: totalsByMonth,
       pages: new Map(months.map((month) => [month, pages.get(monthPageId(customerId, month))])),
       complaintInstants: new Map(
@@ -149,11 +151,6 @@ export class ReadModels {
       for (const scoring of scorings) scoring.add(history);
     }
     return scorings.map((scoring) => scoring.result());
-  }
-
-  /** One customer's purchase history (every purchase and refund): the customer-base models' input. */
-  purchaseHistory(customerId: string) {
-    return this.store.get<PurchaseHistory>(this.engine.collection('purchase-history'), customerId);
   }
 
   /** Every purchase history, read afresh (the analyst's reports that rank every customer exactly). */

@@ -76,10 +76,9 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
     if (!summary) throw unknownCustomer(customerId);
     const at = now.toISOString();
     // The customer's own figures as of now: month totals and a few small pages, whatever the history's size.
-    const [funnel, figures, predictions] = await Promise.all([
+    const [funnel, figures] = await Promise.all([
       this.readModels.funnel(customerId),
-      this.readModels.customerFigures(customerId, at),
-      this.outlooks.of(customerId, now),
+      this.readModels.customerFigures(customerId, at, this.outlooks.modelCurrency),
     ]);
     // Every read model folds the same consent choices; the funnel's document is small.
     const consents = funnel?.consents;
@@ -88,6 +87,7 @@ export class ReadProfileHandler implements IQueryHandler<ReadProfile> {
     const overTime = new CustomerFiguresOverTime(figures);
     const segment = await this.segments.current(overTime, consents, now);
     await yieldToEventLoop();
+    const predictions = await this.outlooks.of(overTime, consents, now);
     const personal = await this.cipher.decryptFields(customerId, ['name', 'email', 'phone'], {
       name: summary.name,
       email: summary.email,
