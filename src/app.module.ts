@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { LedgerConfig } from './config/ledger-config';
 import { LEDGER_LOGGER } from './config/logger';
+import { OffThreadQueries } from './interfaces/workers/off-thread-queries';
 import { LedgerModule } from './modules/ledger.module';
 import { AnalyticsModule } from './modules/analytics.module';
 import { CustomersModule } from './modules/customers.module';
@@ -78,6 +79,7 @@ export class AppModule {
         StaffSessionResolver,
         { provide: APP_GUARD, useClass: ConsistentReadGuard },
         AccessLogInterceptor,
+        OffThreadQueries,
       ],
     };
   }

@@ -121,6 +121,14 @@ class EnvironmentVariables {
   @IsString()
   LEDGER_ANCHOR_KEY_FILE?: string;
 
+  /** Worker threads that answer the heavy reads (profiles, analytics) off the thread that records (docs/operations.md). */
+  @IsOptional()
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsInt({ message: 'LEDGER_READ_WORKERS must be an integer from 0 to 16' })
+  @Min(0, { message: 'LEDGER_READ_WORKERS must be an integer from 0 to 16' })
+  @Max(16, { message: 'LEDGER_READ_WORKERS must be an integer from 0 to 16' })
+  LEDGER_READ_WORKERS?: number;
+
   /** Outbound subscriptions: attempts per event before it is parked (docs/subscriptions.md). */
   @IsOptional()
   @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
@@ -222,6 +230,16 @@ export interface LedgerConfig {
   readonly retention: readonly RetentionRule[];
   /** Whether this process folds the projections (off: `npm run ledger -- project` does it elsewhere). */
   readonly runProjections: boolean;
+  /**
+   * LEDGER_READ_WORKERS: worker threads that answer the heavy reads (OFF_THREAD_QUERIES) so that they never
+   * hold the thread that records; undefined: one where the machine has a core to spare (0: read in-thread).
+   */
+  readonly readWorkers?: number;
+  /**
+   * Whether decrypted data keys are cached (default true). Read workers keep none: an erasure makes the main
+   * thread forget its cached key, and a worker never hears of it.
+   */
+  readonly keepDataKeys?: boolean;
   /** EventStoreDB instead of the embedded event store, when set. */
   readonly eventStoreUrl?: string;
   /** MongoDB instead of the embedded read store and key store, when set. */
@@ -392,6 +410,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     previousMasterKeys,
     retention,
     runProjections: variables.LEDGER_PROJECTIONS !== 'off',
+    readWorkers: variables.LEDGER_READ_WORKERS,
     eventStoreUrl: variables.EVENTSTORE_URL,
     mongoUrl: variables.MONGO_URL,
     databaseUrl: variables.DATABASE_URL,

@@ -64,7 +64,7 @@ export class LedgerModule {
           provide: PiiCipher,
           inject: [SUBJECT_KEY_STORE],
           useFactory: (keys: SubjectKeyStore) =>
-            new PiiCipher(keys, config.masterKey, config.previousMasterKeys),
+            new PiiCipher(keys, config.masterKey, config.previousMasterKeys, config.keepDataKeys ?? true),
         },
         AccessLog,
         EmailDirectory,

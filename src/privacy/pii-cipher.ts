@@ -20,10 +20,15 @@ export class PiiCipher {
   private readonly masterKeys: Map<string, Buffer>;
   private readonly dataKeys = new LRUCache<string, Buffer>({ max: 50_000 });
 
+  /**
+   * `keepKeys` false: a data key is forgotten as soon as the fields it decrypts are, so that no copy outlives an
+   * erasure in a thread that never hears of it (a read worker).
+   */
   constructor(
     private readonly keyStore: SubjectKeyStore,
     private readonly masterKey: Buffer,
     previousMasterKeys: readonly Buffer[] = [],
+    private readonly keepKeys = true,
   ) {
     if (masterKey.length !== 32) throw new Error('the master key must be 32 bytes');
     this.masterKeyId = masterKeyIdOf(masterKey);
@@ -47,7 +52,7 @@ export class PiiCipher {
     const needingKeys = records.filter((record) =>
       record.fields.some((field) => typeof record.data[field] === 'string'),
     );
-    await this.loadKeys(
+    const keys = await this.loadKeys(
       needingKeys.map((record) => record.subjectId),
       true,
     );
@@ -55,7 +60,8 @@ export class PiiCipher {
       const copy: Record<string, unknown> = { ...data };
       for (const field of fields) {
         const value = copy[field];
-        if (typeof value === 'string') copy[field] = this.encrypt(subjectId, field, value);
+        if (typeof value === 'string')
+          copy[field] = this.encrypt(keys.get(subjectId)!, subjectId, field, value);
       }
       return copy as T;
     });
@@ -70,11 +76,11 @@ export class PiiCipher {
     const copy: Record<string, unknown> = { ...data };
     const encrypted = fields.filter((field) => isEncrypted(copy[field]));
     if (encrypted.length === 0) return data;
-    await this.loadKeys([subjectId], false);
-    const key = this.dataKeys.get(subjectId);
+    const key = (await this.loadKeys([subjectId], false)).get(subjectId);
     for (const field of encrypted) {
       copy[field] = key ? this.decrypt(key, subjectId, field, copy[field] as string) : ERASED_VALUE;
     }
+    if (!this.keepKeys) this.forget(subjectId);
     return copy as T;
   }
 
@@ -83,25 +89,32 @@ export class PiiCipher {
     this.dataKeys.delete(subjectId);
   }
 
-  private async loadKeys(subjectIds: readonly string[], create: boolean): Promise<void> {
-    const missing = [...new Set(subjectIds)].filter((subjectId) => !this.dataKeys.has(subjectId));
-    if (missing.length === 0) return;
+  /** The data keys of the subjects (none for an erased one), cached; created where `create` says so. */
+  private async loadKeys(subjectIds: readonly string[], create: boolean): Promise<Map<string, Buffer>> {
+    const loaded = new Map<string, Buffer>();
+    const missing: string[] = [];
+    for (const subjectId of new Set(subjectIds)) {
+      const cached = this.dataKeys.get(subjectId);
+      if (cached) loaded.set(subjectId, cached);
+      else missing.push(subjectId);
+    }
+    if (missing.length === 0) return loaded;
     const keys = create
       ? await this.keyStore.getOrCreate(missing, (subjectId) => this.wrap(subjectId, randomBytes(32)))
       : await this.keyStore.find(missing);
     for (const subjectId of missing) {
       const key = keys.get(subjectId);
       if (key === 'erased' && create) throw new SubjectErasedError(subjectId);
-      if (key && key !== 'erased') this.dataKeys.set(subjectId, this.unwrap(subjectId, key));
+      if (key && key !== 'erased') {
+        loaded.set(subjectId, this.unwrap(subjectId, key));
+        this.dataKeys.set(subjectId, loaded.get(subjectId)!);
+      }
     }
+    return loaded;
   }
 
-  private encrypt(subjectId: string, field: string, plaintext: string): string {
-    const sealed = seal(
-      this.dataKeys.get(subjectId)!,
-      `${subjectId}:${field}`,
-      Buffer.from(plaintext, 'utf8'),
-    );
+  private encrypt(key: Buffer, subjectId: string, field: string, plaintext: string): string {
+    const sealed = seal(key, `${subjectId}:${field}`, Buffer.from(plaintext, 'utf8'));
     return ENCRYPTED_PREFIX + sealed.toString('base64');
   }
 

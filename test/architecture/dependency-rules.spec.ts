@@ -46,6 +46,7 @@ const COMPOSITION_ROOTS = [
   'src/app.factory.ts',
   'src/main.ts',
   'src/cli.ts',
+  'src/read-worker.ts',
 ];
 const isCompositionRoot = (path: string) =>
   COMPOSITION_ROOTS.some((root) => path === root || path.startsWith(`${root}/`));

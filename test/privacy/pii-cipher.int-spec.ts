@@ -76,6 +76,22 @@ describe('PiiCipher', () => {
     ).rejects.toThrow(SubjectErasedError);
   });
 
+  it('keeps no data key when told not to, so an erasure elsewhere shows at the next read (a read worker)', async () => {
+    const [stored] = await cipher.encryptFields([
+      { subjectId: 'c-1', fields: ['name'], data: { name: 'Ada' } },
+    ]);
+    const keeping = new PiiCipher(keys, masterKey);
+    const notKeeping = new PiiCipher(keys, masterKey, [], false);
+    const reads = await Promise.all([1, 2, 3].map(() => notKeeping.decryptFields('c-1', ['name'], stored!)));
+    expect(reads).toEqual([{ name: 'Ada' }, { name: 'Ada' }, { name: 'Ada' }]);
+    expect(await keeping.decryptFields('c-1', ['name'], stored!)).toEqual({ name: 'Ada' });
+
+    await keys.destroy('c-1');
+    expect(await notKeeping.decryptFields('c-1', ['name'], stored!)).toEqual({ name: ERASED_VALUE });
+    // A cipher that keeps keys still holds it until told to forget (as the erasure tells the main thread's).
+    expect(await keeping.decryptFields('c-1', ['name'], stored!)).toEqual({ name: 'Ada' });
+  });
+
   it('creates no key for records without personal data', async () => {
     await cipher.encryptFields([{ subjectId: 'c-9', fields: ['comment'], data: { score: 3 } }]);
     expect((await keys.find(['c-9'])).size).toBe(0);

@@ -133,6 +133,23 @@ export class ProjectionEngine {
     return figureCollectionName(name, figure, this.liveWriter(name).generation);
   }
 
+  /** The active generation of each projection: the collections queries read. */
+  activeGenerations(): Record<string, number> {
+    return Object.fromEntries([...this.live].map(([name, writer]) => [name, writer.generation]));
+  }
+
+  /**
+   * Reads the generations another engine made active (a rebuild switched them there): a process that folds
+   * nothing, such as a read worker, follows the one that folds.
+   */
+  followGenerations(generations: Readonly<Record<string, number>>): void {
+    if (this.folding) throw new Error('an engine that folds keeps its own generations');
+    for (const [name, generation] of Object.entries(generations)) {
+      const writer = this.liveWriter(name);
+      if (writer.generation !== generation) this.live.set(name, { ...writer, generation });
+    }
+  }
+
   names(): string[] {
     return this.projections.map((projection) => projection.name);
   }

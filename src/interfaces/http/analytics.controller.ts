@@ -1,6 +1,6 @@
+import { OffThreadQueries } from '../workers/off-thread-queries';
 import { Roles } from '../../config/api-keys';
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ReadLoyaltyParams } from '../../application/customers/read-loyalty/read-loyalty.query';
 import { PseudonymPipe } from './pseudonym.pipe';
@@ -16,7 +16,7 @@ import { Answers } from './openapi-operations';
 @ApiTags('analytics')
 @Controller('v1/analytics')
 export class AnalyticsController {
-  constructor(private readonly queries: QueryBus) {}
+  constructor(private readonly queries: OffThreadQueries) {}
 
   @Get('funnel')
   @Roles('analyst')

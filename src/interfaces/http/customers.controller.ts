@@ -1,3 +1,4 @@
+import { OffThreadQueries } from '../workers/off-thread-queries';
 import { ReadsPersonalData } from './access-log.interceptor';
 import { EmailLookupParams, FindCustomersByEmail } from '../../application/gdpr/personal-data.queries';
 import { CONTACT_CHANGE_ROLES, MERGE_ROLES, Roles } from '../../config/api-keys';
@@ -40,6 +41,7 @@ export class CustomersController {
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
+    private readonly offThread: OffThreadQueries,
   ) {}
 
   @Post()
@@ -125,7 +127,7 @@ export class CustomersController {
   })
   @Answers('CustomerProfile')
   readProfile(@Param('id', CustomerIdPipe) customerId: string) {
-    return this.queries.execute(new ReadProfile(customerId, new Date()));
+    return this.offThread.execute(new ReadProfile(customerId, new Date()));
   }
 
   @Get(':id/timeline')

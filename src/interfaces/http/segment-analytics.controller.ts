@@ -1,5 +1,5 @@
+import { OffThreadQueries } from '../workers/off-thread-queries';
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   AsOfParams,
@@ -23,7 +23,7 @@ const asOfOrNow = (asOf: string | undefined, now: Date) => (asOf ? new Date(asOf
 @ApiTags('analytics')
 @Controller('v1/analytics')
 export class SegmentAnalyticsController {
-  constructor(private readonly queries: QueryBus) {}
+  constructor(private readonly queries: OffThreadQueries) {}
 
   @Get('rfm')
   @Roles('analyst')
