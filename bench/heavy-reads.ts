@@ -8,7 +8,8 @@
  * service's own event-loop delay over the run (prom-client's monitorEventLoopDelay, read from /metrics, which
  * resets it on each read): on a busy machine the probes also wait for a core, the loop delay less so. First, the
  * same reads in this process with nothing else running, its event-loop delay sampled every millisecond: how long
- * each read holds the loop at a time, apart from everything the service and the machine add.
+ * each read holds the loop at a time, apart from everything the service and the machine add. Last, the rep's
+ * profile loop again on a service started without a read worker (LEDGER_READ_WORKERS=0): what the worker spares.
  */
 import { QueryBus } from '@nestjs/cqrs';
 import { randomBytes } from 'node:crypto';
@@ -39,6 +40,8 @@ const HEAVY_READS: Record<string, string> = {
 };
 /** How many of a heavy read run at once (one unless said): a rep's page reading profiles in a loop. */
 const IN_FLIGHT: Record<string, number> = { 'rep profile, 4 in flight': 4 };
+/** The profile loop again on a service without a read worker (LEDGER_READ_WORKERS=0), for the ratio. */
+const IN_THREAD = 'profile, no worker';
 
 interface Figures {
   /** The service's event-loop delay over the run, longest and p99, in ms. */
@@ -182,13 +185,18 @@ async function main(): Promise<void> {
   await events.close();
   const masterKey = randomBytes(32).toString('base64');
   await inProcess(directory, masterKey);
-  const service = await LedgerProcess.start({
-    DATA_DIR: directory,
-    PORT: 30000 + Math.floor(Math.random() * 10000),
-    LEDGER_MASTER_KEY: masterKey,
-  });
+  const start = (readWorkers?: string) =>
+    LedgerProcess.start({
+      DATA_DIR: directory,
+      PORT: 30000 + Math.floor(Math.random() * 10000),
+      LEDGER_MASTER_KEY: masterKey,
+      ...(readWorkers !== undefined && { more: { LEDGER_READ_WORKERS: readWorkers } }),
+    });
+  let service = await start();
   try {
     await projected(service);
+    // The read worker is ready about a second after the service.
+    await sleep(2_000);
     console.log(
       `heavy reads against a customer with ${HEAVY_EVENTS.toLocaleString('en-US')} events, ${SECONDS} s each; load average ${loadavg()
         .map((load) => load.toFixed(2))
@@ -205,8 +213,17 @@ async function main(): Promise<void> {
         'event loop delay p99/max ms',
     );
     const results: [string, Figures][] = [];
-    for (const [name, path] of Object.entries(HEAVY_READS)) {
-      const figures = await measure(service, path, IN_FLIGHT[name]);
+    const runs: [string, string][] = [
+      ...Object.entries(HEAVY_READS),
+      [IN_THREAD, HEAVY_READS['rep profile, 4 in flight']!],
+    ];
+    for (const [name, path] of runs) {
+      if (name === IN_THREAD) {
+        await service.kill('SIGTERM');
+        service = await start('0');
+        await projected(service);
+      }
+      const figures = await measure(service, path, name === IN_THREAD ? 4 : IN_FLIGHT[name]);
       results.push([name, figures]);
       const each = (total: number) => (figures.heavyReads ? total / figures.heavyReads : 0);
       const { health, appends } = figures;
