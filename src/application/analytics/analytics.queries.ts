@@ -1,3 +1,4 @@
+import { TopList } from '../../domain/top-list';
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { Type } from 'class-transformer';
@@ -98,7 +99,11 @@ export class ReadLoyaltyDistributionHandler implements IQueryHandler<ReadLoyalty
       customers: 0,
     }));
     const leftOut = { analytics: 0, profiling: 0 };
-    const scored: { customerId: string; score: number; tier: LoyaltyTier }[] = [];
+    const best = new TopList<{ customerId: string; score: number; tier: LoyaltyTier }>(
+      top,
+      (a, b) => b.score - a.score || a.customerId.localeCompare(b.customerId),
+    );
+    let customers = 0;
     let total = 0;
     for await (const facts of this.readModels.allLoyaltyFacts()) {
       const loyalty = loyaltyAsOf(
@@ -116,17 +121,17 @@ export class ReadLoyaltyDistributionHandler implements IQueryHandler<ReadLoyalty
       tiers[tier]++;
       histogram[Math.min(9, Math.floor(score / 10))]!.customers++;
       total += score;
-      scored.push({ customerId: facts.customerId, score, tier });
+      customers++;
+      best.offer({ customerId: facts.customerId, score, tier });
     }
-    scored.sort((a, b) => b.score - a.score || a.customerId.localeCompare(b.customerId));
     return {
       asOf: at,
-      customers: scored.length,
+      customers,
       tiers,
       histogram,
-      meanScore: scored.length === 0 ? null : total / scored.length,
-      top: scored
-        .slice(0, top)
+      meanScore: customers === 0 ? null : total / customers,
+      top: best
+        .list()
         .map(({ customerId, score, tier }) => ({ pseudonym: this.pseudonyms.of(customerId), score, tier })),
       leftOutWithoutConsent: leftOut,
     };

@@ -5,6 +5,7 @@ import { IsInt, IsNumber, Max, Min } from 'class-validator';
 import { ConsentHistory, consentGiven, withdrawnSince } from '../../../projections/consent';
 import { CustomerFiguresOverTime } from '../../../projections/customer-figures';
 import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
+import { TopList } from '../../domain/top-list';
 import { DomainError } from '../../domain/domain-error';
 import { PurchaseModel } from '../../domain/predictions/customer-forecast';
 import {
@@ -182,7 +183,11 @@ export class ReadCustomerPredictionsHandler implements IQueryHandler<ReadCustome
     const horizon = (365.25 * 86_400_000) / UNIT_MS[fit.timeUnit];
     const settings = { model: OUTLOOK_MODEL, horizon, annualDiscountRate: OUTLOOK_DISCOUNT_RATE };
     const maxPAlive = params.maxPAlive ?? 1;
-    const matching: (Omit<PredictedCustomer, 'pseudonym'> & { customerId: string })[] = [];
+    const matching = new TopList<Omit<PredictedCustomer, 'pseudonym'> & { customerId: string }>(
+      params.limit ?? 100,
+      (a, b) => b.spend - a.spend || (a.customerId < b.customerId ? -1 : 1),
+    );
+    let customers = 0;
     const leftOut = { analytics: 0, profiling: 0 };
     for await (const { customerId, purchases, consents } of this.customerBase.histories()) {
       const summary = summarizePurchases(purchases, fit.asOf, fit.timeUnit);
@@ -194,7 +199,8 @@ export class ReadCustomerPredictionsHandler implements IQueryHandler<ReadCustome
         if (forecast.pAlive > maxPAlive) continue;
         const spend = purchases.filter((p) => p.at <= fit.asOf).reduce((sum, p) => sum + p.value, 0);
         const { frequency, recency, age, pAlive, expectedPurchases, expectedValue } = forecast;
-        matching.push({
+        customers++;
+        matching.offer({
           customerId,
           spend,
           frequency,
@@ -206,7 +212,6 @@ export class ReadCustomerPredictionsHandler implements IQueryHandler<ReadCustome
         });
       }
     }
-    matching.sort((a, b) => b.spend - a.spend || (a.customerId < b.customerId ? -1 : 1));
     return {
       asOf: fit.asOf,
       refreshedAt: stored.refreshedAt,
@@ -214,10 +219,10 @@ export class ReadCustomerPredictionsHandler implements IQueryHandler<ReadCustome
       timeUnit: fit.timeUnit,
       currency: stored.report.currency,
       horizon,
-      customers: matching.length,
+      customers,
       leftOutWithoutConsent: leftOut,
       predictions: matching
-        .slice(0, params.limit ?? 100)
+        .list()
         .map(({ customerId, ...predicted }) => ({ pseudonym: this.pseudonyms.of(customerId), ...predicted })),
     };
   }
