@@ -9,9 +9,12 @@
  * BENCH_SCALE_CUSTOMERS (default 100,000) customers, about 10 events each, two years of timestamps; most
  * browse, about 20% buy, a third of the buyers buy again, some answer surveys and file complaints.
  * BENCH_SCALE_INGEST_PER_S (default 200): the background ingest's rate. Touchpoints only: registration, with
- * its per-customer key and encryption, is measured by the ingest bench.
+ * its per-customer key and encryption, is measured by the ingest bench. BENCH_SCALE_DATABASE_URL: PostgreSQL
+ * for every port instead of the embedded files, a fresh database per size on that server (its user may
+ * CREATE DATABASE), dropped afterwards.
  */
 import { createWriteStream, mkdtempSync } from 'node:fs';
+import { Client } from 'pg';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CustomerLedger } from '../src/application/customers/customer-ledger';
@@ -24,6 +27,23 @@ import { seededRandom } from '../test/fixtures/seeded-random';
 const CUSTOMERS = Number(process.env.BENCH_SCALE_CUSTOMERS ?? 100_000);
 const INGEST_PER_S = Number(process.env.BENCH_SCALE_INGEST_PER_S ?? 200);
 const READS = Number(process.env.BENCH_SCALE_READS ?? 300);
+const DATABASE_URL = process.env.BENCH_SCALE_DATABASE_URL;
+
+/** Runs `work` on a fresh database of the BENCH_SCALE_DATABASE_URL server (its URL), dropped afterwards. */
+async function onFreshDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {
+  const server = new Client({ connectionString: DATABASE_URL });
+  await server.connect();
+  const name = `ledger_scale_${Date.now()}`;
+  await server.query(`CREATE DATABASE ${name}`);
+  try {
+    const url = new URL(DATABASE_URL!);
+    url.pathname = `/${name}`;
+    return await work(url.toString());
+  } finally {
+    await server.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await server.end();
+  }
+}
 const START = Date.UTC(2024, 11, 1);
 const DAY = 86_400_000;
 
@@ -188,13 +208,22 @@ function report(title: string, figures: Figures, baseline?: Figures): void {
   console.log(`  peak RSS of the process (service and bench in one): ${figures.peakRssMiB.toFixed(0)} MiB`);
 }
 
-async function measureAt(
-  customers: number,
-  seed: number,
-): Promise<{ idle: Figures; busy: Figures; ingest: number[] }> {
+interface Measured {
+  readonly idle: Figures;
+  readonly busy: Figures;
+  readonly ingest: number[];
+}
+
+function measureAt(customers: number, seed: number): Promise<Measured> {
+  return DATABASE_URL
+    ? onFreshDatabase((databaseUrl) => measureOn(customers, seed, databaseUrl))
+    : measureOn(customers, seed);
+}
+
+async function measureOn(customers: number, seed: number, databaseUrl?: string): Promise<Measured> {
   const directory = mkdtempSync(join(tmpdir(), 'ledger-scale-'));
   const shop = await writeShop(customers, seed, directory);
-  const ledger = await LedgerTestApp.start({ dataDir: directory });
+  const ledger = await LedgerTestApp.start({ dataDir: directory, databaseUrl });
   try {
     console.log(
       `\n== ${customers.toLocaleString('en-US')} customers, ${shop.events.toLocaleString('en-US')} events ==`,
@@ -222,7 +251,9 @@ async function measureAt(
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:scale on ${process.platform}, node ${process.version}, load average ${load()}`);
+  console.log(
+    `bench:scale on ${process.platform}, node ${process.version}, ${DATABASE_URL ? 'PostgreSQL' : 'embedded SQLite'}, load average ${load()}`,
+  );
   const small = await measureAt(Math.max(1000, Math.round(CUSTOMERS / 10)), 20);
   const large = await measureAt(CUSTOMERS, 20);
   report(`a tenth of the size, idle`, small.idle);
