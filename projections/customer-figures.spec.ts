@@ -220,6 +220,18 @@ describe("a customer's figures from month pages and totals", () => {
     },
   );
 
+  it('say when the totals predate the purchase-day counts (folded by customer-pages version 1)', () => {
+    const kept = pagesOf(historyOf(7));
+    const asOf = '2026-06-15T00:00:00.000Z';
+    expect(new CustomerFiguresOverTime(figuresAsOf(kept, asOf, 'EUR')).countsPurchaseDays()).toBe(true);
+    const totals = kept.figures.get('customer-totals')!.get(CUSTOMER)!;
+    const withoutDays = Object.fromEntries(
+      Object.entries(totals.counters).filter(([name]) => !name.startsWith('d:')),
+    );
+    kept.figures.get('customer-totals')!.set(CUSTOMER, { ...totals, counters: withoutDays });
+    expect(new CustomerFiguresOverTime(figuresAsOf(kept, asOf, 'EUR')).countsPurchaseDays()).toBe(false);
+  });
+
   it('give the RFM measures at every month end without reading a page beyond those of the instant asked', () => {
     const events = historyOf(9);
     const history = fold(purchaseHistoryProjection, events)!;

@@ -282,6 +282,16 @@ export class CustomerFiguresOverTime {
   }
 
   /**
+   * Whether every month's purchases have their days counted: not while the totals were folded by a version
+   * of customer-pages before the day counts (during the rebuild an upgrade starts).
+   */
+  countsPurchaseDays(): boolean {
+    return [...this.months.values()].every((month) =>
+      [...month.purchases.keys()].every((currency) => month.purchaseDays.has(currency)),
+    );
+  }
+
+  /**
    * What the customer-base models read as of an instant (summarizePurchases over the purchases in the models'
    * currency, one transaction per UTC day): the days and spend of the months before it from the totals, the
    * instant's month from its page, and the first and last transaction days from their pages.

@@ -90,6 +90,13 @@ export class CustomerOutlooks {
         reason: `the models were fitted on purchases in ${currency}, the ledger's currency is now ${this.modelCurrency}: \`ledger predict refresh\` fits them again`,
       };
     }
+    if (!overTime.countsPurchaseDays()) {
+      return {
+        asOf,
+        reason:
+          'the customer pages are being rebuilt after an upgrade and do not count purchase days yet: predictions follow when it is done',
+      };
+    }
     const summary = overTime.purchaseSummary(asOf, stored.fit.timeUnit);
     if (!summary) return { asOf, reason: `no purchase in ${currency} yet: the models need one` };
     const own = await this.ownPurchases(overTime.customerId, asOf);
