@@ -15,8 +15,8 @@ import { Counters } from './population-figure';
  * The time a complaint took is kept in days to three significant digits (resolutionDays), so that a bucket
  * holds a bounded number of them however many complaints it counts: `took:<days>@<day of resolution>` in the
  * day it was filed, `took:<days>@<month of resolution>` in that month, and `took:<days>@filed:<month filed>`
- * in the day it was resolved (not in its month), from which a question tells which of the complaints filed in
- * a whole month were resolved by a day of its as-of month.
+ * in the day it was resolved when that lies in a later month (not in the month's bucket), from which a
+ * question tells which of the complaints filed in a whole month were resolved by a day of its as-of month.
  */
 export const complaintFigures = periodFigures<ComplaintHistory>(
   'complaints',
@@ -112,7 +112,8 @@ export function complaintContributions(history: ComplaintHistory): Map<string, C
       add(day, `${complaint.satisfied ? '' : 'dis'}satisfied@${resolved}`);
     const took = daysInCounter(resolutionDays(complaint.filedAt, complaint.resolvedAt));
     add(day, `took:${took}@${resolved}`);
-    add(resolved, `took:${took}@filed:${day.slice(0, 7)}`);
+    // Read only for a whole month of filing, never the as-of month itself: not kept when filed the same month.
+    if (resolved.slice(0, 7) !== day.slice(0, 7)) add(resolved, `took:${took}@filed:${day.slice(0, 7)}`);
   }
   return days;
 }
