@@ -4,12 +4,12 @@ import {
   complaintReport,
   ComplaintQuery,
   complaintReportOfFigure,
-} from '../reports/complaint-analytics';
+} from './complaint-analytics';
 import { bucketsOf, periodFigureReads } from '../test/support/period-figure-reads';
 import { seededRandom } from '../test/fixtures/seeded-random';
-import { ComplaintHistory } from './complaint-history.projection';
-import { complaintDaysFigure, complaintFigures, resolutionDays } from './complaint.figure';
-import { FigureBucket } from './population-figure';
+import { ComplaintHistory } from '../projections/complaint-history.projection';
+import { complaintDaysFigure, complaintFigures, resolutionDays } from '../projections/complaint.figure';
+import { FigureBucket } from '../projections/population-figure';
 
 const DAY = 86_400_000;
 
@@ -47,7 +47,7 @@ function complaints(
 const tookKeys = ({ counters }: FigureBucket) =>
   Object.keys(counters).filter((name) => name.startsWith('took:')).length;
 
-describe('the complaint figure', () => {
+describe("the complaint figure's bounds", () => {
   it('holds a bounded number of times in a bucket, however many complaints with distinct times it counts', () => {
     // Filed in January 2026, resolved 1 to 90 days later: 1,701 times at three significant digits (1.00 to 90.0).
     const january = (complaintsFiled: number) =>
