@@ -35,8 +35,8 @@ const FOLDED_TYPES: ReadonlySet<ProjectedEvent['type']> = new Set([
 
 export const complaintHistoryProjection: Projection<ComplaintHistory> = {
   name: 'complaint-history',
-  // 2: the complaint figures.
-  version: 2,
+  // 2: the complaint figures. 3: times to resolution kept to three significant digits, by month in the months.
+  version: 3,
   indexes: [],
   figures: [complaintFigures.months, complaintFigures.days, complaintDaysFigure],
   documentId: (event) => (FOLDED_TYPES.has(event.type) ? event.customerId : undefined),

@@ -26,18 +26,28 @@ export function addTo(map: Map<string, Record<string, number>>, key: string, cou
 /**
  * One figure kept at two resolutions: a bucket per month (`YYYY-MM`) and a bucket per day (`YYYY-MM-DD`) of
  * the period each of a document's contributions belongs to. A question reads the month buckets, and the day
- * buckets of the few months in which it needs to tell days apart (see periodCover).
+ * buckets of the few months in which it needs to tell days apart (see periodCover). `monthly` says what a
+ * counter of a day is called in its month's bucket (by default the same), or that the month does not keep it
+ * (undefined): a month can keep a coarser name than its days, so that its bucket stays small.
  */
 export function periodFigures<Doc extends object>(
   name: string,
   daily: (doc: Doc) => DailyContributions,
+  monthly: (counter: string) => string | undefined = (counter) => counter,
 ): { readonly months: PopulationFigure<Doc>; readonly days: PopulationFigure<Doc> } {
   return {
     months: {
       name: `${name}-months`,
       contributions(doc) {
         const months = new Map<string, Record<string, number>>();
-        for (const [day, counters] of daily(doc)) addTo(months, day.slice(0, 7), counters);
+        for (const [day, counters] of daily(doc)) {
+          const named: Record<string, number> = {};
+          for (const [counter, count] of Object.entries(counters)) {
+            const inMonth = monthly(counter);
+            if (inMonth !== undefined) named[inMonth] = (named[inMonth] ?? 0) + count;
+          }
+          addTo(months, day.slice(0, 7), named);
+        }
         return months;
       },
     },

@@ -57,9 +57,8 @@ export interface CohortQuery {
  * bought again in each later month (the retention matrix) and each cohort's net revenue.
  */
 export function cohortReport(histories: Iterable<PurchaseHistory>, query: CohortQuery): CohortReport {
-  const included: { cohortMonth: string; months: Set<number>; revenueMinor: number }[] = [];
+  const cohorts = new Map<string, CohortCounts>();
   let withoutConsent = 0;
-  let latestMonth: string | undefined;
   const inCurrency = (amount: { currency: string; amountMinor: number }) =>
     amount.currency === query.ledgerCurrency ? amount.amountMinor : 0;
   for (const history of histories) {
@@ -71,53 +70,67 @@ export function cohortReport(histories: Iterable<PurchaseHistory>, query: Cohort
       withoutConsent++;
       continue;
     }
-    const cohortMonth = monthOf(first);
-    const months = purchases.map((purchase) => monthOf(purchase.at));
-    for (const month of months) if (latestMonth === undefined || month > latestMonth) latestMonth = month;
-    included.push({
-      cohortMonth,
-      months: new Set(months.map((month) => monthsBetween(cohortMonth, month))),
-      revenueMinor:
-        purchases.reduce((sum, p) => sum + inCurrency(p.amount), 0) -
-        history.refunds.filter((r) => r.at <= query.asOf).reduce((sum, r) => sum + inCurrency(r.amount), 0),
-    });
-  }
-  // The matrix ends with the latest month anyone included bought in (at most asOf's): months after it
-  // would be empty columns on historical data.
-  const cohorts = new Map<string, { customers: number; revenueMinor: number; buyersByOffset: number[] }>();
-  for (const customer of included) {
-    const cohort = cohorts.get(customer.cohortMonth) ?? {
-      customers: 0,
-      revenueMinor: 0,
-      buyersByOffset: new Array<number>(monthsBetween(customer.cohortMonth, latestMonth!) + 1).fill(0),
-    };
+    const cohort = cohortCountsOf(cohorts, monthOf(first));
     cohort.customers++;
-    cohort.revenueMinor += customer.revenueMinor;
-    for (const offset of customer.months) cohort.buyersByOffset[offset]!++;
-    cohorts.set(customer.cohortMonth, cohort);
+    cohort.revenueMinor +=
+      purchases.reduce((sum, p) => sum + inCurrency(p.amount), 0) -
+      history.refunds.filter((r) => r.at <= query.asOf).reduce((sum, r) => sum + inCurrency(r.amount), 0);
+    for (const month of new Set(purchases.map((purchase) => monthOf(purchase.at))))
+      cohort.buyers.set(month, (cohort.buyers.get(month) ?? 0) + 1);
   }
+  return cohortAnswer(cohorts, withoutConsent, query);
+}
+
+/** What the report tells of one cohort: its customers, their net revenue and how many bought in each month. */
+interface CohortCounts {
+  customers: number;
+  revenueMinor: number;
+  /** Customers of the cohort who bought in a month (`YYYY-MM`), the month of their first purchase included. */
+  readonly buyers: Map<string, number>;
+}
+
+function cohortCountsOf(cohorts: Map<string, CohortCounts>, month: string): CohortCounts {
+  let cohort = cohorts.get(month);
+  if (!cohort) cohorts.set(month, (cohort = { customers: 0, revenueMinor: 0, buyers: new Map() }));
+  return cohort;
+}
+
+/**
+ * The cohort report from each cohort's counts (by the month of first purchase), as both the report over every
+ * history and the report from the figure answer it. The retention matrix ends with the latest month anyone
+ * included bought in (at most asOf's): months after it would be empty columns on historical data.
+ */
+function cohortAnswer(
+  counts: ReadonlyMap<string, CohortCounts>,
+  withoutConsent: number,
+  query: CohortQuery,
+): CohortReport {
+  const included = [...counts.entries()]
+    .filter(([, cohort]) => cohort.customers > 0)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  let latestMonth: string | undefined;
+  for (const [, cohort] of included)
+    for (const [month, buyers] of cohort.buyers)
+      if (buyers > 0 && (latestMonth === undefined || month > latestMonth)) latestMonth = month;
   return {
     asOf: query.asOf,
     ...(query.from && { firstPurchaseFrom: query.from }),
     ...(query.to && { firstPurchaseTo: query.to }),
     ledgerCurrency: query.ledgerCurrency,
-    customers: included.length,
-    cohorts: [...cohorts.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([cohortMonth, cohort]) => ({
-        cohort: cohortMonth,
-        customers: cohort.customers,
-        revenue: {
-          amount: toDecimal({ amountMinor: cohort.revenueMinor, currency: query.ledgerCurrency }),
-          currency: query.ledgerCurrency,
-        },
-        retention: cohort.buyersByOffset.slice(1).map((buyers, index) => ({
-          month: addMonths(cohortMonth, index + 1),
-          offset: index + 1,
-          customers: buyers,
-          share: buyers / cohort.customers,
-        })),
-      })),
+    customers: included.reduce((sum, [, cohort]) => sum + cohort.customers, 0),
+    cohorts: included.map(([cohortMonth, cohort]) => ({
+      cohort: cohortMonth,
+      customers: cohort.customers,
+      revenue: {
+        amount: toDecimal({ amountMinor: cohort.revenueMinor, currency: query.ledgerCurrency }),
+        currency: query.ledgerCurrency,
+      },
+      retention: Array.from({ length: monthsBetween(cohortMonth, latestMonth!) }, (_, index) => {
+        const month = addMonths(cohortMonth, index + 1);
+        const buyers = cohort.buyers.get(month) ?? 0;
+        return { month, offset: index + 1, customers: buyers, share: buyers / cohort.customers };
+      }),
+    })),
     leftOutWithoutConsent: { analytics: withoutConsent },
   };
 }
@@ -183,47 +196,14 @@ function cohortCounted(cohort: string, counters: Counters, asOfDay: string): Cou
 }
 
 function cohortReportOfCounted(total: ReadonlyMap<string, number>, query: CohortQuery): CohortReport {
-  const cohorts = new Map<string, { customers: number; revenueMinor: number; buyers: Map<string, number> }>();
-  const cohortOf = (month: string) => {
-    let cohort = cohorts.get(month);
-    if (!cohort) cohorts.set(month, (cohort = { customers: 0, revenueMinor: 0, buyers: new Map() }));
-    return cohort;
-  };
-  let latestMonth: string | undefined;
+  const cohorts = new Map<string, CohortCounts>();
   for (const [name, count] of total) {
     const [cohortMonth, measure] = name.split('|');
     if (measure === undefined) continue;
-    const cohort = cohortOf(cohortMonth!);
+    const cohort = cohortCountsOf(cohorts, cohortMonth!);
     if (measure === 'customers') cohort.customers += count;
     else if (measure === `v:${query.ledgerCurrency}`) cohort.revenueMinor += count;
-    else if (measure.startsWith('r:') && count > 0) {
-      const month = measure.slice(2);
-      cohort.buyers.set(month, count);
-      if (latestMonth === undefined || month > latestMonth) latestMonth = month;
-    }
+    else if (measure.startsWith('r:')) cohort.buyers.set(measure.slice(2), count);
   }
-  const included = [...cohorts.entries()].filter(([, cohort]) => cohort.customers > 0);
-  return {
-    asOf: query.asOf,
-    ...(query.from && { firstPurchaseFrom: query.from }),
-    ...(query.to && { firstPurchaseTo: query.to }),
-    ledgerCurrency: query.ledgerCurrency,
-    customers: included.reduce((sum, [, cohort]) => sum + cohort.customers, 0),
-    cohorts: included
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([cohortMonth, cohort]) => ({
-        cohort: cohortMonth,
-        customers: cohort.customers,
-        revenue: {
-          amount: toDecimal({ amountMinor: cohort.revenueMinor, currency: query.ledgerCurrency }),
-          currency: query.ledgerCurrency,
-        },
-        retention: Array.from({ length: monthsBetween(cohortMonth, latestMonth!) }, (_, index) => {
-          const month = addMonths(cohortMonth, index + 1);
-          const buyers = cohort.buyers.get(month) ?? 0;
-          return { month, offset: index + 1, customers: buyers, share: buyers / cohort.customers };
-        }),
-      })),
-    leftOutWithoutConsent: { analytics: total.get('withoutConsent') ?? 0 },
-  };
+  return cohortAnswer(cohorts, total.get('withoutConsent') ?? 0, query);
 }

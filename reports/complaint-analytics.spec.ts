@@ -1,4 +1,4 @@
-import { complaintReport, median } from './complaint-analytics';
+import { complaintReport, median, medianOfCounted } from './complaint-analytics';
 import { ComplaintHistory, ComplaintRecord } from '../projections/complaint-history.projection';
 
 const NOW = '2026-07-01T00:00:00.000Z';
@@ -57,6 +57,38 @@ describe('complaint analytics', () => {
     expect(median([])).toBeNull();
   });
 
+  it('takes the same median of values counted so many times each', () => {
+    expect(
+      medianOfCounted([
+        [5, 1],
+        [1, 1],
+        [3, 1],
+      ]),
+    ).toBe(3);
+    expect(
+      medianOfCounted([
+        [4, 1],
+        [1, 1],
+        [3, 1],
+        [2, 1],
+      ]),
+    ).toBe(2.5);
+    expect(
+      medianOfCounted([
+        [7, 2],
+        [1, 3],
+        [2, 0],
+      ]),
+    ).toBe(1);
+    expect(
+      medianOfCounted([
+        [7, 3],
+        [1, 3],
+      ]),
+    ).toBe(4);
+    expect(medianOfCounted([[2, 0]])).toBeNull();
+  });
+
   it('counts by category and severity, measures resolution and ages the open backlog as of an instant', () => {
     const report = complaintReport(customers, {
       from: '2026-04-01T00:00:00.000Z',
@@ -87,6 +119,7 @@ describe('complaint analytics', () => {
         dissatisfied: 1,
         notSaid: 1,
         satisfiedShare: 1 / 3,
+        timesKeptTo: 'millisecond',
       },
       // Open on 30 June: K-3 (5 days old) and K-4 (180 days old, filed before the range).
       backlog: {

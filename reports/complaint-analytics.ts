@@ -1,6 +1,12 @@
 import { COMPLAINT_SEVERITIES, ComplaintSeverity } from '../src/domain/customer-events';
 import { ComplaintHistory, ComplaintRecord } from '../projections/complaint-history.projection';
-import { complaintContributions } from '../projections/complaint.figure';
+import {
+  complaintContributions,
+  daysInCounter,
+  RESOLUTION_DAYS_SIGNIFICANT_DIGITS,
+  resolutionDays,
+  tookOf,
+} from '../projections/complaint.figure';
 import { consentGiven, latestConsentGiven } from '../projections/consent';
 import { countAcross, dayOf, firstDayOf, periodCover } from '../projections/period-figures';
 import { Counters, FigureBucket } from '../projections/population-figure';
@@ -30,6 +36,11 @@ export interface ComplaintReport {
   readonly resolution: {
     readonly resolved: number;
     readonly medianDaysToResolution: number | null;
+    /**
+     * How finely the times behind the median were kept: to the millisecond (exact), or in days to three
+     * significant digits, which puts the median within 0.5% of the exact one (whole days under 1000 exact).
+     */
+    readonly timesKeptTo: 'millisecond' | '3 significant digits';
     readonly satisfied: number;
     readonly dissatisfied: number;
     /** Resolutions that did not say whether the customer was satisfied. */
@@ -101,6 +112,7 @@ export function complaintReport(
     resolution: {
       resolved: resolved.length,
       medianDaysToResolution: median(resolved.map((c) => Math.max(0, daysBetween(c.filedAt, c.resolvedAt!)))),
+      timesKeptTo: 'millisecond',
       satisfied,
       dissatisfied,
       notSaid: resolved.length - satisfied - dissatisfied,
@@ -132,6 +144,22 @@ export function median(values: readonly number[]): number | null {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+/** The median of values counted so many times each: [value, count] (as median, over the values repeated). */
+export function medianOfCounted(counted: Iterable<readonly [value: number, count: number]>): number | null {
+  const sorted = [...counted].filter(([, count]) => count > 0).sort((a, b) => a[0] - b[0]);
+  const total = sorted.reduce((sum, [, count]) => sum + count, 0);
+  if (total === 0) return null;
+  const at = (rank: number) => {
+    let seen = 0;
+    for (const [value, count] of sorted) {
+      seen += count;
+      if (rank < seen) return value;
+    }
+    return sorted[sorted.length - 1]![0];
+  };
+  return total % 2 === 1 ? at((total - 1) / 2) : (at(total / 2 - 1) + at(total / 2)) / 2;
+}
+
 const DAY_MS = 86_400_000;
 
 /**
@@ -152,7 +180,12 @@ export function complaintCutDays(query: ComplaintQuery): string[] {
  * which are counted exactly. The oldest open complaint is told apart: the answer says in which month or day it
  * was filed, and oldestOpenDay and oldestOpenDays tell its age from that period's buckets and histories. The same
  * answer as complaintReport over every history, but for consent, which is the customers' latest choice (as every
- * kept figure counts it) rather than the choice in force at `now`.
+ * kept figure counts it) rather than the choice in force at `now`, and for the median time to resolution, which
+ * is that of the times kept to three significant digits (resolutionDays): within 0.5% of the exact one.
+ *
+ * The times of the complaints filed in a whole month are kept by the month of their resolution: those resolved
+ * before the as-of month count from the month's bucket, those resolved in it (always a cut month) from the day
+ * buckets of the days of their resolution up to `asOf`.
  */
 export function complaintReportOfFigure(
   buckets: Iterable<FigureBucket>,
@@ -162,8 +195,10 @@ export function complaintReportOfFigure(
 ): ComplaintFigureAnswer {
   const cover = periodCover(cutDays);
   const asOfDay = dayOf(query.asOf);
+  const asOfMonth = asOfDay.slice(0, 7);
   const from = query.from === undefined ? undefined : dayOf(query.from);
   const end = dayOf(query.to !== undefined && query.to < query.asOf ? query.to : query.asOf);
+  const filedInRange = (day: string) => (from === undefined || day >= from) && day <= end;
   const bandBounds = BACKLOG_AGE_BANDS.map((band) =>
     dayOf(new Date(Date.parse(query.asOf) - band.fromDays * DAY_MS).toISOString()),
   );
@@ -177,22 +212,28 @@ export function complaintReportOfFigure(
       // The oldest band whose least age the day reaches (bands are listed youngest first).
       const oldest = bandBounds.findLastIndex((bound) => day <= bound);
       const band = BACKLOG_AGE_BANDS[Math.max(0, oldest)]!;
-      const openIn = cover.wholeMonth(period.slice(0, 7)) ? period.slice(0, 7) : day;
+      const month = period.slice(0, 7);
+      const wholeMonth = cover.wholeMonth(month);
       return complaintsCounted(counters, {
-        inRange: (from === undefined || day >= from) && day <= end,
+        inRange: filedInRange(day),
         resolvedBy: (resolvedDay) => resolvedDay <= asOfDay,
-        openAs: [`open:${band.label}`, `open@${openIn}`],
+        openAs: [`open:${band.label}`, `open@${wholeMonth ? month : day}`],
+        took: {
+          resolvedBy: wholeMonth
+            ? (resolved) => resolved.slice(0, 7) < asOfMonth
+            : (resolvedDay) => resolvedDay <= asOfDay,
+          resolvedHereOf: (filedMonth) =>
+            month === asOfMonth && cover.wholeMonth(filedMonth) && filedInRange(`${filedMonth}-01`),
+        },
       });
     },
     (history) => exactlyCounted(history, query),
   );
   const oldestOpenIn = earliestOpen(total);
   const count = (name: string) => total.get(name) ?? 0;
-  const durations: number[] = [];
-  for (const [name, times] of total) {
-    if (name.startsWith('ms:'))
-      for (let n = 0; n < times; n++) durations.push(Number(name.slice(3)) / DAY_MS);
-  }
+  const times = [...total]
+    .filter(([name]) => name.startsWith('took:'))
+    .map(([name, complaints]) => [Number(name.slice('took:'.length)), complaints] as const);
   const byCategory = [...total]
     .filter(([name]) => name === 'category' || name.startsWith('category:'))
     .map(([name, complaints]) => ({
@@ -216,7 +257,8 @@ export function complaintReportOfFigure(
     })),
     resolution: {
       resolved,
-      medianDaysToResolution: median(durations),
+      medianDaysToResolution: medianOfCounted(times),
+      timesKeptTo: `${RESOLUTION_DAYS_SIGNIFICANT_DIGITS} significant digits` as const,
       satisfied,
       dissatisfied,
       notSaid: resolved - satisfied - dissatisfied,
@@ -298,15 +340,33 @@ export function oldestOpenDays(
   return Math.max(0, daysBetween(oldest, query.asOf));
 }
 
-/** A bucket's counters as the report counts them: filed in the range, resolved by asOf, open as of asOf. */
+/**
+ * A bucket's counters as the report counts them: filed in the range, resolved by asOf, open as of asOf; with
+ * `took`, the times of the complaints filed in the range and resolved by asOf, from the bucket of their filing
+ * (`resolvedBy` their day or month of resolution) or, for those filed in a whole month, from the bucket of their
+ * resolution (`resolvedHereOf` their month of filing).
+ */
 function complaintsCounted(
   counters: Counters,
-  at: { inRange: boolean; resolvedBy: (day: string) => boolean; openAs: readonly string[] },
+  at: {
+    inRange: boolean;
+    resolvedBy: (day: string) => boolean;
+    openAs: readonly string[];
+    took?: { resolvedBy: (dayOrMonth: string) => boolean; resolvedHereOf: (filedMonth: string) => boolean };
+  },
 ): Counters {
   const counted: Record<string, number> = {};
   const add = (name: string, count: number) => (counted[name] = (counted[name] ?? 0) + count);
   for (const [name, count] of Object.entries(counters)) {
-    if (name === 'withoutConsent') add(name, count);
+    const took = tookOf(name);
+    if (took !== undefined) {
+      if (at.took === undefined) continue;
+      const counts =
+        took.filedIn === undefined
+          ? at.inRange && at.took.resolvedBy(took.resolvedOn)
+          : at.took.resolvedHereOf(took.filedIn);
+      if (counts) add(`took:${took.days}`, count);
+    } else if (name === 'withoutConsent') add(name, count);
     else if (name === 'pending') at.openAs.forEach((open) => add(open, count));
     else if (name.startsWith('pending@')) {
       if (!at.resolvedBy(name.slice('pending@'.length))) at.openAs.forEach((open) => add(open, count));
@@ -350,7 +410,7 @@ function exactlyCounted(history: ComplaintHistory, query: ComplaintQuery): Count
     if (!resolvedBy(complaint, query.asOf)) continue;
     add('resolved');
     if (complaint.satisfied !== undefined) add(complaint.satisfied ? 'satisfied' : 'dissatisfied');
-    add(`ms:${Math.max(0, Date.parse(complaint.resolvedAt!) - Date.parse(complaint.filedAt))}`);
+    add(`took:${daysInCounter(resolutionDays(complaint.filedAt, complaint.resolvedAt!))}`);
   }
   return counted;
 }

@@ -6,15 +6,12 @@ export function bucketsOf<Doc extends object>(
   figure: PopulationFigure<Doc>,
   docs: Iterable<Doc>,
 ): FigureBucket[] {
-  const buckets = new Map<string, FigureBucket>();
-  for (const doc of docs) {
-    for (const [bucket, delta] of figureDeltas(figure, [[null, doc]])) {
-      const next = withDelta(bucket, buckets.get(bucket), delta);
-      if (next) buckets.set(bucket, next);
-      else buckets.delete(bucket);
-    }
-  }
-  return [...buckets.values()].sort((a, b) => (a.bucket < b.bucket ? -1 : 1));
+  // Every document added at once: one delta per bucket, summed over the documents.
+  const added = [...docs].map((doc) => [null, doc] as const);
+  return [...figureDeltas(figure, added)]
+    .map(([bucket, delta]) => withDelta(bucket, undefined, delta))
+    .filter((bucket): bucket is FigureBucket => bucket !== null)
+    .sort((a, b) => (a.bucket < b.bucket ? -1 : 1));
 }
 
 const counted = new WeakMap<object, WeakMap<object, FigureBucket[]>>();
