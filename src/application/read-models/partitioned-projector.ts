@@ -247,19 +247,20 @@ export class PartitionedProjector {
     upTo: number,
     signal: AbortSignal,
   ): Promise<void> {
-    const merges = events.flatMap((event, index) =>
-      event.type === 'CustomerMerged' && index > 0 ? [index] : [],
-    );
+    const merges = events.flatMap((event, index) => (event.type === 'CustomerMerged' ? [index] : []));
     let start = 0;
     for (const end of [...merges, events.length]) {
       const part = events.slice(start, end);
       const partUpTo = end < events.length ? events[end]!.position - 1 : upTo;
-      if (part[0]?.type === 'CustomerMerged') {
-        await this.untilAbsorbedPass(lease.partition, writers, part[0], signal);
-        // Stopped while waiting: the merge is not folded (the next holder of the partition waits again).
-        if (signal.aborted) return;
+      // Everything before a merge is committed before it waits (a checkpoint alone when nothing is), so that
+      // a merge waiting on this partition never waits for a position this partition is itself stuck below.
+      if (part.length > 0 || partUpTo > Math.min(...writers.map((writer) => writer.position))) {
+        await this.commit(lease, writers, part, partUpTo);
       }
-      await this.commit(lease, writers, part, partUpTo);
+      if (end === events.length) return;
+      await this.untilAbsorbedPass(lease.partition, writers, events[end]!, signal);
+      // Stopped while waiting: the merge is not folded (the next holder of the partition waits again).
+      if (signal.aborted) return;
       start = end;
     }
   }
