@@ -121,6 +121,55 @@ async function folded(url: string, partitioned: boolean): Promise<number> {
   return Math.min(...rows.map((row) => Number(row.position)));
 }
 
+/**
+ * What reading costs: one pass over the whole log in pages of 1000 (what every partition would read if it
+ * filtered the log itself), against every partition reading only its own events by the partition index; and
+ * the index's size beside the table's.
+ */
+async function readCosts(url: string): Promise<string> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const pass = async (query: string, params: (after: number) => unknown[]) => {
+      let rows = 0;
+      for (let after = 0; ;) {
+        const page = (await client.query<{ position: string }>(query, params(after))).rows;
+        rows += page.length;
+        if (page.length < 1000) return rows;
+        after = Number(page[page.length - 1]!.position);
+      }
+    };
+    const columns = 'position, stream_id, type, data, metadata';
+    let started = Date.now();
+    const whole = await pass(
+      `SELECT ${columns} FROM events WHERE position > $1 ORDER BY position LIMIT 1000`,
+      (after) => [after],
+    );
+    const wholeMs = Date.now() - started;
+    started = Date.now();
+    let own = 0;
+    for (let partition = 0; partition < PARTITIONS; partition++) {
+      own += await pass(
+        `SELECT ${columns} FROM events WHERE partition = $2 AND position > $1 ORDER BY position LIMIT 1000`,
+        (after) => [after, partition],
+      );
+    }
+    const ownMs = Date.now() - started;
+    const [sizes] = (
+      await client.query<{ table: string; index: string }>(
+        `SELECT pg_size_pretty(pg_table_size('events')) AS table, pg_size_pretty(pg_relation_size('events_by_partition')) AS index`,
+      )
+    ).rows;
+    return (
+      `reading: the whole log once ${whole.toLocaleString('en')} events in ${wholeMs} ms (${PARTITIONS} partitions ` +
+      `filtering it would read it ${PARTITIONS} times); every partition by its index ${own.toLocaleString('en')} events ` +
+      `in ${ownMs} ms; events table ${sizes!.table}, partition index ${sizes!.index}`
+    );
+  } finally {
+    await client.end();
+  }
+}
+
 async function anyCheckpoint(url: string): Promise<boolean> {
   return (await sql(url, 'SELECT 1 FROM checkpoints WHERE position > 0 LIMIT 1')).length > 0;
 }
@@ -210,6 +259,7 @@ async function main(): Promise<void> {
     console.log(
       `loaded ${head.toLocaleString('en')} events in ${((Date.now() - loadStarted) / 1000).toFixed(0)} s; load ${load()}`,
     );
+    console.log(await readCosts(databaseUrl));
     const runs: [string, number, boolean][] = [
       ['one projector (ledger project)', 1, false],
       ['one partitioned projector, 8 partitions', 1, true],
