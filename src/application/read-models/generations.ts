@@ -108,13 +108,14 @@ export class Generations {
         position: await this.reads.checkpoint(checkpointName(projection.name, generation)),
       };
     }
-    // Partitioned: a position is folded once every partition has passed it.
-    const positions = await Promise.all(
-      Array.from({ length: partitions }, (_, partition) =>
-        this.partitionPosition(projection, generation, partition),
+    // Partitioned: a position is folded once every partition has passed it (see partitionPosition).
+    const [single, ...own] = await Promise.all([
+      this.reads.checkpoint(checkpointName(projection.name, generation)),
+      ...Array.from({ length: partitions }, (_, partition) =>
+        this.reads.checkpoint(partitionCheckpointName(projection.name, generation, partition)),
       ),
-    );
-    return { generation, position: Math.min(...positions) };
+    ]);
+    return { generation, position: Math.max(single!, Math.min(...own)) };
   }
 
   /**

@@ -185,15 +185,20 @@ export class PartitionedProjector {
    * (the database restarting) folds again from the committed checkpoints after a pause.
    */
   private async foldPartition(lease: PartitionLease, signal: AbortSignal): Promise<void> {
-    const writers = await Promise.all(
-      this.live.map(async (live) => ({
-        ...live,
-        position: await this.generations.partitionPosition(live.projection, live.generation, lease.partition),
-        caughtUp: false,
-      })),
-    );
+    let writers: GenerationWriter[] | undefined;
     for (let failures = 0; !signal.aborted;) {
       try {
+        writers ??= await Promise.all(
+          this.live.map(async (live) => ({
+            ...live,
+            position: await this.generations.partitionPosition(
+              live.projection,
+              live.generation,
+              lease.partition,
+            ),
+            caughtUp: false,
+          })),
+        );
         await this.foldFromLog(lease, writers, signal);
         return;
       } catch (error) {
