@@ -8,9 +8,10 @@
  *
  * The URL names a server whose user may CREATE DATABASE: the run gets a fresh database, dropped afterwards.
  * BENCH_EVENTS (default 100,000) touchpoints are loaded first through one ingest-only service process (HTTP
- * batches of 1000, four clients, 2,000 customers, a merge every 1,000 customers' worth of events); then each
- * run starts from empty read models (every read-model table, checkpoint and lease dropped) and is timed until
- * every projection has folded the head (the partitions' checkpoints, or the single projector's).
+ * batches of 1000, four clients, 2,000 customers of which 400 registered, a merge of two registered customers
+ * every 10 batches); then each run starts from empty read models (every read-model table, checkpoint and lease
+ * dropped) and is timed from its first commit until every projection has folded the head (the partitions'
+ * checkpoints, or the single projector's).
  */
 import { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -25,6 +26,8 @@ import { LedgerProcess } from '../test/support/ledger-process';
 const SERVER_URL = process.env.BENCH_DATABASE_URL;
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const CUSTOMERS = 2000;
+/** Of those, registered first; merges pair them off (0 absorbs 1, 2 absorbs 3, ...). */
+const REGISTERED = 400;
 const BATCH = 1000;
 const CLIENTS = 4;
 const PARTITIONS = 8;
@@ -71,6 +74,23 @@ async function loadLog(ledger: LedgerProcess): Promise<void> {
     const occurredAt = new Date(Date.UTC(2025, 0, 1) + n * 60_000).toISOString();
     return { customerId, type: kind, eventId: randomUUID(), occurredAt, channel: 'web', data };
   };
+  // The first customers are registered (a merge joins registered records; the rest stay unregistered).
+  for (let start = 0; start < REGISTERED; start += 20) {
+    await Promise.all(
+      Array.from({ length: 20 }, async (_, k) => {
+        const index = start + k;
+        const response = await ledger.post('/v1/customers', {
+          customerId: `bench-${index}`,
+          eventId: randomUUID(),
+          occurredAt: new Date(Date.UTC(2024, 11, 1) + index * 60_000).toISOString(),
+          name: `Bench ${index}`,
+          email: `bench-${index}@catch-up.example`,
+          country: 'DE',
+        });
+        if (response.status >= 300) throw new Error(`register: ${response.status} ${await response.text()}`);
+      }),
+    );
+  }
   let merges = 0;
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
@@ -78,11 +98,15 @@ async function loadLog(ledger: LedgerProcess): Promise<void> {
         const start = sent;
         sent += BATCH;
         const body = { touchpoints: Array.from({ length: BATCH }, (_, k) => touchpoint(start + k * 7)) };
-        const response = await ledger.post('/v1/touchpoints/batch', body);
+        let response = await ledger.post('/v1/touchpoints/batch', body);
+        // Four clients write the same customers: a contended batch (503) is sent again, the same event ids.
+        for (let attempt = 0; response.status === 503 && attempt < 20; attempt++) {
+          response = await ledger.post('/v1/touchpoints/batch', body);
+        }
         if (response.status >= 300) throw new Error(`batch: ${response.status} ${await response.text()}`);
         if ((start / BATCH) % 10 === 9) {
-          const survivor = `bench-${(merges * 2) % CUSTOMERS}`;
-          const duplicate = `bench-${(merges * 2 + 1) % CUSTOMERS}`;
+          const survivor = `bench-${(merges * 2) % REGISTERED}`;
+          const duplicate = `bench-${(merges * 2 + 1) % REGISTERED}`;
           merges++;
           const merged = await ledger.post(`/v1/customers/${survivor}/merge`, { duplicateId: duplicate });
           if (merged.status >= 300) throw new Error(`merge: ${merged.status} ${await merged.text()}`);
