@@ -161,6 +161,25 @@ class EnvironmentVariables {
   @Max(300_000, { message: 'LEDGER_SUBSCRIPTION_TIMEOUT_MS must be an integer from 100 to 300000' })
   LEDGER_SUBSCRIPTION_TIMEOUT_MS?: number;
 
+  /**
+   * PostgreSQL: the partitions a new log's customer events are split into for partitioned projectors
+   * (recorded with the log when its tables are created; docs/postgresql.md, "Scale-out").
+   */
+  @IsOptional()
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsInt({ message: 'LEDGER_PROJECTION_PARTITIONS must be an integer from 1 to 256' })
+  @Min(1, { message: 'LEDGER_PROJECTION_PARTITIONS must be an integer from 1 to 256' })
+  @Max(256, { message: 'LEDGER_PROJECTION_PARTITIONS must be an integer from 1 to 256' })
+  LEDGER_PROJECTION_PARTITIONS?: number;
+
+  /** How long a partitioned projector's lease on a partition lasts without a heartbeat. */
+  @IsOptional()
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsInt({ message: 'LEDGER_PROJECTION_LEASE_MS must be an integer from 1000 to 600000' })
+  @Min(1000, { message: 'LEDGER_PROJECTION_LEASE_MS must be an integer from 1000 to 600000' })
+  @Max(600_000, { message: 'LEDGER_PROJECTION_LEASE_MS must be an integer from 1000 to 600000' })
+  LEDGER_PROJECTION_LEASE_MS?: number;
+
   /** Failed authentications one client address may make per minute before it waits (429). */
   @IsOptional()
   @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
@@ -240,6 +259,10 @@ export interface LedgerConfig {
    * thread forget its cached key, and a worker never hears of it.
    */
   readonly keepDataKeys?: boolean;
+  /** LEDGER_PROJECTION_PARTITIONS: the partitions of a new PostgreSQL log (DEFAULT_LOG_PARTITIONS when absent). */
+  readonly projectionPartitions?: number;
+  /** LEDGER_PROJECTION_LEASE_MS: a partitioned projector's lease (DEFAULT_LEASE_MS when absent). */
+  readonly projectionLeaseMs?: number;
   /** EventStoreDB instead of the embedded event store, when set. */
   readonly eventStoreUrl?: string;
   /** MongoDB instead of the embedded read store and key store, when set. */
@@ -411,6 +434,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     retention,
     runProjections: variables.LEDGER_PROJECTIONS !== 'off',
     readWorkers: variables.LEDGER_READ_WORKERS,
+    projectionPartitions: variables.LEDGER_PROJECTION_PARTITIONS,
+    projectionLeaseMs: variables.LEDGER_PROJECTION_LEASE_MS,
     eventStoreUrl: variables.EVENTSTORE_URL,
     mongoUrl: variables.MONGO_URL,
     databaseUrl: variables.DATABASE_URL,

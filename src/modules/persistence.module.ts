@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { join } from 'node:path';
 import { LedgerConfig } from '../config/ledger-config';
 import { EVENT_STORE, EventStore } from '../ports/event-store.port';
+import { OPEN_PROJECTOR_PARTITIONS, ProjectorPartitions } from '../ports/projector-partitions.port';
 import { READ_STORE, ReadStore } from '../ports/read-store.port';
 import { SUBJECT_KEY_STORE, SubjectKeyStore } from '../ports/subject-key-store.port';
 import { withUpcasting } from '../ports/upcasting-event-store';
@@ -9,6 +10,7 @@ import { createEventStoreDbEventStore } from '../adapters/eventstoredb/eventstor
 import { createMongoReadStore } from '../adapters/mongodb/mongodb-read-store';
 import { createMongoSubjectKeyStore } from '../adapters/mongodb/mongodb-subject-key-store';
 import { createPostgresEventStore } from '../adapters/postgres/postgres-event-store';
+import { createPostgresProjectorPartitions } from '../adapters/postgres/postgres-projector-partitions';
 import { createPostgresReadStore } from '../adapters/postgres/postgres-read-store';
 import { createPostgresSubjectKeyStore } from '../adapters/postgres/postgres-subject-key-store';
 import { createSqliteEventStore } from '../adapters/sqlite/sqlite-event-store';
@@ -21,6 +23,8 @@ export interface Backend {
   readonly openEventStore?: () => EventStore | Promise<EventStore>;
   readonly openKeyStore?: () => SubjectKeyStore | Promise<SubjectKeyStore>;
   readonly openReadStore?: () => ReadStore | Promise<ReadStore>;
+  /** Partitioned projectors: only where the same backend holds the event store and the read store. */
+  readonly openProjectorPartitions?: () => Promise<ProjectorPartitions>;
 }
 
 type Opener = 'openEventStore' | 'openKeyStore' | 'openReadStore';
@@ -47,9 +51,14 @@ export function configuredBackends(config: LedgerConfig): Backend[] {
     databaseUrl
       ? {
           name: 'postgresql',
-          openEventStore: () => createPostgresEventStore({ connectionString: databaseUrl }),
+          openEventStore: () =>
+            createPostgresEventStore({
+              connectionString: databaseUrl,
+              partitions: config.projectionPartitions,
+            }),
           openKeyStore: () => createPostgresSubjectKeyStore({ connectionString: databaseUrl }),
           openReadStore: () => createPostgresReadStore({ connectionString: databaseUrl }),
+          openProjectorPartitions: () => createPostgresProjectorPartitions({ connectionString: databaseUrl }),
         }
       : undefined,
     {
@@ -93,8 +102,12 @@ export class PersistenceModule {
         { provide: EVENT_STORE, useFactory: async () => withUpcasting(await eventStore.openEventStore()) },
         { provide: SUBJECT_KEY_STORE, useFactory: () => keyStore.openKeyStore() },
         { provide: READ_STORE, useFactory: () => readStore.openReadStore() },
+        {
+          provide: OPEN_PROJECTOR_PARTITIONS,
+          useValue: (eventStore === readStore && readStore.openProjectorPartitions) || null,
+        },
       ],
-      exports: [EVENT_STORE, SUBJECT_KEY_STORE, READ_STORE],
+      exports: [EVENT_STORE, SUBJECT_KEY_STORE, READ_STORE, OPEN_PROJECTOR_PARTITIONS],
     };
   }
 }

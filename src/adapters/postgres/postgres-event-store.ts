@@ -34,14 +34,23 @@ export interface PostgresEventStoreOptions extends PostgresConnectionOptions {
    * processes' commits come by LISTEN/NOTIFY, and this poll covers a listening connection that was lost.
    */
   readonly pollIntervalMs?: number;
+  /**
+   * How many partitions the customer events are split into for the partitioned projector (docs/postgresql.md,
+   * "Scale-out"): recorded with the log when its tables are created (default DEFAULT_LOG_PARTITIONS), and read
+   * from there afterwards.
+   */
+  readonly partitions?: number;
 }
+
+/** The partitions of a new log: a few times the projector processes a deployment runs (docs/postgresql.md). */
+export const DEFAULT_LOG_PARTITIONS = 8;
 
 interface StreamRow {
   revision: string;
   last_hash: Buffer;
 }
 
-interface EventRow {
+export interface EventRow {
   position: string;
   stream_id: string;
   stream_revision: string;
@@ -112,9 +121,41 @@ CREATE TABLE IF NOT EXISTS log_summary (
   events bigint NOT NULL
 );
 INSERT INTO log_summary (id, last_position, streams, events) VALUES (1, 0, 0, 0) ON CONFLICT (id) DO NOTHING;
+CREATE TABLE IF NOT EXISTS log_partitions (id integer PRIMARY KEY CHECK (id = 1), partitions integer NOT NULL);
+CREATE OR REPLACE FUNCTION ledger_partition(stream_id text, partitions integer) RETURNS smallint
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $$ SELECT CASE WHEN left(stream_id, 9) = 'customer-'
+    THEN (('x' || substr(md5(substr(stream_id, 10)), 1, 7))::bit(28)::integer % partitions)::smallint END $$;
 `;
 
-const EVENT_COLUMNS = `position, stream_id, stream_revision, event_id, type, schema_version, data, metadata,
+/**
+ * The partition of each customer event (partitionOf in src/application/read-models/partitions.ts, the same
+ * hash: the first 28 bits of the MD5 of the customer id, modulo the log's partitions), computed as it is
+ * appended; NULL for other streams, which no projection folds. A log created before partitions gets the
+ * column and its values once, here (one pass over the table); the partial index then lets each partition read
+ * only its own events, in position order.
+ */
+async function migratePartitions(client: PoolClient, partitions: number): Promise<void> {
+  await client.query(
+    'INSERT INTO log_partitions (id, partitions) VALUES (1, $1) ON CONFLICT (id) DO NOTHING',
+    [partitions],
+  );
+  const { rows } = await client.query(
+    `SELECT 1 FROM information_schema.columns
+     WHERE table_schema = current_schema() AND table_name = 'events' AND column_name = 'partition'`,
+  );
+  if (rows.length > 0) return;
+  await client.query('ALTER TABLE events ADD COLUMN partition smallint');
+  await client.query(
+    `UPDATE events SET partition = ledger_partition(stream_id, (SELECT partitions FROM log_partitions))
+     WHERE left(stream_id, 9) = 'customer-'`,
+  );
+  await client.query(
+    'CREATE INDEX events_by_partition ON events (partition, position) WHERE partition IS NOT NULL',
+  );
+}
+
+export const EVENT_COLUMNS = `position, stream_id, stream_revision, event_id, type, schema_version, data, metadata,
   prev_hash, hash, redacted_at`;
 const LOCATION_COLUMNS = 'position, stream_id, stream_revision, event_id, type';
 
@@ -127,9 +168,12 @@ const READ_ALL = `SELECT ${EVENT_COLUMNS} FROM events WHERE position > $1 ORDER 
 const LAST_ASSIGNED = `SELECT coalesce((SELECT last_position FROM log_summary WHERE id = 1),
   (SELECT max(position) FROM events), 0) AS last_position`;
 const INSERT_EVENTS = `INSERT INTO events
-  (position, stream_id, stream_revision, event_id, type, schema_version, data, metadata, prev_hash, hash)
-  SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::integer[],
-    $7::json[], $8::json[], $9::bytea[], $10::bytea[])`;
+  (position, stream_id, stream_revision, event_id, type, schema_version, data, metadata, prev_hash, hash,
+    partition)
+  SELECT e.*, ledger_partition(e.stream_id, (SELECT partitions FROM log_partitions WHERE id = 1))
+  FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::integer[],
+    $7::json[], $8::json[], $9::bytea[], $10::bytea[])
+    AS e (position, stream_id, stream_revision, event_id, type, schema_version, data, metadata, prev_hash, hash)`;
 const ADVANCE_STREAMS = `INSERT INTO streams (stream_id, revision, last_hash)
   SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[])
   ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision, last_hash = excluded.last_hash`;
@@ -173,6 +217,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   try {
     await migrate(pool, options, async (client) => {
       await client.query(SCHEMA);
+      await migratePartitions(client, options.partitions ?? DEFAULT_LOG_PARTITIONS);
     });
     // The events table's oid names this ledger in the database: two ledgers in two schemas of one
     // database neither wait for each other's lock nor wake each other's subscribers.
@@ -573,7 +618,7 @@ function isConnectionError(error: unknown): boolean {
   return error instanceof Error && /connection/i.test(error.message);
 }
 
-function toRecorded(row: EventRow): RecordedEvent {
+export function toRecorded(row: EventRow): RecordedEvent {
   return {
     eventId: row.event_id,
     type: row.type,

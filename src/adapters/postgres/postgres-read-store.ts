@@ -1,4 +1,4 @@
-import { Pool } from 'pg';
+import { Pool, PoolClient } from 'pg';
 import { CollectionWrites, FindQuery, IndexKey, ReadStore } from '../../ports/read-store.port';
 import { inTransaction, migrate, openPool, PostgresConnectionOptions } from './postgres-connection';
 
@@ -106,32 +106,8 @@ class PostgresReadStore implements ReadStore {
     // An unknown collection fails the commit before anything is written.
     for (const { collection } of writes) await this.fieldsOf(collection);
     await inTransaction(this.pool, async (client) => {
-      for (const { collection, writes: documents } of writes) {
-        // The last write of an id wins, as writing them one after the other would: one statement cannot
-        // touch a row twice.
-        const last = new Map(documents.map((write) => [write.id, write.doc]));
-        const removed = [...last].filter(([, doc]) => doc === null).map(([id]) => id);
-        const stored = [...last].filter(([, doc]) => doc !== null);
-        const table = tableName(collection);
-        if (removed.length > 0) {
-          await client.query(`DELETE FROM ${table} WHERE id = ANY($1::text[])`, [removed]);
-        }
-        if (stored.length > 0) {
-          await client.query(
-            `INSERT INTO ${table} (id, doc) SELECT * FROM unnest($1::text[], $2::jsonb[])
-             ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`,
-            [stored.map(([id]) => id), stored.map(([, doc]) => toJsonb(doc))],
-          );
-        }
-      }
-      const named = Object.entries(checkpoints);
-      if (named.length > 0) {
-        await client.query(
-          `INSERT INTO checkpoints (name, position) SELECT * FROM unnest($1::text[], $2::bigint[])
-           ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
-          [named.map(([name]) => name), named.map(([, position]) => position)],
-        );
-      }
+      await writeDocuments(client, writes);
+      await writeCheckpoints(client, checkpoints);
     });
   }
 
@@ -247,6 +223,87 @@ class PostgresReadStore implements ReadStore {
   }
 }
 
+/**
+ * Stores a commit's documents on a connection in a transaction. The last write of an id wins, as writing them
+ * one after the other would: one statement cannot touch a row twice. Rows are written in id order, so that two
+ * transactions writing the same rows lock them in the same order.
+ */
+export async function writeDocuments(client: PoolClient, writes: readonly CollectionWrites[]): Promise<void> {
+  for (const { collection, writes: documents } of writes) {
+    const last = new Map(documents.map((write) => [write.id, write.doc]));
+    const ids = [...last.keys()].sort();
+    const removed = ids.filter((id) => last.get(id) === null);
+    const stored = ids.filter((id) => last.get(id) !== null);
+    const table = tableName(collection);
+    if (removed.length > 0) {
+      await client.query(`DELETE FROM ${table} WHERE id = ANY($1::text[])`, [removed]);
+    }
+    if (stored.length > 0) {
+      await client.query(
+        `INSERT INTO ${table} (id, doc) SELECT * FROM unnest($1::text[], $2::jsonb[])
+         ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`,
+        [stored, stored.map((id) => toJsonb(last.get(id)))],
+      );
+    }
+  }
+}
+
+/** Advances checkpoints on a connection in a transaction. */
+export async function writeCheckpoints(
+  client: PoolClient,
+  checkpoints: Readonly<Record<string, number>>,
+): Promise<void> {
+  const named = Object.entries(checkpoints);
+  if (named.length === 0) return;
+  await client.query(
+    `INSERT INTO checkpoints (name, position) SELECT * FROM unnest($1::text[], $2::bigint[])
+     ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
+    [named.map(([name]) => name), named.map(([, position]) => position)],
+  );
+}
+
+/**
+ * Adds counters to population-figure buckets ({bucket, counters}) in the database itself, so that transactions
+ * committing at once each add their own (none overwrites another's count): a missing bucket is created, the
+ * counters are summed as doubles (as JavaScript adds them), those that reach zero dropped, and a bucket left
+ * with none deleted (withDelta in projections/population-figure.ts, the same rule). Buckets are locked in
+ * collection and id order, the same in every transaction, so two commits never wait for each other in a cycle.
+ */
+export async function incrementBuckets(
+  client: PoolClient,
+  increments: readonly { collection: string; bucket: string; delta: Readonly<Record<string, number>> }[],
+): Promise<void> {
+  const byCollection = new Map<string, Map<string, Readonly<Record<string, number>>>>();
+  for (const { collection, bucket, delta } of increments) {
+    const buckets = byCollection.get(collection) ?? new Map();
+    buckets.set(bucket, delta);
+    byCollection.set(collection, buckets);
+  }
+  for (const collection of [...byCollection.keys()].sort()) {
+    const buckets = byCollection.get(collection)!;
+    const ids = [...buckets.keys()].sort();
+    const table = tableName(collection);
+    await client.query(
+      `INSERT INTO ${table} AS stored (id, doc)
+       SELECT id, jsonb_build_object('bucket', id, 'counters', delta)
+       FROM unnest($1::text[], $2::jsonb[]) WITH ORDINALITY AS given (id, delta, n) ORDER BY n
+       ON CONFLICT (id) DO UPDATE SET doc = jsonb_build_object('bucket', stored.id, 'counters', (
+         SELECT coalesce(jsonb_object_agg(name, total), '{}'::jsonb) FROM (
+           SELECT name, sum(count) AS total FROM (
+             SELECT key AS name, value::text::float8 AS count FROM jsonb_each(stored.doc -> 'counters')
+             UNION ALL
+             SELECT key, value::text::float8 FROM jsonb_each(excluded.doc -> 'counters')
+           ) AS added GROUP BY name
+         ) AS summed WHERE total <> 0))`,
+      [ids, ids.map((id) => JSON.stringify(buckets.get(id)))],
+    );
+    await client.query(
+      `DELETE FROM ${table} WHERE id = ANY($1::text[]) AND doc -> 'counters' = '{}'::jsonb`,
+      [ids],
+    );
+  }
+}
+
 /** WHERE conditions of a query on indexed fields, without sort and pagination, and their parameters. */
 function filter(collection: string, fields: ReadonlySet<string>, query: Omit<FindQuery, 'sort'>) {
   const conditions: string[] = [];
@@ -299,7 +356,7 @@ function fieldValue(field: string): string {
   return `(doc #> '{${path.join(',').replace(/'/g, "''")}}')`;
 }
 
-function tableName(collection: string): string {
+export function tableName(collection: string): string {
   return `rm_${collection.replace(/[^A-Za-z0-9_]/g, '_').toLowerCase()}`;
 }
 

@@ -4,8 +4,9 @@ import { MalformedEventError } from '../../../projections/event-guard';
 import { foldEvents } from '../../../projections/fold';
 import { ProjectedEvent } from '../../../projections/projection';
 import { EventStore, RecordedEvent } from '../../ports/event-store.port';
+import { BucketIncrement } from '../../ports/projector-partitions.port';
 import { CollectionWrites, ReadStore } from '../../ports/read-store.port';
-import { figureWrites } from './figure-writes';
+import { figureIncrements, figureWrites } from './figure-writes';
 import { checkpointName, collectionName, GenerationWriter, parkedCollectionName } from './generations';
 import { eventsOfMergedRecords } from './merged-records';
 import { identityOf, ParkedEvent, parkedEvent, parkedId } from './parked-events';
@@ -24,12 +25,40 @@ export class BatchFold {
   ) {}
 
   async fold(writers: readonly GenerationWriter[], stored: readonly RecordedEvent[]): Promise<void> {
+    const lastPosition = stored[stored.length - 1]!.position;
+    const { writes, checkpoints } = await this.prepare(writers, stored, {
+      upTo: lastPosition,
+      checkpointOf: (writer) => checkpointName(writer.projection.name, writer.generation),
+      figures: 'buckets',
+    });
+    await this.reads.commit(writes, checkpoints);
+    for (const writer of writers) writer.position = lastPosition;
+  }
+
+  /**
+   * What folding a batch commits, for each writer: its documents, its population figures (as the buckets to
+   * store, or with `figures: 'increments'` as increments for the database to add), the events it parks and
+   * its checkpoint at `upTo`. Nothing is written.
+   */
+  async prepare(
+    writers: readonly GenerationWriter[],
+    stored: readonly RecordedEvent[],
+    options: {
+      readonly upTo: number;
+      readonly checkpointOf: (writer: GenerationWriter) => string;
+      readonly figures: 'buckets' | 'increments';
+    },
+  ): Promise<{
+    writes: CollectionWrites[];
+    increments: BucketIncrement[];
+    checkpoints: Record<string, number>;
+  }> {
     const { events, refused } = project(stored);
     this.logRefused(refused);
     const merges = await this.mergedRecordsOf(events);
-    const lastPosition = stored[stored.length - 1]!.position;
     const parkedAt = new Date().toISOString();
     const writes: CollectionWrites[] = [];
+    const increments: BucketIncrement[] = [];
     const checkpoints: Record<string, number> = {};
     for (const writer of writers) {
       const { projection } = writer;
@@ -65,17 +94,20 @@ export class BatchFold {
       const committed = new Map(
         ids.filter((id): id is string => id !== undefined).map((id) => [id, existing.get(id) ?? null]),
       );
-      writes.push(...(await figureWrites(this.reads, writer, changed, committed)));
+      if (options.figures === 'buckets') {
+        writes.push(...(await figureWrites(this.reads, writer, changed, committed)));
+      } else {
+        increments.push(...(await figureIncrements(this.reads, writer, changed, committed)));
+      }
       if (parked.length > 0) {
         writes.push({
           collection: parkedCollectionName(projection.name, writer.generation),
           writes: parked.map((event) => ({ id: parkedId(event.position), doc: event })),
         });
       }
-      checkpoints[checkpointName(projection.name, writer.generation)] = lastPosition;
+      checkpoints[options.checkpointOf(writer)] = options.upTo;
     }
-    await this.reads.commit(writes, checkpoints);
-    for (const writer of writers) writer.position = lastPosition;
+    return { writes, increments, checkpoints };
   }
 
   /** For each merge among the events: every event of the survivor's merged records up to it. */

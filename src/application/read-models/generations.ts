@@ -22,7 +22,12 @@ interface ActiveGeneration {
 
 export const collectionName = (name: string, generation: number) => `${name}_g${generation}`;
 export const checkpointName = (name: string, generation: number) => `${name}@g${generation}`;
+/** The checkpoint of one partition of a projection's generation (the partitioned projector's). */
+export const partitionCheckpointName = (name: string, generation: number, partition: number) =>
+  `${checkpointName(name, generation)}#p${partition}`;
 const activeGenerationKey = (name: string) => `projection:${name}`;
+/** Whether the projections are folded by partitioned projectors, and in how many partitions (0: one projector). */
+const PROJECTOR_KEY = 'projector';
 /** Parked events live next to the generation that parked them: a rebuild starts its own list. */
 export const parkedCollectionName = (name: string, generation: number) =>
   collectionName(`parked-${name}`, generation);
@@ -96,7 +101,43 @@ export class Generations {
   ): Promise<{ generation: number; position: number }> {
     const active = await this.reads.getState<ActiveGeneration>(activeGenerationKey(projection.name));
     const generation = active?.generation ?? known;
-    return { generation, position: await this.reads.checkpoint(checkpointName(projection.name, generation)) };
+    const partitions = (await this.reads.getState<{ partitions: number }>(PROJECTOR_KEY))?.partitions ?? 0;
+    if (partitions === 0) {
+      return {
+        generation,
+        position: await this.reads.checkpoint(checkpointName(projection.name, generation)),
+      };
+    }
+    // Partitioned: a position is folded once every partition has passed it (see partitionPosition).
+    const [single, ...own] = await Promise.all([
+      this.reads.checkpoint(checkpointName(projection.name, generation)),
+      ...Array.from({ length: partitions }, (_, partition) =>
+        this.reads.checkpoint(partitionCheckpointName(projection.name, generation, partition)),
+      ),
+    ]);
+    return { generation, position: Math.max(single!, Math.min(...own)) };
+  }
+
+  /**
+   * Where a partition of a projection's generation has folded to: its own checkpoint, or the single
+   * projector's where that is further (a partition starts from where one projector left the generation).
+   */
+  async partitionPosition(
+    projection: Projection<object>,
+    generation: number,
+    partition: number,
+  ): Promise<number> {
+    const [own, single] = await Promise.all([
+      this.reads.checkpoint(partitionCheckpointName(projection.name, generation, partition)),
+      this.reads.checkpoint(checkpointName(projection.name, generation)),
+    ]);
+    return Math.max(own, single);
+  }
+
+  /** Records who folds: partitioned projectors sharing `partitions` partitions, or one projector (0). */
+  async recordProjector(partitions: number): Promise<void> {
+    const recorded = (await this.reads.getState<{ partitions: number }>(PROJECTOR_KEY))?.partitions ?? 0;
+    if (recorded !== partitions) await this.reads.setState(PROJECTOR_KEY, { partitions });
   }
 
   /** A generation filled from position 0 gets its indexes once it has caught up. */

@@ -110,6 +110,8 @@ export class ProjectionEngine {
     }
     if (!fold) return;
     this.folding = true;
+    // One projector folds: processes that only read learn positions from its checkpoints, not partitions'.
+    await this.generations.recordProjector(0);
     this.keepFolding([...this.live.values()]);
     if (stale.length > 0) {
       this.logger.warn({ projections: stale }, 'projection versions changed: rebuilding them');
