@@ -1,6 +1,7 @@
 /**
  * Where a process's time went, from a V8 CPU profile (`node --cpu-prof`): the functions with the most time
- * of their own (self) and the most time with what they called (total), as shares of the profile.
+ * of their own (self), the same by file, and the most time with what they called (total), as shares of the
+ * profile.
  *
  * `node dist/bench/cpu-profile.js FILE.cpuprofile [rows]`
  */
@@ -34,7 +35,15 @@ function main(): void {
       : '';
     return `${functionName || '(anonymous)'}${where}`;
   };
+  const fileOf = (node: ProfileNode) => {
+    const { url, functionName } = node.callFrame;
+    if (!url) return functionName;
+    return url.includes('node_modules')
+      ? url.replace(/.*node_modules\/((@[^/]+\/)?[^/]+).*/, '$1')
+      : basename(url);
+  };
   const self = new Map<string, number>();
+  const selfByFile = new Map<string, number>();
   const total = new Map<string, number>();
   let all = 0;
   profile.samples.forEach((sample, index) => {
@@ -42,6 +51,7 @@ function main(): void {
     all += delta;
     const leaf = byId.get(sample)!;
     self.set(name(leaf), (self.get(name(leaf)) ?? 0) + delta);
+    selfByFile.set(fileOf(leaf), (selfByFile.get(fileOf(leaf)) ?? 0) + delta);
     const seen = new Set<string>();
     for (let id: number | undefined = sample; id !== undefined; id = parent.get(id)) {
       const key = name(byId.get(id)!);
@@ -63,6 +73,7 @@ function main(): void {
   };
   console.log(`${basename(file)}: ${(all / 1e6).toFixed(1)} s sampled`);
   top(self, 'self time');
+  top(selfByFile, 'self time by file (a package, a module, or a native part)');
   top(total, 'total time (with callees)');
 }
 
