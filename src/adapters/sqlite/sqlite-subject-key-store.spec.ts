@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WrappedKey } from '../../ports/subject-key-store.port';
+import { SubjectKey, WrappedKey } from '../../ports/subject-key-store.port';
 import { createSqliteSubjectKeyStore } from './sqlite-subject-key-store';
 
 const key = (n: number): WrappedKey => ({ masterKeyId: `m${n}`, wrapped: Buffer.from([n, n, n]) });
@@ -38,7 +38,7 @@ describe('SQLite subject key store: getOrCreate', () => {
     await store.destroy('never-keyed');
 
     expect(await store.getOrCreate(['s1', 'never-keyed', 's3'], () => key(3))).toEqual(
-      new Map([
+      new Map<string, SubjectKey>([
         ['s1', 'erased'],
         ['never-keyed', 'erased'],
         ['s3', key(3)],
