@@ -11,10 +11,13 @@
  *
  * `npx tsc -p tsconfig.bench.json && node dist/bench/writes.js`; `node --cpu-prof --cpu-prof-dir=DIR ...` and
  * `node dist/bench/cpu-profile.js DIR/*.cpuprofile` for where the time goes. BENCH_WRITES_PROJECTIONS=off|on
- * runs only one of the two modes, BENCH_WRITES_STEPS=register|import only one of the two steps. The load average is printed with every figure: the machine is shared.
+ * runs only one of the two modes, BENCH_WRITES_STEPS=register|import only one of the two steps; `floor` adds
+ * step (c), and `BENCH_WRITES_PROJECTIONS= BENCH_WRITES_STEPS=floor` runs it alone. The load average is printed
+ * with every figure, and the CPU seconds of the process: the machine is shared.
  */
+import Database from 'better-sqlite3';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CustomerLedger } from '../src/application/customers/customer-ledger';
@@ -26,7 +29,9 @@ import { timed } from './measure';
 
 const CUSTOMERS = Number(process.env.BENCH_WRITES_CUSTOMERS ?? 50_000);
 const IN_FLIGHT = Number(process.env.BENCH_WRITES_IN_FLIGHT ?? 2);
-const MODES = (process.env.BENCH_WRITES_PROJECTIONS ?? 'off,on').split(',') as ('off' | 'on')[];
+const MODES = (process.env.BENCH_WRITES_PROJECTIONS ?? 'off,on')
+  .split(',')
+  .filter((mode): mode is 'off' | 'on' => mode === 'off' || mode === 'on');
 const STEPS = (process.env.BENCH_WRITES_STEPS ?? 'register,import').split(',');
 const BATCH = 1000;
 const START = Date.UTC(2024, 0, 1);
@@ -172,9 +177,65 @@ async function measure(projections: 'off' | 'on'): Promise<void> {
   }
 }
 
+/**
+ * (c) SQLite's own floor: BENCH_WRITES_FLOOR_ROWS rows of an import's size and shape inserted by a bare
+ * better-sqlite3 loop (1000 a transaction, WAL, synchronous=FULL) into the events table's columns, with the
+ * indexes the store keeps added one at a time: no JavaScript of the ledger's at all.
+ */
+function sqliteFloor(directory: string): void {
+  const rows = Number(process.env.BENCH_WRITES_FLOOR_ROWS ?? 300_000);
+  const data = JSON.stringify({ category: 'garden.tools', productId: 'p-1234' });
+  const metadata = JSON.stringify({
+    actor: 'bench',
+    causationId: 'import:shop.ndjson',
+    correlationId: 'import:shop.ndjson',
+    occurredAt: '2025-03-04T10:11:12.000Z',
+    recordedAt: '2026-12-08T00:09:04.000Z',
+  });
+  const variants = {
+    'integer key only': '',
+    '+ unique (stream, revision)': 'CREATE UNIQUE INDEX s ON events (stream_key, stream_revision);',
+    '+ unique event id (random)':
+      'CREATE UNIQUE INDEX s ON events (stream_key, stream_revision); CREATE UNIQUE INDEX e ON events (event_id);',
+  };
+  for (const [label, indexes] of Object.entries(variants)) {
+    const db = new Database(join(directory, `floor-${label.length}.db`));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY AUTOINCREMENT, stream_key INTEGER NOT NULL,
+      stream_revision INTEGER NOT NULL, event_id BLOB NOT NULL, type TEXT NOT NULL, schema_version INTEGER NOT NULL,
+      data TEXT NOT NULL, metadata TEXT NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL); ${indexes}`);
+    const insert =
+      db.prepare(`INSERT INTO events (stream_key, stream_revision, event_id, type, schema_version,
+      data, metadata, prev_hash, hash) VALUES (?, ?, ?, 'ProductBrowsed', 1, ?, ?, ?, ?)`);
+    const insertMany = db.transaction((from: number) => {
+      for (let index = from; index < from + BATCH; index++) {
+        insert.run(index >> 2, index & 3, randomBytes(16), data, metadata, randomBytes(32), randomBytes(32));
+      }
+    });
+    const cpu = process.cpuUsage();
+    const started = process.hrtime.bigint();
+    for (let from = 0; from < rows; from += BATCH) insertMany(from);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    console.log(
+      `  (c) SQLite floor, ${label.padEnd(28)} ${whole(rows / seconds)} rows/s, ` +
+        `${((seconds * 1e6) / rows).toFixed(1)} us a row, CPU ${((cpuSince(cpu) * 1e6) / rows).toFixed(1)} us a row (load ${load()})`,
+    );
+    db.close();
+  }
+}
+
 async function main(): Promise<void> {
   console.log(`bench writes: node ${process.version}, ${whole(CUSTOMERS)} customers, load ${load()}`);
   for (const mode of MODES) await measure(mode);
+  if (STEPS.includes('floor')) {
+    const directory = mkdtempSync(join(tmpdir(), 'ledger-floor-'));
+    try {
+      sqliteFloor(directory);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  }
 }
 
 main().catch((error) => {
