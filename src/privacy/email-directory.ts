@@ -24,17 +24,14 @@ export class EmailDirectory {
     private readonly blindIndex: EmailBlindIndex,
   ) {}
 
-  async add(customerId: string, email: string): Promise<void> {
-    const hash = this.blindIndex.hash(email);
-    await this.reads.commit(
-      [
-        {
-          collection: EMAIL_INDEX_COLLECTION,
-          writes: [{ id: `${hash}:${customerId}`, doc: { hash, customerId } }],
-        },
-      ],
-      {},
-    );
+  /** Indexes every (customer, address) pair given, in one commit of the read store. */
+  async add(entries: readonly { readonly customerId: string; readonly email: string }[]): Promise<void> {
+    if (entries.length === 0) return;
+    const writes = entries.map(({ customerId, email }) => {
+      const hash = this.blindIndex.hash(email);
+      return { id: `${hash}:${customerId}`, doc: { hash, customerId } };
+    });
+    await this.reads.commit([{ collection: EMAIL_INDEX_COLLECTION, writes }], {});
   }
 
   async find(email: string): Promise<string[]> {

@@ -33,15 +33,21 @@ export function createSqliteSubjectKeyStore(file: string): SubjectKeyStore {
     }
     return found;
   };
+  /** In a write transaction: the key a subject has, or the one created for it here, is the one stored. */
   const getOrCreate = db.transaction(
     (subjectIds: readonly string[], createKey: (subjectId: string) => WrappedKey) => {
+      const keys = new Map<string, SubjectKey>();
       for (const subjectId of subjectIds) {
-        if (!select.get(subjectId)) {
-          const key = createKey(subjectId);
-          insert.run(subjectId, key.masterKeyId, key.wrapped);
+        const row = select.get(subjectId);
+        if (row) {
+          keys.set(subjectId, toSubjectKey(row));
+          continue;
         }
+        const key = createKey(subjectId);
+        insert.run(subjectId, key.masterKeyId, key.wrapped);
+        keys.set(subjectId, key);
       }
-      return findAll(subjectIds);
+      return keys;
     },
   );
 

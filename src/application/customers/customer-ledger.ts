@@ -127,14 +127,19 @@ export class CustomerLedger implements OnApplicationBootstrap {
     return this.remember(decided, results, outcomes);
   }
 
-  /** Every e-mail address the events record, indexed before the append (a stale entry is checked on lookup). */
+  /**
+   * Every e-mail address the events record, indexed before the append in one commit (a stale entry is checked
+   * on lookup).
+   */
   private async indexEmails(decided: readonly DecidedStream[]): Promise<void> {
-    for (const { items } of decided) {
-      for (const { envelope, event } of items) {
-        const email = emailRecordedBy(event);
-        if (email !== undefined) await this.emailDirectory.add(envelope.customerId, email);
-      }
-    }
+    await this.emailDirectory.add(
+      decided.flatMap(({ items }) =>
+        items.flatMap(({ envelope, event }) => {
+          const email = emailRecordedBy(event);
+          return email === undefined ? [] : [{ customerId: envelope.customerId, email }];
+        }),
+      ),
+    );
   }
 
   /** The decided states cached for the next command; each client command's outcome. */
