@@ -3,19 +3,20 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { PROJECTIONS } from '../../projections/catalog';
-import { createPostgresEventStore } from '../../src/adapters/postgres/postgres-event-store';
 import { createPostgresReadStore } from '../../src/adapters/postgres/postgres-read-store';
-import {
-  collectionName,
-  figureCollectionName,
-  ProjectionEngine,
-} from '../../src/application/read-models/projection-engine';
-import { ReadStore } from '../../src/ports/read-store.port';
+import { collectionName, figureCollectionName } from '../../src/application/read-models/projection-engine';
 import { startLedgerCli } from '../support/ledger-cli';
 import { LedgerProcess } from '../support/ledger-process';
-import { reportPostgresSkipped, testDatabases, testDatabaseUrl, withClient } from '../support/postgres';
+import {
+  documents,
+  lastPosition,
+  rebuildInto,
+  reportPostgresSkipped,
+  testDatabases,
+  testDatabaseUrl,
+  withClient,
+} from '../support/postgres';
 
 /**
  * Partitioned projectors on PostgreSQL, with real processes: an ingest-only service instance and three
@@ -368,35 +369,6 @@ async function tokens(
     );
     return new Map(rows.map((row) => [row.partition, { owner: row.owner, token: Number(row.token) }]));
   });
-}
-
-async function lastPosition(databaseUrl: string): Promise<number> {
-  return withClient(databaseUrl, async (db) => {
-    const { rows } = await db.query<{ last: string | null }>('SELECT max(position) AS last FROM events');
-    return Number(rows[0]!.last ?? 0);
-  });
-}
-
-/** Folds the whole log from scratch, with one projector, into read models in a schema of their own. */
-async function rebuildInto(databaseUrl: string, schema: string): Promise<ReadStore> {
-  const events = await createPostgresEventStore({ connectionString: databaseUrl });
-  const reads = await createPostgresReadStore({ connectionString: databaseUrl, schema });
-  const engine = new ProjectionEngine(events, reads, PROJECTIONS, pino({ level: 'silent' }));
-  try {
-    await engine.start();
-    await engine.caughtUp(180_000);
-  } finally {
-    await engine.stop();
-    await events.close();
-  }
-  return reads;
-}
-
-/** A collection's documents, in the order of their ids. */
-async function documents(reads: ReadStore, collection: string): Promise<object[]> {
-  const all: object[] = [];
-  for await (const doc of reads.scan<object>(collection)) all.push(doc);
-  return all;
 }
 
 async function getJson(instance: LedgerProcess, path: string): Promise<unknown> {

@@ -3,12 +3,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { PROJECTIONS } from '../../projections/catalog';
-import { createPostgresEventStore } from '../../src/adapters/postgres/postgres-event-store';
 import { createPostgresReadStore } from '../../src/adapters/postgres/postgres-read-store';
-import { collectionName, ProjectionEngine } from '../../src/application/read-models/projection-engine';
-import { ReadStore } from '../../src/ports/read-store.port';
+import { collectionName } from '../../src/application/read-models/projection-engine';
 import { startLedgerCli } from '../support/ledger-cli';
 import { LedgerProcess } from '../support/ledger-process';
 import {
@@ -17,6 +14,9 @@ import {
   testDatabases,
   testDatabaseUrl,
   withClient,
+  lastPosition,
+  rebuildInto,
+  documents,
 } from '../support/postgres';
 
 /**
@@ -635,33 +635,4 @@ async function inParallel<T>(
       }
     }),
   );
-}
-
-async function lastPosition(databaseUrl: string): Promise<number> {
-  return withClient(databaseUrl, async (db) => {
-    const { rows } = await db.query<{ last: string | null }>('SELECT max(position) AS last FROM events');
-    return Number(rows[0]!.last ?? 0);
-  });
-}
-
-/** Folds the whole log from scratch into read models in a schema of their own. */
-async function rebuildInto(databaseUrl: string, schema: string): Promise<ReadStore> {
-  const events = await createPostgresEventStore({ connectionString: databaseUrl });
-  const reads = await createPostgresReadStore({ connectionString: databaseUrl, schema });
-  const engine = new ProjectionEngine(events, reads, PROJECTIONS, pino({ level: 'silent' }));
-  try {
-    await engine.start();
-    await engine.caughtUp(180_000);
-  } finally {
-    await engine.stop();
-    await events.close();
-  }
-  return reads;
-}
-
-/** A collection's documents, in the order of their ids. */
-async function documents(reads: ReadStore, collection: string): Promise<object[]> {
-  const all: object[] = [];
-  for await (const doc of reads.scan<object>(collection)) all.push(doc);
-  return all;
 }

@@ -5,6 +5,12 @@ import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import pino from 'pino';
+import { PROJECTIONS } from '../../projections/catalog';
+import { createPostgresEventStore } from '../../src/adapters/postgres/postgres-event-store';
+import { createPostgresReadStore } from '../../src/adapters/postgres/postgres-read-store';
+import { ProjectionEngine } from '../../src/application/read-models/projection-engine';
+import { ReadStore } from '../../src/ports/read-store.port';
 
 /**
  * The PostgreSQL server of the PostgreSQL suites: TEST_DATABASE_URL, never DATABASE_URL, because the suites
@@ -244,4 +250,34 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** The last position of the PostgreSQL log at `databaseUrl`. */
+export async function lastPosition(databaseUrl: string): Promise<number> {
+  return withClient(databaseUrl, async (db) => {
+    const { rows } = await db.query<{ last: string | null }>('SELECT max(position) AS last FROM events');
+    return Number(rows[0]!.last ?? 0);
+  });
+}
+
+/** Folds the whole log from scratch, with one projector, into read models in a schema of their own. */
+export async function rebuildInto(databaseUrl: string, schema: string): Promise<ReadStore> {
+  const events = await createPostgresEventStore({ connectionString: databaseUrl });
+  const reads = await createPostgresReadStore({ connectionString: databaseUrl, schema });
+  const engine = new ProjectionEngine(events, reads, PROJECTIONS, pino({ level: 'silent' }));
+  try {
+    await engine.start();
+    await engine.caughtUp(180_000);
+  } finally {
+    await engine.stop();
+    await events.close();
+  }
+  return reads;
+}
+
+/** A collection's documents, in the order of their ids. */
+export async function documents(reads: ReadStore, collection: string): Promise<object[]> {
+  const all: object[] = [];
+  for await (const doc of reads.scan<object>(collection)) all.push(doc);
+  return all;
 }

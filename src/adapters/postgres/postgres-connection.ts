@@ -1,4 +1,4 @@
-import { Pool, PoolClient } from 'pg';
+import { Client, Pool, PoolClient } from 'pg';
 
 /** Where a PostgreSQL store keeps its tables. */
 export interface PostgresConnectionOptions {
@@ -88,4 +88,44 @@ export async function migrate(
     if (options.schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
     await work(client);
   });
+}
+
+/**
+ * One connection that LISTENs on a channel and calls `notified` for each notification, and once it listens (a
+ * commit may have come before). When it fails it is dropped and opened again by the next `listen`; the
+ * callers' polls cover what was missed meanwhile.
+ */
+export class ChannelListener {
+  private client: Client | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly connectionString: string,
+    private readonly channel: string,
+    private readonly notified: () => void,
+  ) {}
+
+  listen(): void {
+    if (this.client || this.closed) return;
+    const client = new Client({ connectionString: this.connectionString });
+    this.client = client;
+    const drop = () => {
+      if (this.client === client) this.client = undefined;
+      void client.end().catch(() => undefined);
+    };
+    client.on('notification', () => this.notified());
+    client.on('error', drop);
+    client.on('end', drop);
+    client
+      .connect()
+      .then(() => client.query(`LISTEN ${this.channel}`))
+      .then(() => this.notified())
+      .catch(drop);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.client?.end().catch(() => undefined);
+    this.client = undefined;
+  }
 }

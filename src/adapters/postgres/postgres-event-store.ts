@@ -1,4 +1,4 @@
-import { Client, Pool, PoolClient, QueryResult } from 'pg';
+import { Pool, PoolClient, QueryResult } from 'pg';
 import {
   answerStaleRequest,
   appendedAt,
@@ -26,7 +26,13 @@ import {
 import { chainEvents, ChainedEvent, GENESIS_HASH } from '../../ports/hash-chain';
 import { AppendOutcome, GroupCommitQueue } from '../shared/group-commit';
 import { CommitSignal, pollingSubscription } from '../shared/polling-subscription';
-import { inTransaction, migrate, openPool, PostgresConnectionOptions } from './postgres-connection';
+import {
+  ChannelListener,
+  inTransaction,
+  migrate,
+  openPool,
+  PostgresConnectionOptions,
+} from './postgres-connection';
 
 export interface PostgresEventStoreOptions extends PostgresConnectionOptions {
   /**
@@ -239,7 +245,7 @@ class PostgresEventStore implements EventStore {
   private closed = false;
   private readonly pollIntervalMs: number;
   private readonly channel: string;
-  private listener: Client | undefined;
+  private readonly listener: ChannelListener;
 
   constructor(
     private readonly pool: Pool,
@@ -249,6 +255,9 @@ class PostgresEventStore implements EventStore {
   ) {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.channel = `ledger_events_${appendLock}`;
+    this.listener = new ChannelListener(options.connectionString, this.channel, () =>
+      this.commits.committed(),
+    );
   }
 
   /** Queued for the next group commit (see the factory's comment). */
@@ -409,33 +418,10 @@ class PostgresEventStore implements EventStore {
         pollIntervalMs: this.pollIntervalMs,
         pageSize: PAGE_SIZE,
         isTransient: isConnectionError,
-        beforeWait: () => this.listen(),
+        beforeWait: () => this.listener.listen(),
       },
       options,
     );
-  }
-
-  /**
-   * One connection per store LISTENs on the ledger's channel; when it fails it is dropped and opened again by
-   * the next wait (the poll covers what was missed). Once listening, subscribers read again, in case a
-   * commit came before.
-   */
-  private listen(): void {
-    if (this.listener || this.closed) return;
-    const listener = new Client({ connectionString: this.options.connectionString });
-    this.listener = listener;
-    const drop = () => {
-      if (this.listener === listener) this.listener = undefined;
-      void listener.end().catch(() => undefined);
-    };
-    listener.on('notification', () => this.commits.committed());
-    listener.on('error', drop);
-    listener.on('end', drop);
-    listener
-      .connect()
-      .then(() => listener.query(`LISTEN ${this.channel}`))
-      .then(() => this.commits.committed())
-      .catch(drop);
   }
 
   async findEvents(eventIds: readonly string[]): Promise<Map<string, EventLocation>> {
@@ -538,8 +524,7 @@ class PostgresEventStore implements EventStore {
     // An append queued before close is still committed.
     await this.appends.drain();
     this.commits.close();
-    await this.listener?.end().catch(() => undefined);
-    this.listener = undefined;
+    await this.listener.close();
     await this.pool.end();
   }
 }

@@ -1,4 +1,4 @@
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { RecordedEvent } from '../../ports/event-store.port';
 import {
   BucketIncrement,
@@ -8,7 +8,13 @@ import {
 } from '../../ports/projector-partitions.port';
 import { CollectionWrites } from '../../ports/read-store.port';
 import { CommitSignal } from '../shared/polling-subscription';
-import { inTransaction, migrate, openPool, PostgresConnectionOptions } from './postgres-connection';
+import {
+  ChannelListener,
+  inTransaction,
+  migrate,
+  openPool,
+  PostgresConnectionOptions,
+} from './postgres-connection';
 import { EVENT_COLUMNS, EventRow, toRecorded } from './postgres-event-store';
 import { incrementBuckets, writeCheckpoints, writeDocuments } from './postgres-read-store';
 
@@ -55,7 +61,7 @@ export async function createPostgresProjectorPartitions(
 
 class PostgresProjectorPartitions implements ProjectorPartitions {
   private readonly appends = new CommitSignal();
-  private listener: Client | undefined;
+  private readonly listener: ChannelListener;
   private closed = false;
 
   constructor(
@@ -63,8 +69,10 @@ class PostgresProjectorPartitions implements ProjectorPartitions {
     private readonly options: PostgresConnectionOptions,
     readonly partitions: number,
     /** The event store's NOTIFY channel (postgres-event-store.ts). */
-    private readonly channel: string,
-  ) {}
+    channel: string,
+  ) {
+    this.listener = new ChannelListener(options.connectionString, channel, () => this.appends.committed());
+  }
 
   async readPartition(
     partition: number,
@@ -162,32 +170,15 @@ class PostgresProjectorPartitions implements ProjectorPartitions {
 
   /** Woken by the event store's NOTIFY (sent in every append's commit, by any process). */
   async nextAppend(timeoutMs: number, signal: AbortSignal): Promise<void> {
-    this.listen();
+    this.listener.listen();
     await this.appends.next(undefined, timeoutMs, signal);
-  }
-
-  private listen(): void {
-    if (this.listener || this.closed) return;
-    const listener = new Client({ connectionString: this.options.connectionString });
-    this.listener = listener;
-    const drop = () => {
-      if (this.listener === listener) this.listener = undefined;
-      void listener.end().catch(() => undefined);
-    };
-    listener.on('notification', () => this.appends.committed());
-    listener.on('error', drop);
-    listener.on('end', drop);
-    listener
-      .connect()
-      .then(() => listener.query(`LISTEN ${this.channel}`))
-      .catch(drop);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.appends.close();
-    await this.listener?.end().catch(() => undefined);
+    await this.listener.close();
     await this.pool.end();
   }
 }
