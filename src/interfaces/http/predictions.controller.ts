@@ -1,5 +1,4 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   BacktestParams,
@@ -11,13 +10,14 @@ import {
 } from '../../application/predictions/customer-outlooks';
 import { ReadAssociationRules, RuleParams } from '../../application/predictions/product-associations';
 import { Roles } from '../../config/api-keys';
+import { OffThreadQueries } from '../workers/off-thread-queries';
 import { Answers } from './openapi-operations';
 
 /** Predictions for analysts: backtests, per-customer predictions under pseudonyms, association rules. */
 @ApiTags('analytics')
 @Controller('v1/analytics/predictions')
 export class PredictionsController {
-  constructor(private readonly queries: QueryBus) {}
+  constructor(private readonly queries: OffThreadQueries) {}
 
   @Get('backtest')
   @Roles('analyst')

@@ -18,6 +18,9 @@ import {
   ReadSegmentTransitions,
 } from '../../application/analytics/segments.queries';
 import { ReadProfile } from '../../application/customers/read-profile/read-profile.query';
+import { ReadPredictionBacktest } from '../../application/predictions/customer-base-predictions';
+import { ReadCustomerPredictions } from '../../application/predictions/customer-outlooks';
+import { ReadAssociationRules } from '../../application/predictions/product-associations';
 import { PROJECTION_ENGINE, ProjectionEngine } from '../../application/read-models/projection-engine';
 import { LEDGER_CONFIG, LedgerConfig } from '../../config/ledger-config';
 import { LEDGER_LOGGER } from '../../config/logger';
@@ -25,7 +28,7 @@ import { DomainError, DomainErrorKind } from '../../domain/domain-error';
 
 /**
  * The reads a worker thread answers: those whose cost is CPU spent ranking or combining documents (a rep's
- * profile with its segment and predictions, the analyst's reports). Each is a pure read of the stores, so it
+ * profile with its segment and predictions, the analyst's reports, fitting and backtesting the models). Each is a pure read of the stores, so it
  * can run on its own connections in another thread; what a read records (the access log) stays with the
  * request, on the main thread.
  */
@@ -40,6 +43,9 @@ export const OFF_THREAD_QUERIES: readonly Type<IQuery>[] = [
   ReadCohortReport,
   ReadComplaintReport,
   ReadSatisfactionReport,
+  ReadCustomerPredictions,
+  ReadAssociationRules,
+  ReadPredictionBacktest,
 ];
 
 /** A query sent to a worker: its class's name and fields, and the generations the worker must read. */
