@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PROJECTIONS } from '../../projections/catalog';
 import { createSqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store';
 import { aNewEvent } from '../support/events';
 import { runLedgerCli } from '../support/ledger-cli';
@@ -62,16 +63,7 @@ describe('ledger CLI: parked events', () => {
       }[];
     };
     expect(report.retried).toEqual(
-      [
-        'timeline',
-        'customer-summary',
-        'loyalty',
-        'funnel',
-        'purchase-history',
-        'complaint-history',
-        'survey-history',
-        'customer-pages',
-      ].map((projection) => ({
+      PROJECTIONS.map(({ name: projection }) => ({
         projection,
         retried: 1,
         folded: 0,

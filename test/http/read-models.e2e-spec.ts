@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { PROJECTIONS } from '../../projections/catalog';
 import { LedgerTestApp } from '../support/ledger-app';
 import { aPurchase, aRegistration, aTouchpoint } from '../fixtures/touchpoints';
 
@@ -183,16 +184,9 @@ describe('HTTP read API (v1)', () => {
     const before = await ledger.get(`/v1/customers/${customerId}/timeline?limit=50`);
     await ledger.projected();
     const status = await ledger.get('/v1/projections');
-    expect(status.body.projections.map((p: { name: string }) => p.name)).toEqual([
-      'timeline',
-      'customer-summary',
-      'loyalty',
-      'funnel',
-      'purchase-history',
-      'complaint-history',
-      'survey-history',
-      'customer-pages',
-    ]);
+    expect(status.body.projections.map((p: { name: string }) => p.name)).toEqual(
+      PROJECTIONS.map(({ name }) => name),
+    );
     expect(
       status.body.projections.every(
         (p: { lag: number; status: string }) => p.lag === 0 && p.status === 'live',

@@ -300,16 +300,7 @@ describe('projection engine: parked events and retry, on SQLite files', () => {
     const reports = await running.retryParked();
 
     expect(reports).toEqual(
-      [
-        'timeline',
-        'customer-summary',
-        'loyalty',
-        'funnel',
-        'purchase-history',
-        'complaint-history',
-        'survey-history',
-        'customer-pages',
-      ].map((projection) => ({
+      PROJECTIONS.map(({ name: projection }) => ({
         projection,
         retried: 1,
         folded: 0,
