@@ -1,6 +1,7 @@
 /** Small measuring helpers for the benchmark: percentiles, rates, memory, the raw SQLite ceiling. */
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
+import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { canonicalJson, GENESIS_HASH } from '../src/ports/hash-chain';
@@ -149,3 +150,19 @@ export const DASHBOARD_QUERIES = [
   '/v1/analytics/satisfaction',
   '/v1/analytics/complaints',
 ];
+
+/** Lines of JSON written to a file in order, waiting for the stream to drain: `lines` counts them. */
+export function ndjsonWriter(file: string) {
+  const out = createWriteStream(file);
+  const writer = {
+    lines: 0,
+    write(line: object): Promise<void> {
+      writer.lines++;
+      return out.write(`${JSON.stringify(line)}\n`)
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => out.once('drain', () => resolve()));
+    },
+    end: () => new Promise<void>((resolve) => out.end(resolve)),
+  };
+  return writer;
+}

@@ -13,7 +13,7 @@
  * for every port instead of the embedded files, a fresh database per size on that server (its user may
  * CREATE DATABASE), dropped afterwards.
  */
-import { createWriteStream, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { Client } from 'pg';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ import { CustomerLedger } from '../src/application/customers/customer-ledger';
 import { PROJECTION_ENGINE, ProjectionEngine } from '../src/application/read-models/projection-engine';
 import { importTouchpoints } from '../src/interfaces/cli/import-touchpoints';
 import { LedgerTestApp } from '../test/support/ledger-app';
-import { DASHBOARD_QUERIES, percentile, timed } from './measure';
+import { DASHBOARD_QUERIES, ndjsonWriter, percentile, timed } from './measure';
 import { seededRandom } from '../test/fixtures/seeded-random';
 
 const CUSTOMERS = Number(process.env.BENCH_SCALE_CUSTOMERS ?? 100_000);
@@ -58,22 +58,15 @@ interface Shop {
 async function writeShop(customers: number, seed: number, directory: string): Promise<Shop> {
   const next = seededRandom(seed);
   const file = join(directory, `shop-${customers}.ndjson`);
-  const out = createWriteStream(file);
+  const out = ndjsonWriter(file);
   const buyers: string[] = [];
   const browsers: string[] = [];
-  let events = 0;
-  const write = (line: object) => {
-    events++;
-    return out.write(`${JSON.stringify(line)}\n`)
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => out.once('drain', () => resolve()));
-  };
   for (let index = 0; index < customers; index++) {
     const customerId = `shop-${seed}-${index}`;
     let at = START + Math.floor(next() * 700) * DAY + Math.floor(next() * DAY);
     const step = () => (at += Math.floor(next() * 20 * DAY));
     const when = () => new Date(Math.min(at, Date.now() - DAY)).toISOString();
-    const touch = (type: string, data: object) => write({ customerId, type, occurredAt: when(), data });
+    const touch = (type: string, data: object) => out.write({ customerId, type, occurredAt: when(), data });
     for (let n = 1 + Math.floor(next() * 8); n > 0; n--) {
       await touch('browse', { productId: `p-${Math.floor(next() * 5000)}`, category: 'garden.tools' });
       step();
@@ -97,8 +90,8 @@ async function writeShop(customers: number, seed: number, directory: string): Pr
     }
     (buys > 0 ? buyers : browsers).push(customerId);
   }
-  await new Promise((resolve) => out.end(resolve));
-  return { file, events, buyers, browsers };
+  await out.end();
+  return { file, events: out.lines, buyers, browsers };
 }
 
 const rssMiB = () => process.memoryUsage().rss / 2 ** 20;

@@ -16,7 +16,7 @@
  * with every figure, and the CPU seconds of the process: the machine is shared.
  */
 import Database from 'better-sqlite3';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ import { PROJECTION_ENGINE, ProjectionEngine } from '../src/application/read-mod
 import { importTouchpoints } from '../src/interfaces/cli/import-touchpoints';
 import { LedgerTestApp } from '../test/support/ledger-app';
 import { seededRandom } from '../test/fixtures/seeded-random';
-import { timed } from './measure';
+import { ndjsonWriter, timed } from './measure';
 
 const CUSTOMERS = Number(process.env.BENCH_WRITES_CUSTOMERS ?? 50_000);
 const IN_FLIGHT = Number(process.env.BENCH_WRITES_IN_FLIGHT ?? 2);
@@ -72,19 +72,12 @@ function identifyBatch(run: string, from: number, to: number): string {
 /** The shop's touchpoints for the customers, about five each, as NDJSON in the API's shape. */
 async function writeTouchpoints(run: string, customers: number, file: string): Promise<number> {
   const next = seededRandom(20);
-  const out = createWriteStream(file);
-  let events = 0;
-  const write = (line: object) => {
-    events++;
-    return out.write(`${JSON.stringify(line)}\n`)
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => out.once('drain', () => resolve()));
-  };
+  const out = ndjsonWriter(file);
   for (let index = 0; index < customers; index++) {
     const customerId = `${run}-${index}`;
     let at = START + (index % 700) * DAY + Math.floor(next() * DAY);
     const when = () => new Date((at += Math.floor(next() * 5 * DAY))).toISOString();
-    const touch = (type: string, data: object) => write({ customerId, type, occurredAt: when(), data });
+    const touch = (type: string, data: object) => out.write({ customerId, type, occurredAt: when(), data });
     for (let n = 1 + Math.floor(next() * 6); n > 0; n--) {
       await touch('browse', { productId: `p-${Math.floor(next() * 5000)}`, category: 'garden.tools' });
     }
@@ -97,8 +90,8 @@ async function writeTouchpoints(run: string, customers: number, file: string): P
     if (next() < 0.05) await touch('survey', { kind: 'nps', score: Math.floor(next() * 11) });
     if (next() < 0.02) await touch('complaint', { complaintId: `${customerId}-k`, severity: 'medium' });
   }
-  await new Promise((resolve) => out.end(resolve));
-  return events;
+  await out.end();
+  return out.lines;
 }
 
 async function register(ledger: LedgerTestApp, run: string): Promise<void> {
