@@ -1,12 +1,13 @@
 import { parse as parseCsv } from 'csv-parse/sync';
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { BrowserContext, chromium, Page } from 'playwright-core';
 import { Role } from '../../src/config/api-keys';
 import { IMPORT_PRESETS, RowOutcome, TouchpointInput } from '../../src/interfaces/cli/import-presets';
+import { roleApiKeys, writeApiKeysFile } from '../support/api-keys';
 import { LedgerProcess } from '../support/ledger-process';
 import { freePort } from '../support/free-port';
 
@@ -37,7 +38,6 @@ declare const Chart: {
 };
 
 const keyOf = (role: Role) => `${role}-${randomBytes(24).toString('hex')}`;
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** The touchpoints a preset makes of the first `limit` rows of a CSV file. */
 function touchpointsOf(preset: string, file: string, limit: number): TouchpointInput[] {
@@ -95,16 +95,10 @@ function touchpointsOf(preset: string, file: string, limit: number): TouchpointI
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    const keysFile = join(dataDir, 'api-keys.json');
-    writeFileSync(
-      keysFile,
-      JSON.stringify(
-        (Object.keys(keys) as (keyof typeof keys)[]).map((role) => ({
-          principal: `${role}-person`,
-          roles: [role],
-          keySha256: sha256(keys[role]),
-        })),
-      ),
+    const roles = Object.keys(keys) as (keyof typeof keys)[];
+    const keysFile = writeApiKeysFile(
+      dataDir,
+      roleApiKeys(roles, (role) => keys[role]),
     );
     service = await LedgerProcess.start({
       DATA_DIR: dataDir,

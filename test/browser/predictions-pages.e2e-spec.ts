@@ -1,5 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
@@ -7,6 +7,7 @@ import { Role } from '../../src/config/api-keys';
 import { predictionShop } from '../fixtures/prediction-shop';
 import { freePort } from '../support/free-port';
 import { runLedgerCli } from '../support/ledger-cli';
+import { roleApiKeys, writeApiKeysFile } from '../support/api-keys';
 import { LedgerProcess } from '../support/ledger-process';
 
 /**
@@ -30,7 +31,6 @@ declare const Chart: {
 };
 
 const keyOf = (role: Role) => `${role}-${randomBytes(24).toString('hex')}`;
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 (haveChromium ? describe : describe.skip)('predictions on the rep page and the analyst dashboard', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-predictions-pages-'));
@@ -48,16 +48,10 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    const keysFile = join(dataDir, 'api-keys.json');
-    writeFileSync(
-      keysFile,
-      JSON.stringify(
-        (Object.keys(keys) as (keyof typeof keys)[]).map((role) => ({
-          principal: `${role}-person`,
-          roles: [role],
-          keySha256: sha256(keys[role]),
-        })),
-      ),
+    const roles = Object.keys(keys) as (keyof typeof keys)[];
+    const keysFile = writeApiKeysFile(
+      dataDir,
+      roleApiKeys(roles, (role) => keys[role]),
     );
     service = await LedgerProcess.start({
       DATA_DIR: dataDir,

@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrowserContext, chromium, Locator, Page } from 'playwright-core';
 import { Role } from '../../src/config/api-keys';
+import { roleApiKeys, writeApiKeysFile } from '../support/api-keys';
 import { LedgerProcess } from '../support/ledger-process';
 import { busiestRepeatBuyer, customerIdOf, readRees46, toTouchpoint } from '../fixtures/rees46';
 import { freePort } from '../support/free-port';
@@ -49,7 +50,6 @@ declare const sessionStorage: { getItem(key: string): string | null };
 declare const localStorage: { readonly length: number };
 
 const keyOf = (role: Role) => `${role}-${randomBytes(24).toString('hex')}`;
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 (haveChromium ? describe : describe.skip)('service-rep page in a real browser', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-browser-'));
@@ -102,16 +102,10 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
   beforeAll(async () => {
     const started = Date.now();
     mkdirSync(SCREENSHOTS, { recursive: true });
-    const keysFile = join(dataDir, 'api-keys.json');
-    writeFileSync(
-      keysFile,
-      JSON.stringify(
-        (Object.keys(keys) as (keyof typeof keys)[]).map((role) => ({
-          principal: `${role}-desk`,
-          roles: [role],
-          keySha256: sha256(keys[role]),
-        })),
-      ),
+    const roles = Object.keys(keys) as (keyof typeof keys)[];
+    const keysFile = writeApiKeysFile(
+      dataDir,
+      roleApiKeys(roles, (role) => keys[role], '-desk'),
     );
     service = await LedgerProcess.start({
       DATA_DIR: dataDir,

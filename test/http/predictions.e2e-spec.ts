@@ -1,13 +1,12 @@
-import { createHash } from 'node:crypto';
 import { CustomerBasePredictions } from '../../src/application/predictions/customer-base-predictions';
 import { PredictionModels } from '../../src/application/predictions/prediction-models';
 import { Role } from '../../src/config/api-keys';
 import { Pseudonyms } from '../../src/privacy/pseudonyms';
 import { predictionShop } from '../fixtures/prediction-shop';
+import { roleApiKeys } from '../support/api-keys';
 import { LedgerTestApp } from '../support/ledger-app';
 
 const keyOf = (role: Role) => `predictions-http-test-key-for-the-${role}-role`;
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const as = (role: Role) => ({ authorization: `Bearer ${keyOf(role)}` });
 
 const NOW = Date.now();
@@ -26,11 +25,7 @@ describe('predictions over HTTP', () => {
 
   beforeAll(async () => {
     ledger = await LedgerTestApp.start({
-      apiKeys: (['analyst', 'ingest', 'rep'] as const).map((role) => ({
-        principal: `${role}-person`,
-        roles: [role],
-        keySha256: sha256(keyOf(role)),
-      })),
+      apiKeys: roleApiKeys(['analyst', 'ingest', 'rep'], keyOf),
     });
     pseudonyms = new Pseudonyms(ledger.config.masterKey);
     const { touchpoints, registrations } = predictionShop(NOW);

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { Role } from '../../src/config/api-keys';
 import { Pseudonyms } from '../../src/privacy/pseudonyms';
+import { roleApiKeys } from '../support/api-keys';
 import { LedgerTestApp } from '../support/ledger-app';
 
 const keyOf = (role: Role) => `segments-test-key-for-the-${role}-role`;
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const as = (role: Role) => ({ authorization: `Bearer ${keyOf(role)}` });
 
 /** Month 1 of the story is eight months before the current month (UTC). */
@@ -37,11 +36,7 @@ describe('segments, cohorts, complaints and satisfaction over HTTP', () => {
 
   beforeAll(async () => {
     ledger = await LedgerTestApp.start({
-      apiKeys: (['analyst', 'ingest', 'rep'] as const).map((role) => ({
-        principal: `${role}-person`,
-        roles: [role],
-        keySha256: sha256(keyOf(role)),
-      })),
+      apiKeys: roleApiKeys(['analyst', 'ingest', 'rep'], keyOf),
     });
     pseudonyms = new Pseudonyms(ledger.config.masterKey);
     const touchpoints = [1, 2, 3, 4, 5].flatMap((i) =>
